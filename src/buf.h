@@ -1,0 +1,40 @@
+/*
+ * buf.h - a growable byte buffer with a hard size cap.
+ *
+ * Appends never fail loudly: once the cap would be exceeded the buffer
+ * becomes "too big", further appends are ignored, and the caller checks
+ * cm_buf_failed() once at the end (the sticky-error style of curl's dynbuf).
+ * A worker keeps one buffer across requests and cm_buf_reset()s it, so a
+ * response usually costs no allocation at all.
+ */
+#ifndef CM_BUF_H
+#define CM_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct cm_buf {
+    char *data;        /* owned; NUL-terminated whenever len > 0 */
+    size_t len;
+    size_t cap;
+    size_t max;        /* hard cap on len */
+    int too_big;       /* sticky: an append was refused */
+};
+
+void cm_buf_init(struct cm_buf *b, size_t max);
+void cm_buf_free(struct cm_buf *b);
+/* Empties the buffer and clears the error; keeps the allocation. */
+void cm_buf_reset(struct cm_buf *b);
+static inline int cm_buf_failed(const struct cm_buf *b) { return b->too_big; }
+
+void cm_buf_add(struct cm_buf *b, const void *p, size_t n);
+void cm_buf_adds(struct cm_buf *b, const char *s);
+void cm_buf_addc(struct cm_buf *b, char c);
+void cm_buf_addf(struct cm_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cm_buf_vaddf(struct cm_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+#define CM_BUF_ADDLIT(b, lit) cm_buf_add((b), (lit), sizeof(lit) - 1)
+
+#endif

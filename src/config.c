@@ -1,0 +1,375 @@
+#include "config.h"
+#include "alloc.h"
+#include "duration.h"
+#include "yamldoc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct loader {
+    yaml_document_t *doc;
+    const char *path;
+    struct cm_diag *diag;
+    struct cm_config *cfg;
+};
+
+#define ERR(ld, node, ...) \
+    cm_diag_add((ld)->diag, (ld)->path, CM_YAML_LINE(node), CM_YAML_COL(node), __VA_ARGS__)
+
+static yaml_node_t *
+node_at(struct loader *ld, int idx)
+{
+    return yaml_document_get_node(ld->doc, idx);
+}
+
+/*
+ * Checks a mapping's keys against known[] (NULL-terminated): reports unknown
+ * and repeated keys.  Returns the number of problems.
+ */
+static int
+check_keys(struct loader *ld, yaml_node_t *map, const char *const *known,
+           const char *what)
+{
+    yaml_node_pair_t *pair, *other;
+    int problems = 0;
+
+    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *kn = node_at(ld, pair->key);
+        const char *key = cm_yaml_scalar(kn);
+        size_t i;
+        int ok = 0;
+
+        if (key == NULL) {
+            ERR(ld, kn, "%s keys must be plain names", what);
+            problems++;
+            continue;
+        }
+        for (i = 0; known[i] != NULL; i++)
+            ok |= strcmp(known[i], key) == 0;
+        if (!ok) {
+            struct cm_buf list;
+            cm_buf_init(&list, 1024);
+            for (i = 0; known[i] != NULL; i++)
+                cm_buf_addf(&list, "%s%s", i ? ", " : "", known[i]);
+            ERR(ld, kn, "unknown key '%s' in %s (known keys: %s)", key, what, list.data);
+            cm_buf_free(&list);
+            problems++;
+        }
+        for (other = map->data.mapping.pairs.start; other < pair; other++) {
+            const char *k2 = cm_yaml_scalar(node_at(ld, other->key));
+            if (k2 != NULL && strcmp(k2, key) == 0) {
+                ERR(ld, kn, "duplicate key '%s' in %s", key, what);
+                problems++;
+                break;
+            }
+        }
+    }
+    return problems;
+}
+
+static int
+valid_metric_name(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > CM_METRIC_NAME_MAX)
+        return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == ':'))
+            return 0;
+    }
+    return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+static void
+known_resources(struct cm_buf *out)
+{
+    const struct cm_resource *r;
+    size_t i;
+
+    for (i = 0; (r = cm_resource_at(i)) != NULL; i++)
+        cm_buf_addf(out, "%s%s", i ? ", " : "", r->group_resource);
+}
+
+static int
+load_resources(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
+{
+    yaml_node_item_t *it;
+    size_t n, k;
+    int problems = 0;
+
+    if (node->type != YAML_SEQUENCE_NODE) {
+        ERR(ld, node, "'resources' must be a list of resource names, such as [pods]");
+        return 1;
+    }
+    n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    if (n == 0) {
+        ERR(ld, node, "'resources' must name at least one resource");
+        return 1;
+    }
+    m->resources = cm_arena_alloc(&ld->cfg->arena, n * sizeof(*m->resources));
+    m->nresources = 0;
+    for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+        yaml_node_t *rn = node_at(ld, *it);
+        const char *name = cm_yaml_scalar(rn);
+        const struct cm_resource *r;
+
+        if (name == NULL) {
+            ERR(ld, rn, "a resource must be a name, such as pods or deployments.apps");
+            problems++;
+            continue;
+        }
+        r = cm_resource_lookup(name);
+        if (r == NULL) {
+            struct cm_buf list;
+            cm_buf_init(&list, 4096);
+            known_resources(&list);
+            ERR(ld, rn, "unknown resource '%s' (known: %s)", name, list.data);
+            cm_buf_free(&list);
+            problems++;
+            continue;
+        }
+        for (k = 0; k < m->nresources; k++) {
+            if (m->resources[k] == r) {
+                ERR(ld, rn, "resource '%s' is listed twice", r->group_resource);
+                problems++;
+                break;
+            }
+        }
+        if (k == m->nresources)
+            m->resources[m->nresources++] = r;
+    }
+    return problems;
+}
+
+static int
+load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
+{
+    static const char *const kinds[] = { "static", NULL };
+    yaml_node_pair_t *pair;
+    yaml_node_t *vn;
+    const char *err, *text;
+    int problems;
+
+    if (node->type != YAML_MAPPING_NODE) {
+        ERR(ld, node, "'source' must be a mapping with one key naming the source, such as static: \"10\"");
+        return 1;
+    }
+    problems = check_keys(ld, node, kinds, "a source");
+    pair = node->data.mapping.pairs.start;
+    if (pair == node->data.mapping.pairs.top) {
+        ERR(ld, node, "'source' is empty; it needs one of: static");
+        return problems + 1;
+    }
+    if (node->data.mapping.pairs.top - pair > 1) {
+        ERR(ld, node_at(ld, pair[1].key), "a metric has exactly one source");
+        return problems + 1;
+    }
+    if (problems)
+        return problems;
+
+    m->source.kind = CM_SOURCE_STATIC;
+    vn = node_at(ld, pair->value);
+    text = cm_yaml_scalar(vn);
+    if (text == NULL) {
+        ERR(ld, vn, "'static' must be a quantity, such as \"10\", \"250m\" or \"1.5Gi\"");
+        return 1;
+    }
+    if (cm_quantity_parse(text, strlen(text), &m->source.value, &err) < 0) {
+        ERR(ld, vn, "bad quantity '%s': %s", text, err);
+        return 1;
+    }
+    return 0;
+}
+
+static int
+load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m)
+{
+    static const char *const keys[] = { "name", "resources", "window", "source", NULL };
+    yaml_node_t *name, *resources, *window, *source;
+    int problems;
+
+    memset(m, 0, sizeof(*m));
+    m->line = CM_YAML_LINE(node);
+    m->col = CM_YAML_COL(node);
+    if (node->type != YAML_MAPPING_NODE) {
+        ERR(ld, node, "each metric must be a mapping with name, resources and source");
+        return 1;
+    }
+    problems = check_keys(ld, node, keys, "a metric");
+
+    name = cm_yaml_get(ld->doc, node, "name");
+    if (name == NULL) {
+        ERR(ld, node, "this metric has no 'name'");
+        problems++;
+    } else if (cm_yaml_scalar(name) == NULL || !valid_metric_name(cm_yaml_scalar(name))) {
+        ERR(ld, name, "a metric name is 1 to %d characters of letters, digits, "
+            "'_', '-', '.' and ':'", CM_METRIC_NAME_MAX);
+        problems++;
+    } else {
+        m->name = cm_arena_strdup(&ld->cfg->arena, cm_yaml_scalar(name));
+        m->line = CM_YAML_LINE(name);
+        m->col = CM_YAML_COL(name);
+    }
+
+    resources = cm_yaml_get(ld->doc, node, "resources");
+    if (resources == NULL) {
+        ERR(ld, node, "metric '%s' has no 'resources'", m->name ? m->name : "?");
+        problems++;
+    } else {
+        problems += load_resources(ld, m, resources);
+    }
+
+    window = cm_yaml_get(ld->doc, node, "window");
+    if (window != NULL) {
+        const char *text = cm_yaml_scalar(window), *err = NULL;
+
+        if (text == NULL || cm_duration_parse(text, strlen(text), &m->window, &err) < 0) {
+            ERR(ld, window, "bad duration '%s': %s", text ? text : "",
+                err ? err : "a duration is a scalar such as 1m");
+            problems++;
+        }
+    }
+
+    source = cm_yaml_get(ld->doc, node, "source");
+    if (source == NULL) {
+        ERR(ld, node, "metric '%s' has no 'source'", m->name ? m->name : "?");
+        problems++;
+    } else {
+        problems += load_source(ld, m, source);
+    }
+    return problems;
+}
+
+static int
+load_root(struct loader *ld, yaml_node_t *root)
+{
+    static const char *const keys[] = { "version", "metrics", NULL };
+    yaml_node_t *version, *metrics;
+    yaml_node_item_t *it;
+    size_t n, i;
+    int problems;
+
+    if (root->type != YAML_MAPPING_NODE) {
+        ERR(ld, root, "the top level must be a mapping with a 'metrics' list");
+        return 1;
+    }
+    problems = check_keys(ld, root, keys, "the top level");
+    version = cm_yaml_get(ld->doc, root, "version");
+    if (version != NULL) {
+        const char *v = cm_yaml_scalar(version);
+        if (v == NULL || strcmp(v, "1") != 0) {
+            ERR(ld, version, "unsupported version '%s' (this server reads version 1)",
+                v ? v : "");
+            problems++;
+        }
+    }
+    metrics = cm_yaml_get(ld->doc, root, "metrics");
+    if (metrics == NULL) {
+        ERR(ld, root, "missing 'metrics': the list of metrics to serve");
+        return problems + 1;
+    }
+    if (metrics->type != YAML_SEQUENCE_NODE) {
+        ERR(ld, metrics, "'metrics' must be a list");
+        return problems + 1;
+    }
+    n = (size_t)(metrics->data.sequence.items.top - metrics->data.sequence.items.start);
+    ld->cfg->metrics = cm_arena_zalloc(&ld->cfg->arena, (n ? n : 1) * sizeof(struct cm_metric));
+    for (it = metrics->data.sequence.items.start; it < metrics->data.sequence.items.top; it++) {
+        struct cm_metric *m = &ld->cfg->metrics[ld->cfg->nmetrics];
+        int p = load_metric(ld, node_at(ld, *it), m);
+
+        problems += p;
+        if (m->name != NULL) {
+            for (i = 0; i < ld->cfg->nmetrics; i++) {
+                if (ld->cfg->metrics[i].name != NULL &&
+                    strcmp(ld->cfg->metrics[i].name, m->name) == 0) {
+                    cm_diag_add(ld->diag, ld->path, m->line, m->col,
+                                "duplicate metric name '%s' (first declared at line %zu)",
+                                m->name, ld->cfg->metrics[i].line);
+                    problems++;
+                    break;
+                }
+            }
+        }
+        ld->cfg->nmetrics++;
+    }
+    return problems;
+}
+
+int
+cm_config_load(struct cm_config **out, const char *path, struct cm_diag *d)
+{
+    struct cm_yaml_reader rd;
+    yaml_document_t doc;
+    struct cm_config *cfg = cm_xcalloc(1, sizeof(*cfg));
+    struct loader ld;
+    size_t before = d->count;
+    int rc;
+
+    *out = NULL;
+    cm_arena_init(&cfg->arena, 0);
+    cfg->path = cm_arena_strdup(&cfg->arena, path);
+    if (cm_yaml_open(&rd, path, d) < 0)
+        goto out;
+    rc = cm_yaml_next(&rd, &doc, d);
+    if (rc == 0) {
+        cm_diag_add(d, path, 0, 0, "the file is empty; it needs a 'metrics' list");
+    } else if (rc > 0) {
+        ld.doc = &doc;
+        ld.path = path;
+        ld.diag = d;
+        ld.cfg = cfg;
+        load_root(&ld, yaml_document_get_root_node(&doc));
+        yaml_document_delete(&doc);
+        if (d->count == before) {
+            rc = cm_yaml_next(&rd, &doc, d);
+            if (rc > 0) {
+                cm_diag_add(d, path, doc.start_mark.line + 1, doc.start_mark.column + 1,
+                            "only one YAML document is allowed");
+                yaml_document_delete(&doc);
+            }
+        }
+    }
+    cm_yaml_close(&rd);
+out:
+    if (d->count > before) {
+        cm_config_free(cfg);
+        return -1;
+    }
+    *out = cfg;
+    return 0;
+}
+
+void
+cm_config_free(struct cm_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    cm_arena_free(&cfg->arena);
+    free(cfg);
+}
+
+const struct cm_metric *
+cm_config_find(const struct cm_config *cfg, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < cfg->nmetrics; i++)
+        if (strcmp(cfg->metrics[i].name, name) == 0)
+            return &cfg->metrics[i];
+    return NULL;
+}
+
+int
+cm_metric_describes(const struct cm_metric *m, const struct cm_resource *r)
+{
+    size_t i;
+
+    for (i = 0; i < m->nresources; i++)
+        if (m->resources[i] == r)
+            return 1;
+    return 0;
+}

@@ -1,0 +1,219 @@
+#include "json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+cm_json_init(struct cm_json *j, struct cm_buf *out, int pretty)
+{
+    j->out = out;
+    j->pretty = pretty;
+    j->depth = 0;
+    j->after_key = 0;
+}
+
+static void
+newline_indent(struct cm_json *j, int depth)
+{
+    static const char spaces[] = "                                ";
+    int n = depth * 2;
+
+    cm_buf_addc(j->out, '\n');
+    while (n > 0) {
+        int k = n > (int)sizeof(spaces) - 1 ? (int)sizeof(spaces) - 1 : n;
+        cm_buf_add(j->out, spaces, (size_t)k);
+        n -= k;
+    }
+}
+
+/* Writes what must precede a value or a key at the current position. */
+static void
+before_item(struct cm_json *j)
+{
+    if (j->after_key) {
+        j->after_key = 0;
+        return;
+    }
+    if (j->depth == 0)
+        return;
+    if (!j->empty[j->depth - 1])
+        cm_buf_addc(j->out, ',');
+    j->empty[j->depth - 1] = 0;
+    if (j->pretty)
+        newline_indent(j, j->depth);
+}
+
+static void
+open_container(struct cm_json *j, char c)
+{
+    before_item(j);
+    cm_buf_addc(j->out, c);
+    if (j->depth < CM_JSON_MAX_DEPTH)
+        j->empty[j->depth] = 1;
+    j->depth++;
+}
+
+static void
+close_container(struct cm_json *j, char c)
+{
+    j->depth--;
+    if (j->pretty && j->depth < CM_JSON_MAX_DEPTH && !j->empty[j->depth])
+        newline_indent(j, j->depth);
+    cm_buf_addc(j->out, c);
+}
+
+void cm_json_object_begin(struct cm_json *j) { open_container(j, '{'); }
+void cm_json_object_end(struct cm_json *j)   { close_container(j, '}'); }
+void cm_json_array_begin(struct cm_json *j)  { open_container(j, '['); }
+void cm_json_array_end(struct cm_json *j)    { close_container(j, ']'); }
+
+void
+cm_json_key(struct cm_json *j, const char *key)
+{
+    before_item(j);
+    cm_json_escape(j->out, key, strlen(key));
+    if (j->pretty)
+        CM_BUF_ADDLIT(j->out, ": ");
+    else
+        cm_buf_addc(j->out, ':');
+    j->after_key = 1;
+}
+
+void
+cm_json_stringn(struct cm_json *j, const char *s, size_t n)
+{
+    before_item(j);
+    cm_json_escape(j->out, s, n);
+}
+
+void
+cm_json_string(struct cm_json *j, const char *s)
+{
+    cm_json_stringn(j, s, strlen(s));
+}
+
+void
+cm_json_int(struct cm_json *j, int64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+
+    before_item(j);
+    cm_buf_add(j->out, tmp, (size_t)n);
+}
+
+void
+cm_json_bool(struct cm_json *j, int v)
+{
+    before_item(j);
+    if (v)
+        CM_BUF_ADDLIT(j->out, "true");
+    else
+        CM_BUF_ADDLIT(j->out, "false");
+}
+
+void
+cm_json_null(struct cm_json *j)
+{
+    before_item(j);
+    CM_BUF_ADDLIT(j->out, "null");
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are
+ * not valid UTF-8 (overlong forms, surrogates and values past U+10FFFF are
+ * invalid, as in Go's utf8.DecodeRune).  *cp receives the code point.
+ */
+static size_t
+utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    uint32_t c;
+    size_t len, i;
+
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    } else if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        len = 2; c = s[0] & 0x1F;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        len = 3; c = s[0] & 0x0F;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        len = 4; c = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) ||
+        (len == 4 && (c < 0x10000 || c > 0x10FFFF)))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+void
+cm_json_escape(struct cm_buf *out, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, start = 0;
+
+    cm_buf_addc(out, '"');
+    while (i < n) {
+        unsigned char c = s[i];
+        const char *esc = NULL;
+        char ubuf[6];
+        uint32_t cp;
+        size_t len;
+
+        if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' &&
+            c != '&' && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            switch (c) {
+            case '"':  esc = "\\\""; break;
+            case '\\': esc = "\\\\"; break;
+            case '\n': esc = "\\n"; break;
+            case '\r': esc = "\\r"; break;
+            case '\t': esc = "\\t"; break;
+            case '\b': esc = "\\b"; break;
+            case '\f': esc = "\\f"; break;
+            default:
+                memcpy(ubuf, "\\u00", 4);
+                ubuf[4] = hex[c >> 4];
+                ubuf[5] = hex[c & 0xF];
+                break;
+            }
+            cm_buf_add(out, s + start, i - start);
+            if (esc != NULL)
+                cm_buf_adds(out, esc);
+            else
+                cm_buf_add(out, ubuf, 6);
+            start = ++i;
+            continue;
+        }
+        len = utf8_decode(s + i, n - i, &cp);
+        if (len == 0) {
+            cm_buf_add(out, s + start, i - start);
+            CM_BUF_ADDLIT(out, "\\ufffd");
+            start = ++i;
+            continue;
+        }
+        if (cp == 0x2028 || cp == 0x2029) {
+            cm_buf_add(out, s + start, i - start);
+            cm_buf_adds(out, cp == 0x2028 ? "\\u2028" : "\\u2029");
+            start = i + len;
+        }
+        i += len;
+    }
+    cm_buf_add(out, s + start, n - start);
+    cm_buf_addc(out, '"');
+}

@@ -1,0 +1,117 @@
+#include "listener.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Creates the directory if missing; refuses one that others could write. */
+static int
+check_dir(const char *path, char *err, size_t errlen)
+{
+    char copy[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    const char *dir;
+    struct stat st;
+
+    snprintf(copy, sizeof(copy), "%s", path);
+    dir = dirname(copy);
+    if (stat(dir, &st) < 0) {
+        if (errno != ENOENT || mkdir(dir, 0750) < 0 || stat(dir, &st) < 0) {
+            snprintf(err, errlen, "%s: cannot create the socket directory: %s",
+                     dir, strerror(errno));
+            return -1;
+        }
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: the socket directory is not a directory", dir);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        snprintf(err, errlen, "%s: the socket directory belongs to uid %ld, not to "
+                 "this server (uid %ld); use a directory of its own",
+                 dir, (long)st.st_uid, (long)geteuid());
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, errlen, "%s: the socket directory is writable by others "
+                 "(mode %03o); use a directory of its own with mode 0750 or 0700",
+                 dir, (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    return 0;
+}
+
+int
+cm_listener_open(const char *path, int backlog, char *err, size_t errlen)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    mode_t old_umask;
+    int fd = -1;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "%s: the socket path is longer than %zu bytes",
+                 path, sizeof(sa.sun_path) - 1);
+        return -1;
+    }
+    if (check_dir(path, err, errlen) < 0)
+        return -1;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path));
+
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            snprintf(err, errlen, "%s: exists and is not a socket", path);
+            return -1;
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            close(fd);
+            snprintf(err, errlen, "%s: another server is already listening here", path);
+            return -1;
+        }
+        if (fd >= 0)
+            close(fd);
+        if (unlink(path) < 0) {
+            snprintf(err, errlen, "%s: cannot remove the stale socket: %s",
+                     path, strerror(errno));
+            return -1;
+        }
+    }
+
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
+        return -1;
+    }
+    old_umask = umask(0117);            /* the socket is born 0660 */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        snprintf(err, errlen, "%s: bind: %s", path, strerror(errno));
+        umask(old_umask);
+        close(fd);
+        return -1;
+    }
+    umask(old_umask);
+    if (chmod(path, 0660) < 0 || listen(fd, backlog) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    return fd;
+}
+
+void
+cm_listener_close(int fd, const char *path)
+{
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+}

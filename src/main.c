@@ -1,0 +1,229 @@
+/*
+ * main.c - the command line: "serve" runs the master and its workers,
+ * "check" validates metrics.yaml (and an objects file) without serving.
+ */
+#include "api.h"
+#include "config.h"
+#include "diag.h"
+#include "listener.h"
+#include "log.h"
+#include "master.h"
+#include "objects.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+#define LISTEN_BACKLOG 1024
+
+static const char usage_text[] =
+    "usage: custom-metrics-fcgi serve --config FILE --socket PATH [options]\n"
+    "       custom-metrics-fcgi check --config FILE [--objects FILE]\n"
+    "       custom-metrics-fcgi --help | --version\n"
+    "\n"
+    "A Kubernetes custom metrics API server (custom.metrics.k8s.io): FastCGI\n"
+    "workers behind nginx, serving the metrics declared in metrics.yaml.\n"
+    "\n"
+    "serve options:\n"
+    "  -c, --config FILE          metrics.yaml to serve (required)\n"
+    "  -s, --socket PATH          unix socket for nginx; its directory must be the\n"
+    "                             server's own (created 0750 if missing) (required)\n"
+    "  -w, --workers N            worker processes (default: the number of CPUs)\n"
+    "  -o, --objects FILE         the objects that exist: a Kubernetes List in YAML or\n"
+    "                             JSON, as 'kubectl get ... -o yaml' prints it\n"
+    "      --shutdown-timeout S   seconds to let requests finish on SIGTERM (default 10)\n"
+    "  -v, --verbose              log debug records\n"
+    "\n"
+    "check validates metrics.yaml (and --objects), prints one summary line and\n"
+    "exits 0, or prints every problem as FILE:LINE:COLUMN: message and exits 1.\n";
+
+struct args {
+    const char *command;
+    const char *config;
+    const char *socket;
+    const char *objects;
+    int workers;
+    int shutdown_timeout;
+};
+
+static int
+parse_int(const char *s, int min, int max, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    if (*s == '\0' || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct args *a)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "socket", required_argument, NULL, 's' },
+        { "workers", required_argument, NULL, 'w' },
+        { "objects", required_argument, NULL, 'o' },
+        { "shutdown-timeout", required_argument, NULL, 'T' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    a->shutdown_timeout = 10;
+    a->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (a->workers < 1)
+        a->workers = 1;
+    if (argc >= 2 && argv[1][0] != '-') {
+        a->command = argv[1];
+        argv++;
+        argc--;
+    }
+    while ((c = getopt_long(argc, argv, "c:s:w:o:vhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 's': a->socket = optarg; break;
+        case 'o': a->objects = optarg; break;
+        case 'w':
+            if (parse_int(optarg, 1, 1024, &a->workers) < 0) {
+                fprintf(stderr, "custom-metrics-fcgi: --workers takes a number from 1 to 1024\n");
+                return 2;
+            }
+            break;
+        case 'T':
+            if (parse_int(optarg, 0, 3600, &a->shutdown_timeout) < 0) {
+                fprintf(stderr, "custom-metrics-fcgi: --shutdown-timeout takes seconds from 0 to 3600\n");
+                return 2;
+            }
+            break;
+        case 'v': cm_log_set_level(CM_LOG_DEBUG); break;
+        case 'h': fputs(usage_text, stdout); exit(0);
+        case 'V': printf("custom-metrics-fcgi %s\n", PACKAGE_VERSION); exit(0);
+        default:
+            fputs("Try 'custom-metrics-fcgi --help'.\n", stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "custom-metrics-fcgi: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (a->command == NULL) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    if (strcmp(a->command, "serve") != 0 && strcmp(a->command, "check") != 0) {
+        fprintf(stderr, "custom-metrics-fcgi: unknown command '%s' (serve or check)\n", a->command);
+        return 2;
+    }
+    if (a->config == NULL) {
+        fprintf(stderr, "custom-metrics-fcgi: %s needs --config FILE\n", a->command);
+        return 2;
+    }
+    if (strcmp(a->command, "serve") == 0 && a->socket == NULL) {
+        fprintf(stderr, "custom-metrics-fcgi: serve needs --socket PATH\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* Loads what both commands validate; prints problems and returns -1 on any. */
+static int
+load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
+     size_t *skipped)
+{
+    struct cm_diag d;
+    int rc = 0;
+
+    cm_diag_init(&d);
+    *objs = NULL;
+    *skipped = 0;
+    if (cm_config_load(cfg, a->config, &d) < 0)
+        rc = -1;
+    if (a->objects != NULL && cm_objects_load_file(objs, a->objects, skipped, &d) < 0)
+        rc = -1;
+    cm_diag_print(&d, stderr);
+    cm_diag_free(&d);
+    return rc;
+}
+
+static size_t
+count_pairs(const struct cm_config *cfg)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < cfg->nmetrics; i++)
+        n += cfg->metrics[i].nresources;
+    return n;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct args a;
+    struct cm_config *cfg = NULL;
+    struct cm_objects *objs = NULL;
+    struct cm_api api;
+    struct cm_master_opts mo;
+    size_t skipped;
+    char err[512];
+    int rc;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    if (load(&a, &cfg, &objs, &skipped) < 0) {
+        if (strcmp(a.command, "serve") == 0)
+            fprintf(stderr, "custom-metrics-fcgi: not starting: fix the problems above\n");
+        cm_config_free(cfg);
+        return 1;
+    }
+
+    if (strcmp(a.command, "check") == 0) {
+        printf("%s: ok: %zu metric%s on %zu resource%s", a.config, cfg->nmetrics,
+               cfg->nmetrics == 1 ? "" : "s", count_pairs(cfg), count_pairs(cfg) == 1 ? "" : "s");
+        if (objs != NULL)
+            printf("; %s: %zu objects (%zu of unknown kinds skipped)", a.objects,
+                   cm_objects_count(objs), skipped);
+        printf("\n");
+        cm_objects_free(objs);
+        cm_config_free(cfg);
+        return 0;
+    }
+
+    if (objs == NULL)
+        cm_log(CM_LOG_WARN, "no --objects: by-name requests answer for any object name, "
+               "by-selector requests answer an empty list");
+    else
+        cm_log(CM_LOG_INFO, "%s: %zu objects (%zu of unknown kinds skipped)",
+               a.objects, cm_objects_count(objs), skipped);
+
+    mo.listen_fd = cm_listener_open(a.socket, LISTEN_BACKLOG, err, sizeof(err));
+    if (mo.listen_fd < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        cm_objects_free(objs);
+        cm_config_free(cfg);
+        return 1;
+    }
+    api.config = cfg;
+    api.objects = objs;
+    mo.socket_path = a.socket;
+    mo.workers = a.workers;
+    mo.shutdown_timeout = a.shutdown_timeout;
+    mo.api = &api;
+    rc = cm_master_run(&mo);
+    cm_objects_free(objs);
+    cm_config_free(cfg);
+    return rc;
+}

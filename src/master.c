@@ -1,0 +1,184 @@
+#include "master.h"
+#include "alloc.h"
+#include "listener.h"
+#include "log.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define YOUNG_MS       2000       /* a worker dying younger than this backs off */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+struct slot {
+    pid_t pid;                    /* 0 when not running */
+    long long started_ms;
+    long long respawn_at_ms;      /* when pid == 0: when to start again */
+    int fails;                    /* consecutive young deaths */
+};
+
+static long long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+spawn(struct slot *s, const struct cm_master_opts *o, const sigset_t *oldmask)
+{
+    pid_t pid = fork();
+
+    if (pid < 0) {
+        cm_log(CM_LOG_ERROR, "fork: %s; retrying", strerror(errno));
+        s->respawn_at_ms = now_ms() + BACKOFF_MAX_MS;
+        return;
+    }
+    if (pid == 0) {
+        signal(SIGCHLD, SIG_DFL);
+        sigprocmask(SIG_SETMASK, oldmask, NULL);
+        _exit(cm_worker_run(o->listen_fd, o->api));
+    }
+    s->pid = pid;
+    s->started_ms = now_ms();
+}
+
+static void
+describe_exit(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* Reaps exited workers; schedules respawns unless stopping. */
+static int
+reap(struct slot *slots, int n, int stopping)
+{
+    int status, alive = 0, i;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (i = 0; i < n; i++) {
+            struct slot *s = &slots[i];
+            long long t = now_ms(), delay;
+            char how[96];
+
+            if (s->pid != pid)
+                continue;
+            s->pid = 0;
+            if (stopping)
+                break;
+            describe_exit(status, how, sizeof(how));
+            s->fails = t - s->started_ms < YOUNG_MS ? s->fails + 1 : 0;
+            delay = 0;
+            if (s->fails > 0) {
+                delay = (long long)BACKOFF_MIN_MS << (s->fails > 6 ? 6 : s->fails - 1);
+                if (delay > BACKOFF_MAX_MS)
+                    delay = BACKOFF_MAX_MS;
+            }
+            s->respawn_at_ms = t + delay;
+            cm_log(CM_LOG_WARN, "worker %ld %s; respawning in %lld ms",
+                   (long)pid, how, delay);
+            break;
+        }
+    }
+    for (i = 0; i < n; i++)
+        alive += slots[i].pid != 0;
+    return alive;
+}
+
+static void
+stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *set)
+{
+    long long deadline = now_ms() + (long long)o->shutdown_timeout * 1000;
+    int i, alive;
+
+    /* Idle workers return from accept(); busy ones finish their request. */
+    shutdown(o->listen_fd, SHUT_RDWR);
+    for (i = 0; i < n; i++)
+        if (slots[i].pid > 0)
+            kill(slots[i].pid, SIGTERM);
+    while ((alive = reap(slots, n, 1)) > 0) {
+        struct timespec ts = { 0, 50 * 1000000 };
+        long long t = now_ms();
+
+        if (t >= deadline) {
+            cm_log(CM_LOG_WARN, "%d worker(s) still busy after %d s; killing them",
+                   alive, o->shutdown_timeout);
+            for (i = 0; i < n; i++)
+                if (slots[i].pid > 0)
+                    kill(slots[i].pid, SIGKILL);
+            deadline = t + 5000;
+        }
+        sigtimedwait(set, NULL, &ts);
+    }
+}
+
+int
+cm_master_run(const struct cm_master_opts *o)
+{
+    struct slot *slots = cm_xcalloc((size_t)o->workers, sizeof(*slots));
+    sigset_t set, oldmask;
+    int i, stopping = 0;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, &oldmask);
+    signal(SIGPIPE, SIG_IGN);
+
+    for (i = 0; i < o->workers; i++)
+        spawn(&slots[i], o, &oldmask);
+    cm_log(CM_LOG_INFO, "serving on %s with %d workers", o->socket_path, o->workers);
+
+    while (!stopping) {
+        long long t = now_ms(), next = t + 1000;
+        struct timespec ts;
+        int sig;
+
+        for (i = 0; i < o->workers; i++) {
+            if (slots[i].pid != 0)
+                continue;
+            if (slots[i].respawn_at_ms <= t)
+                spawn(&slots[i], o, &oldmask);
+            else if (slots[i].respawn_at_ms < next)
+                next = slots[i].respawn_at_ms;
+        }
+        ts.tv_sec = (next - t) / 1000;
+        ts.tv_nsec = ((next - t) % 1000) * 1000000;
+        sig = sigtimedwait(&set, NULL, &ts);
+        switch (sig) {
+        case SIGTERM:
+        case SIGINT:
+            cm_log(CM_LOG_INFO, "%s: stopping", strsignal(sig));
+            stopping = 1;
+            break;
+        case SIGHUP:
+            cm_log(CM_LOG_INFO, "SIGHUP ignored: configuration reload is not supported yet");
+            break;
+        default:
+            break;
+        }
+        reap(slots, o->workers, stopping);
+    }
+    stop_pool(slots, o->workers, o, &set);
+    cm_listener_close(o->listen_fd, o->socket_path);
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    free(slots);
+    cm_log(CM_LOG_INFO, "stopped");
+    return 0;
+}

@@ -1,0 +1,28 @@
+/*
+ * master.h - the supervising process of the worker pool.
+ *
+ * The master opens nothing but the listening socket and never handles a
+ * request.  It forks the workers, respawns any that dies (immediately the
+ * first time, then with exponential backoff while workers keep dying young),
+ * and on SIGTERM or SIGINT stops the pool gracefully: it shuts the listening
+ * socket (idle workers return from accept), lets workers finish the request
+ * they are serving, kills stragglers after the shutdown timeout, removes the
+ * socket and returns 0.
+ */
+#ifndef CM_MASTER_H
+#define CM_MASTER_H
+
+#include "api.h"
+
+struct cm_master_opts {
+    const char *socket_path;
+    int listen_fd;                /* from cm_listener_open() */
+    int workers;
+    int shutdown_timeout;         /* seconds */
+    const struct cm_api *api;
+};
+
+/* Runs until asked to stop; returns the process exit status. */
+int cm_master_run(const struct cm_master_opts *opts);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * objects.h - the objects that exist: an immutable snapshot of Kubernetes
+ * objects (namespace, name, labels) per resource.
+ *
+ * This is the one interface between request handling and wherever objects
+ * come from.  Today a snapshot is loaded from a file (--objects, a List as
+ * "kubectl get ... -o yaml|json" prints it); a live-cluster watch cache will
+ * build snapshots through the same builder.  Handlers only read snapshots.
+ *
+ * Within a resource, objects are sorted by (namespace, name), so one
+ * namespace is a contiguous range and a lookup by name is a binary search.
+ */
+#ifndef CM_OBJECTS_H
+#define CM_OBJECTS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "labels.h"
+#include "resource.h"
+
+struct cm_object {
+    const char *namespace;     /* "" for cluster-scoped objects */
+    const char *name;
+    struct cm_labels labels;
+};
+
+struct cm_objects;             /* opaque, immutable once built */
+struct cm_objects_builder;
+
+struct cm_objects_builder *cm_objects_builder_new(void);
+/*
+ * Adds an object; every string is copied.  labels need not be sorted.
+ * Returns 0, or -1 if the labels repeat a key.
+ */
+int cm_objects_builder_add(struct cm_objects_builder *b, const struct cm_resource *r,
+                           const char *ns, const char *name,
+                           const struct cm_label *labels, size_t nlabels);
+/*
+ * Consumes the builder.  Returns 0 with an owned snapshot in *out, or -1 when
+ * the same (resource, namespace, name) was added twice, described in err.
+ */
+int cm_objects_builder_finish(struct cm_objects_builder *b, struct cm_objects **out,
+                              struct cm_buf *err);
+void cm_objects_free(struct cm_objects *objs);
+
+/* The object, or NULL.  Borrowed from objs. */
+const struct cm_object *cm_objects_get(const struct cm_objects *objs,
+                                       const struct cm_resource *r,
+                                       const char *ns, const char *name);
+/*
+ * The objects of resource r in namespace ns (every namespace when ns is
+ * NULL): stores the first in *first_out and returns how many follow
+ * contiguously.
+ */
+size_t cm_objects_range(const struct cm_objects *objs, const struct cm_resource *r,
+                        const char *ns, const struct cm_object **first_out);
+size_t cm_objects_count(const struct cm_objects *objs);
+
+/*
+ * Loads a Kubernetes List (or a single object, or several YAML documents) in
+ * YAML or JSON.  Objects of kinds the server does not know are skipped and
+ * counted in *skipped_out.  Returns 0 with an owned snapshot, or -1 with the
+ * problems in d.
+ */
+int cm_objects_load_file(struct cm_objects **out, const char *path,
+                         size_t *skipped_out, struct cm_diag *d);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * quantity.h - Kubernetes resource quantities (k8s.io/apimachinery/pkg/api/resource).
+ *
+ * cm_quantity_parse() accepts what resource.ParseQuantity accepts:
+ *   [+-] digits [. digits] [suffix]
+ * with suffixes n u m k M G T P E (decimal SI), Ki Mi Gi Ti Pi Ei (binary
+ * SI) or e<int> / E<int> (decimal exponent).  The text the server prints is
+ * what Quantity.String() prints: the original text when Go keeps it, else the
+ * canonical form (values rounded up to nano, capped at 2^63-1, mantissa with
+ * an exponent that is a multiple of 3, binary suffixes only for exact
+ * multiples of 1024).
+ */
+#ifndef CM_QUANTITY_H
+#define CM_QUANTITY_H
+
+#include <stddef.h>
+
+#define CM_QUANTITY_MAX_LEN 64     /* longer input is refused */
+
+struct cm_quantity {
+    __int128 unscaled;             /* value = unscaled * 10^exp10 */
+    int exp10;
+    char text[CM_QUANTITY_MAX_LEN + 8];   /* Quantity.String() */
+};
+
+/*
+ * Parses the n bytes at s.  Returns 0, or -1 with *err_out pointing to a
+ * static message.
+ */
+int cm_quantity_parse(const char *s, size_t n, struct cm_quantity *out,
+                      const char **err_out);
+
+#endif

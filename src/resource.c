@@ -1,0 +1,74 @@
+#include "resource.h"
+
+#include <string.h>
+
+#define CORE(plural, kind, ns) { plural, "", "v1", kind, ns, plural, "v1" }
+#define GROUPED(plural, group, version, kind, ns) \
+    { plural, group, version, kind, ns, plural "." group, group "/" version }
+
+static const struct cm_resource table[] = {
+    CORE("namespaces", "Namespace", 0),
+    CORE("nodes", "Node", 0),
+    CORE("pods", "Pod", 1),
+    CORE("services", "Service", 1),
+    CORE("endpoints", "Endpoints", 1),
+    CORE("persistentvolumeclaims", "PersistentVolumeClaim", 1),
+    CORE("persistentvolumes", "PersistentVolume", 0),
+    CORE("replicationcontrollers", "ReplicationController", 1),
+    CORE("configmaps", "ConfigMap", 1),
+    GROUPED("deployments", "apps", "v1", "Deployment", 1),
+    GROUPED("statefulsets", "apps", "v1", "StatefulSet", 1),
+    GROUPED("replicasets", "apps", "v1", "ReplicaSet", 1),
+    GROUPED("daemonsets", "apps", "v1", "DaemonSet", 1),
+    GROUPED("jobs", "batch", "v1", "Job", 1),
+    GROUPED("cronjobs", "batch", "v1", "CronJob", 1),
+    GROUPED("ingresses", "networking.k8s.io", "v1", "Ingress", 1),
+    GROUPED("horizontalpodautoscalers", "autoscaling", "v2", "HorizontalPodAutoscaler", 1),
+    GROUPED("poddisruptionbudgets", "policy", "v1", "PodDisruptionBudget", 1),
+};
+
+#define NTABLE (sizeof(table) / sizeof(table[0]))
+
+const struct cm_resource *
+cm_resource_lookup(const char *name)
+{
+    const struct cm_resource *found = NULL;
+    size_t i;
+
+    for (i = 0; i < NTABLE; i++)
+        if (strcmp(table[i].group_resource, name) == 0)
+            return &table[i];
+    if (strchr(name, '.') != NULL)
+        return NULL;
+    for (i = 0; i < NTABLE; i++) {
+        if (strcmp(table[i].plural, name) == 0) {
+            if (found != NULL)
+                return NULL;            /* ambiguous */
+            found = &table[i];
+        }
+    }
+    return found;
+}
+
+const struct cm_resource *
+cm_resource_by_kind(const char *group, const char *kind)
+{
+    size_t i;
+
+    for (i = 0; i < NTABLE; i++)
+        if (strcmp(table[i].group, group) == 0 && strcmp(table[i].kind, kind) == 0)
+            return &table[i];
+    return NULL;
+}
+
+const struct cm_resource *
+cm_resource_namespaces(void)
+{
+    return &table[0];
+}
+
+const struct cm_resource *
+cm_resource_at(size_t i)
+{
+    return i < NTABLE ? &table[i] : NULL;
+}

@@ -1,0 +1,41 @@
+/*
+ * resource.h - the Kubernetes resources the server knows: their plural name,
+ * API group and version, kind, and scope.
+ *
+ * The built-in table covers the kinds people scale on.  (Reading the
+ * cluster's own discovery, CRDs included, belongs to the live-cluster object
+ * source and will extend this table at run time.)
+ */
+#ifndef CM_RESOURCE_H
+#define CM_RESOURCE_H
+
+#include <stddef.h>
+
+struct cm_resource {
+    const char *plural;        /* "deployments" */
+    const char *group;         /* "apps"; "" for the core group */
+    const char *version;       /* "v1" */
+    const char *kind;          /* "Deployment" */
+    int namespaced;
+    const char *group_resource;  /* "deployments.apps", or "pods": GroupResource.String() */
+    const char *api_version;     /* "apps/v1", or "v1" */
+};
+
+/*
+ * Finds a resource by the name used in URLs and in metrics.yaml: the plural
+ * qualified by its group ("deployments.apps"), or the bare plural when that
+ * names exactly one resource ("pods", "deployments").  Returns a pointer into
+ * the static table, or NULL.
+ */
+const struct cm_resource *cm_resource_lookup(const char *name);
+
+/* Finds a resource by API group and kind, as an object's apiVersion and kind name it. */
+const struct cm_resource *cm_resource_by_kind(const char *group, const char *kind);
+
+/* The namespaces resource (metrics on /namespaces/{ns}/metrics/{m} describe it). */
+const struct cm_resource *cm_resource_namespaces(void);
+
+/* Iteration over the table, for diagnostics: index 0..n-1, NULL past the end. */
+const struct cm_resource *cm_resource_at(size_t i);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * status.h - metav1.Status error bodies, byte for byte as the Go apiserver
+ * writes them:
+ *   {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+ *    "message":"...","reason":"NotFound","details":{},"code":404}
+ */
+#ifndef CM_STATUS_H
+#define CM_STATUS_H
+
+#include "api.h"
+#include "json.h"
+
+/*
+ * Replaces the response with a Status of the given code.  reason may be NULL
+ * (Go's StatusReasonUnknown: the key is left out); with_details writes the
+ * empty "details":{} of Go's generic server responses.
+ */
+void cm_status_write(struct cm_response *res, int pretty, int code,
+                     const char *reason, int with_details, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* The generic 404: "the server could not find the requested resource". */
+void cm_status_not_found(struct cm_response *res, int pretty);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * validate.h - Kubernetes name rules (k8s.io/apimachinery/pkg/util/validation),
+ * with the same error texts, so that messages match what kubectl users know.
+ *
+ * Each function appends its findings to out, joined by "; " as the Go
+ * callers join them, and returns the number of problems (0 = valid).
+ */
+#ifndef CM_VALIDATE_H
+#define CM_VALIDATE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* A label key: an optional DNS-1123 subdomain prefix and '/', then a name of at most 63 characters. */
+int cm_validate_qualified_name(const char *s, size_t n, struct cm_buf *out);
+/* A label value: empty, or at most 63 characters of [-A-Za-z0-9_.] starting and ending alphanumeric. */
+int cm_validate_label_value(const char *s, size_t n, struct cm_buf *out);
+/* An RFC 1123 subdomain: at most 253 characters of lower-case labels separated by '.'. */
+int cm_validate_dns1123_subdomain(const char *s, size_t n, struct cm_buf *out);
+
+#endif

@@ -1,0 +1,245 @@
+#include "values.h"
+#include "json.h"
+#include "selector.h"
+#include "status.h"
+
+#include <string.h>
+#include <time.h>
+
+struct item_ctx {
+    const struct cm_metric_call *call;
+    const struct cm_metric *metric;
+    const struct cm_resource *resource;
+    const struct cm_selector *metric_selector;
+    char timestamp[32];
+};
+
+/* metav1.LabelSelector for the metricLabelSelector, or null. */
+static void
+write_label_selector(struct cm_json *j, const struct cm_selector *sel)
+{
+    static const char *const opnames[] = {
+        [CM_SEL_EXISTS] = "Exists", [CM_SEL_NOT_EXISTS] = "DoesNotExist",
+        [CM_SEL_IN] = "In", [CM_SEL_NOTIN] = "NotIn", [CM_SEL_NEQ] = "NotIn",
+    };
+    size_t i, k, neq = 0, nexpr = 0;
+
+    if (sel->n == 0) {
+        cm_json_null(j);
+        return;
+    }
+    for (i = 0; i < sel->n; i++) {
+        enum cm_sel_op op = sel->req[i].op;
+        if (op == CM_SEL_EQ || op == CM_SEL_DEQ)
+            neq++;
+        else if (op != CM_SEL_GT && op != CM_SEL_LT)
+            nexpr++;
+    }
+    cm_json_object_begin(j);
+    if (neq > 0) {
+        cm_json_key(j, "matchLabels");
+        cm_json_object_begin(j);
+        for (i = 0; i < sel->n; i++) {
+            enum cm_sel_op op = sel->req[i].op;
+            if (op != CM_SEL_EQ && op != CM_SEL_DEQ)
+                continue;
+            /* Go's map keeps the last of repeated keys. */
+            if (i + 1 < sel->n && strcmp(sel->req[i + 1].key, sel->req[i].key) == 0 &&
+                (sel->req[i + 1].op == CM_SEL_EQ || sel->req[i + 1].op == CM_SEL_DEQ))
+                continue;
+            cm_json_key(j, sel->req[i].key);
+            cm_json_string(j, sel->req[i].values[0]);
+        }
+        cm_json_object_end(j);
+    }
+    if (nexpr > 0) {
+        cm_json_key(j, "matchExpressions");
+        cm_json_array_begin(j);
+        for (i = 0; i < sel->n; i++) {
+            const struct cm_requirement *r = &sel->req[i];
+            if (r->op == CM_SEL_EQ || r->op == CM_SEL_DEQ ||
+                r->op == CM_SEL_GT || r->op == CM_SEL_LT)
+                continue;
+            cm_json_object_begin(j);
+            cm_json_key(j, "key");      cm_json_string(j, r->key);
+            cm_json_key(j, "operator"); cm_json_string(j, opnames[r->op]);
+            if (r->nvalues > 0) {
+                cm_json_key(j, "values");
+                cm_json_array_begin(j);
+                for (k = 0; k < r->nvalues; k++)
+                    cm_json_string(j, r->values[k]);
+                cm_json_array_end(j);
+            }
+            cm_json_object_end(j);
+        }
+        cm_json_array_end(j);
+    }
+    cm_json_object_end(j);
+}
+
+static void
+write_item(struct cm_json *j, const struct item_ctx *c, const struct cm_object *obj,
+           const char *name)
+{
+    int v1beta1 = strcmp(c->call->version, "v1beta1") == 0;
+    const char *ns = obj ? obj->namespace : (c->resource->namespaced ? c->call->ns : "");
+
+    cm_json_object_begin(j);
+    cm_json_key(j, "describedObject");
+    cm_json_object_begin(j);
+    cm_json_key(j, "kind");        cm_json_string(j, c->resource->kind);
+    if (*ns) {
+        cm_json_key(j, "namespace");
+        cm_json_string(j, ns);
+    }
+    cm_json_key(j, "name");        cm_json_string(j, name);
+    cm_json_key(j, "apiVersion");  cm_json_string(j, c->resource->api_version);
+    cm_json_object_end(j);
+    if (v1beta1) {
+        cm_json_key(j, "metricName");
+        cm_json_string(j, c->metric->name);
+    } else {
+        cm_json_key(j, "metric");
+        cm_json_object_begin(j);
+        cm_json_key(j, "name");
+        cm_json_string(j, c->metric->name);
+        cm_json_key(j, "selector");
+        write_label_selector(j, c->metric_selector);
+        cm_json_object_end(j);
+    }
+    cm_json_key(j, "timestamp");
+    cm_json_string(j, c->timestamp);
+    if (c->metric->window > 0) {
+        cm_json_key(j, v1beta1 ? "window" : "windowSeconds");
+        cm_json_int(j, c->metric->window);
+    }
+    cm_json_key(j, "value");
+    cm_json_string(j, c->metric->source.value.text);
+    if (v1beta1) {
+        cm_json_key(j, "selector");
+        write_label_selector(j, c->metric_selector);
+    }
+    cm_json_object_end(j);
+}
+
+static void
+list_begin(struct cm_json *j, const char *version)
+{
+    char gv[64];
+
+    snprintf(gv, sizeof(gv), "%s/%s", CM_GROUP_CUSTOM, version);
+    cm_json_object_begin(j);
+    cm_json_key(j, "kind");       cm_json_string(j, "MetricValueList");
+    cm_json_key(j, "apiVersion"); cm_json_string(j, gv);
+    cm_json_key(j, "metadata");   cm_json_object_begin(j); cm_json_object_end(j);
+    cm_json_key(j, "items");
+    cm_json_array_begin(j);
+}
+
+/*
+ * Parses the selector in query parameter qname into out.  On a parse error
+ * writes the Go server's answer (400 BadRequest for labelSelector, a bare 500
+ * for metricLabelSelector) and returns -1.
+ */
+static int
+query_selector(const struct cm_query *q, const char *qname, int code,
+               const char *reason, int pretty, struct cm_arena *a,
+               struct cm_selector *out, struct cm_response *res)
+{
+    const struct cm_query_pair *p = cm_query_get(q, qname);
+    const char *err;
+
+    out->n = 0;
+    out->req = NULL;
+    if (p == NULL)
+        return 0;
+    if (cm_selector_parse(out, p->value, p->value_len, a, &err) < 0) {
+        cm_status_write(res, pretty, code, reason, 0, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void
+cm_values_respond(const struct cm_api *api, const struct cm_request *req,
+                  const struct cm_metric_call *call, const struct cm_query *q,
+                  int pretty, struct cm_arena *a, struct cm_response *res)
+{
+    struct cm_selector object_sel, metric_sel;
+    const struct cm_metric *metric;
+    const struct cm_resource *r;
+    struct item_ctx c;
+    struct cm_json j;
+    struct tm tm;
+    static const struct cm_labels no_labels = { 0, NULL };
+
+    if (query_selector(q, "labelSelector", 400, "BadRequest", pretty, a, &object_sel, res) < 0 ||
+        query_selector(q, "metricLabelSelector", 500, NULL, pretty, a, &metric_sel, res) < 0)
+        return;
+
+    r = cm_resource_lookup(call->resource);
+    metric = cm_config_find(api->config, call->metric);
+    if (r == NULL || metric == NULL || !cm_metric_describes(metric, r)) {
+        cm_status_write(res, pretty, 404, "NotFound", 0,
+                        "the server could not find the metric %s for %s",
+                        call->metric, call->resource);
+        return;
+    }
+
+    memset(&c, 0, sizeof(c));
+    c.call = call;
+    c.metric = metric;
+    c.resource = r;
+    c.metric_selector = &metric_sel;
+    gmtime_r(&req->now, &tm);
+    strftime(c.timestamp, sizeof(c.timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    res->status = 200;
+    res->content_type = "application/json";
+    cm_json_init(&j, res->body, pretty);
+
+    if (strcmp(call->name, "*") != 0) {
+        const struct cm_object *obj = NULL;
+        int exists;
+
+        if (api->objects == NULL)
+            exists = r->namespaced ? *call->ns != '\0' : *call->ns == '\0';
+        else
+            exists = (r->namespaced || *call->ns == '\0') &&
+                     (obj = cm_objects_get(api->objects, r, call->ns, call->name)) != NULL;
+        if (!exists) {
+            cm_status_write(res, pretty, 404, "NotFound", 0,
+                            "the server could not find the metric %s for %s %s",
+                            call->metric, call->resource, call->name);
+            return;
+        }
+        /* Static metrics carry no labels yet; a metric selector must match none. */
+        if (!cm_selector_matches(&metric_sel, &no_labels)) {
+            struct cm_buf sel;
+            cm_buf_init(&sel, CM_SELECTOR_MAX_LEN * 4);
+            cm_selector_format(&metric_sel, &sel);
+            cm_status_write(res, pretty, 404, "NotFound", 0,
+                            "the server could not find the metric %s for %s %s with selector %s",
+                            call->metric, call->resource, call->name, sel.data ? sel.data : "");
+            cm_buf_free(&sel);
+            return;
+        }
+        list_begin(&j, call->version);
+        write_item(&j, &c, obj, call->name);
+    } else {
+        list_begin(&j, call->version);
+        if (api->objects != NULL && (r->namespaced || *call->ns == '\0') &&
+            cm_selector_matches(&metric_sel, &no_labels)) {
+            const struct cm_object *first;
+            size_t n = cm_objects_range(api->objects, r, *call->ns ? call->ns : NULL, &first), i;
+
+            for (i = 0; i < n; i++)
+                if (cm_selector_matches(&object_sel, &first[i].labels))
+                    write_item(&j, &c, &first[i], first[i].name);
+        }
+    }
+    cm_json_array_end(&j);
+    cm_json_object_end(&j);
+    if (!pretty)
+        cm_buf_addc(res->body, '\n');
+}

@@ -1,0 +1,119 @@
+#include "worker.h"
+#include "arena.h"
+#include "buf.h"
+#include "log.h"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RESPONSE_MAX (64u << 20)      /* a larger body becomes a Status 500 */
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+    (void)sig;
+    stopping = 1;
+    FCGX_ShutdownPending();
+}
+
+static long long
+content_length(FCGX_Request *r)
+{
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+    char *end;
+    long long v;
+
+    if (cl != NULL && *cl != '\0') {
+        v = strtoll(cl, &end, 10);
+        return (*end == '\0' && v >= 0) ? v : 1;
+    }
+    /* HTTP/2 may send a body without a length; nginx ends stdin with an
+     * empty record, so one byte of lookahead never blocks. */
+    return FCGX_GetChar(r->in) == EOF ? 0 : 1;
+}
+
+static void
+respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response *res)
+{
+    char head[512];
+    int n;
+
+    n = snprintf(head, sizeof(head),
+                 "Status: %s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Cache-Control: no-cache, private\r\n"
+                 "Content-Length: %zu\r\n"
+                 "%s%s%s%s"
+                 "\r\n",
+                 cm_api_status_text(res->status), res->content_type, res->body->len,
+                 res->nosniff ? "X-Content-Type-Options: nosniff\r\n" : "",
+                 res->allow ? "Allow: " : "", res->allow ? res->allow : "",
+                 res->allow ? "\r\n" : "");
+    if (n < 0 || (size_t)n >= sizeof(head))
+        return;
+    if (FCGX_PutStr(head, n, r->out) < 0)
+        return;                          /* nginx went away; nothing to do */
+    if (strcmp(req->method, "HEAD") != 0 && res->body->len > 0)
+        FCGX_PutStr(res->body->data, (int)res->body->len, r->out);
+}
+
+int
+cm_worker_run(int listen_fd, const struct cm_api *api)
+{
+    struct sigaction sa;
+    FCGX_Request r;
+    struct cm_arena arena;
+    struct cm_buf body;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_term;
+    sa.sa_flags = SA_RESTART;           /* never cut a request's I/O short */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+
+    if (FCGX_Init() != 0 || FCGX_InitRequest(&r, listen_fd, 0) != 0) {
+        cm_log(CM_LOG_ERROR, "cannot initialize libfcgi");
+        return 1;
+    }
+    cm_arena_init(&arena, 32768);
+    cm_buf_init(&body, RESPONSE_MAX);
+
+    while (!stopping && FCGX_Accept_r(&r) >= 0) {
+        struct cm_request req;
+        struct cm_response res;
+
+        memset(&req, 0, sizeof(req));
+        req.method = FCGX_GetParam("REQUEST_METHOD", r.envp);
+        req.uri = FCGX_GetParam("REQUEST_URI", r.envp);
+        req.user_agent = FCGX_GetParam("HTTP_USER_AGENT", r.envp);
+        req.accept = FCGX_GetParam("HTTP_ACCEPT", r.envp);
+        if (req.method == NULL)
+            req.method = "GET";
+        if (req.uri == NULL)
+            req.uri = "";
+        req.content_length = content_length(&r);
+        req.now = time(NULL);
+
+        memset(&res, 0, sizeof(res));
+        res.body = &body;
+        cm_api_handle(api, &req, &arena, &res);
+        respond(&r, &req, &res);
+
+        FCGX_Finish_r(&r);
+        cm_arena_reset(&arena);
+        cm_buf_reset(&body);
+    }
+    FCGX_Free(&r, 1);
+    cm_arena_free(&arena);
+    cm_buf_free(&body);
+    return 0;
+}

@@ -1,0 +1,18 @@
+/*
+ * worker.h - a FastCGI worker process: accepts requests from nginx on the
+ * shared listening socket, one at a time, and answers them with
+ * cm_api_handle().  This file is the only one that knows libfcgi.
+ */
+#ifndef CM_WORKER_H
+#define CM_WORKER_H
+
+#include "api.h"
+
+/*
+ * Serves until the listening socket is shut down (the master does that to
+ * stop the pool) or SIGTERM arrives; a request in flight is finished first.
+ * Returns the process exit status.
+ */
+int cm_worker_run(int listen_fd, const struct cm_api *api);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * cm-handle - answer one request through cm_api_handle(), without FastCGI.
+ *
+ *   cm-handle --config FILE [--objects FILE] [--method M] [--user-agent UA]
+ *             [--accept A] [--now EPOCH] [--headers] REQUEST_URI
+ *
+ * Prints the body (and with --headers the status line first).  The golden
+ * tests use it with a fixed --now, so their expected files are exact bytes.
+ */
+#include "api.h"
+#include "config.h"
+#include "objects.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "objects", required_argument, NULL, 'o' },
+        { "method", required_argument, NULL, 'm' },
+        { "user-agent", required_argument, NULL, 'u' },
+        { "accept", required_argument, NULL, 'a' },
+        { "now", required_argument, NULL, 'n' },
+        { "headers", no_argument, NULL, 'H' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *config = NULL, *objects = NULL;
+    struct cm_request req = { "GET", NULL, NULL, NULL, 0, 1795640400 };
+    struct cm_config *cfg;
+    struct cm_objects *objs = NULL;
+    struct cm_response res;
+    struct cm_arena arena;
+    struct cm_buf body;
+    struct cm_diag d;
+    struct cm_api api;
+    size_t skipped;
+    int c, headers = 0;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'o': objects = optarg; break;
+        case 'm': req.method = optarg; break;
+        case 'u': req.user_agent = optarg; break;
+        case 'a': req.accept = optarg; break;
+        case 'n': req.now = (time_t)strtoll(optarg, NULL, 10); break;
+        case 'H': headers = 1; break;
+        default: return 2;
+        }
+    }
+    if (config == NULL || optind + 1 != argc) {
+        fprintf(stderr, "usage: cm-handle --config FILE [--objects FILE] [options] URI\n");
+        return 2;
+    }
+    req.uri = argv[optind];
+    cm_diag_init(&d);
+    if (cm_config_load(&cfg, config, &d) < 0 ||
+        (objects != NULL && cm_objects_load_file(&objs, objects, &skipped, &d) < 0)) {
+        cm_diag_print(&d, stderr);
+        return 1;
+    }
+    cm_diag_free(&d);
+    api.config = cfg;
+    api.objects = objs;
+    cm_arena_init(&arena, 0);
+    cm_buf_init(&body, 1u << 26);
+    memset(&res, 0, sizeof(res));
+    res.body = &body;
+    cm_api_handle(&api, &req, &arena, &res);
+    if (headers)
+        printf("%s\nContent-Type: %s\n\n", cm_api_status_text(res.status), res.content_type);
+    fwrite(body.data, 1, body.len, stdout);
+    cm_buf_free(&body);
+    cm_arena_free(&arena);
+    cm_objects_free(objs);
+    cm_config_free(cfg);
+    return 0;
+}
