@@ -1,0 +1,224 @@
+/* cm_api_handle(): every route's status and JSON shape, on the example files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+static struct cm_config *cfg;
+static struct cm_objects *objs;
+static struct cm_arena arena;
+static struct cm_buf body;
+static struct cm_response res;
+
+static json_object *
+call(const char *method, const char *uri, int want_status)
+{
+    struct cm_api api = { cfg, objs };
+    struct cm_request req = { method, uri, NULL, NULL, 0, 1795640400 };
+    json_object *doc;
+
+    cm_arena_reset(&arena);
+    cm_buf_reset(&body);
+    memset(&res, 0, sizeof(res));
+    res.body = &body;
+    cm_api_handle(&api, &req, &arena, &res);
+    if (res.status != want_status)
+        fail_msg("%s %s: status %d, want %d: %s", method, uri, res.status, want_status, body.data);
+    assert_int_equal(body.data[body.len - 1], '\n');          /* compact ends in a newline */
+    doc = json_tokener_parse(body.data);
+    assert_non_null(doc);
+    return doc;
+}
+
+static const char *
+str(json_object *o, const char *path)
+{
+    char key[128];
+    const char *dot;
+    json_object *v = o;
+
+    while (v != NULL && *path) {
+        dot = strchr(path, '.');
+        snprintf(key, sizeof(key), "%.*s", (int)(dot ? dot - path : (long)strlen(path)), path);
+        if (json_object_is_type(v, json_type_array))
+            v = json_object_array_get_idx(v, (size_t)atoi(key));
+        else if (!json_object_object_get_ex(v, key, &v))
+            return "<missing>";
+        path = dot ? dot + 1 : "";
+    }
+    return v == NULL ? "null" : json_object_get_string(v);
+}
+
+#define CM "/apis/custom.metrics.k8s.io/"
+
+static void
+test_discovery(void **state)
+{
+    json_object *d;
+    (void)state;
+    d = call("GET", "/apis", 200);
+    assert_string_equal(str(d, "groups.0.preferredVersion.version"), "v1beta2");
+    json_object_put(d);
+    d = call("GET", CM "v1beta2/", 200);
+    assert_string_equal(str(d, "groupVersion"), "custom.metrics.k8s.io/v1beta2");
+    assert_string_equal(str(d, "resources.0.name"), "pods/http_requests_per_second");
+    assert_string_equal(str(d, "resources.3.name"), "namespaces/queue_depth");
+    assert_string_equal(str(d, "resources.3.namespaced"), "false");
+    assert_int_equal(json_object_array_length(json_object_object_get(d, "resources")), 5);
+    json_object_put(d);
+}
+
+static void
+test_by_selector_returns_matching_objects_only(void **state)
+{
+    json_object *d;
+    (void)state;
+    d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
+             "?labelSelector=app%3Dweb%2Ctier+in+%28frontend%29", 200);
+    assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 3);
+    assert_string_equal(str(d, "items.0.metricName"), "http_requests_per_second");
+    assert_string_equal(str(d, "items.0.window"), "60");
+    assert_string_equal(str(d, "items.0.value"), "250m");
+    assert_string_equal(str(d, "items.0.timestamp"), "2026-11-25T21:00:00Z");
+    assert_string_equal(str(d, "items.0.describedObject.apiVersion"), "v1");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/*/http_requests_per_second?labelSelector=app!%3Dweb", 200);
+    assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 1);
+    assert_string_equal(str(d, "items.0.describedObject.name"), "worker-5f6d8-abcde");
+    json_object_put(d);
+}
+
+static void
+test_by_name_and_scopes(void **state)
+{
+    json_object *d;
+    (void)state;
+    d = call("GET", CM "v1beta2/namespaces/default/deployments.apps/web/queue_depth", 200);
+    assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 1);
+    assert_string_equal(str(d, "apiVersion"), "custom.metrics.k8s.io/v1beta2");
+    assert_string_equal(str(d, "items.0.metric.name"), "queue_depth");
+    assert_string_equal(str(d, "items.0.metric.selector"), "null");
+    assert_string_equal(str(d, "items.0.windowSeconds"), "<missing>");
+    assert_string_equal(str(d, "items.0.describedObject.kind"), "Deployment");
+    assert_string_equal(str(d, "items.0.describedObject.apiVersion"), "apps/v1");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/nodes/node-2/node_load", 200);
+    assert_string_equal(str(d, "items.0.describedObject.namespace"), "<missing>");
+    assert_string_equal(str(d, "items.0.value"), "1500m");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/shop/metrics/queue_depth", 200);
+    assert_string_equal(str(d, "items.0.describedObject.kind"), "Namespace");
+    assert_string_equal(str(d, "items.0.describedObject.name"), "shop");
+    json_object_put(d);
+}
+
+static void
+test_errors(void **state)
+{
+    json_object *d;
+    (void)state;
+    d = call("GET", CM "v1beta1/namespaces/default/pods/ghost/http_requests_per_second", 404);
+    assert_string_equal(str(d, "message"), "the server could not find the metric http_requests_per_second for pods ghost");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/nodes/node-1/http_requests_per_second", 404);
+    assert_string_equal(str(d, "message"), "the server could not find the metric http_requests_per_second for nodes");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/bar", 404);
+    assert_string_equal(str(d, "message"), "the server could not find the requested resource");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/foo", 400);
+    assert_string_equal(str(d, "message"), "invalid request path");
+    json_object_put(d);
+    d = call("GET", CM "v9/namespaces/default/pods/x/m", 404);
+    json_object_put(d);
+    d = call("DELETE", CM "v1beta1", 405);
+    assert_string_equal(str(d, "reason"), "MethodNotAllowed");
+    assert_string_equal(res.allow, "GET, HEAD");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/x?labelSelector=a%3D%3D%3Db", 400);
+    assert_string_equal(str(d, "reason"), "BadRequest");
+    json_object_put(d);
+    d = call("GET", "/apis/custom.metrics.k8s.io/v1beta1/%zz", 400);
+    json_object_put(d);
+}
+
+static void
+test_health_is_text(void **state)
+{
+    struct cm_api api = { cfg, objs };
+    struct cm_request req = { "GET", "/readyz", NULL, NULL, 0, 0 };
+    (void)state;
+    cm_buf_reset(&body);
+    res.body = &body;
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_int_equal(res.status, 200);
+    assert_string_equal(body.data, "ok");
+    assert_string_equal(res.content_type, "text/plain; charset=utf-8");
+}
+
+static void
+test_negotiation_and_pretty(void **state)
+{
+    struct cm_api api = { cfg, objs };
+    struct cm_request req = { "GET", "/apis",  "curl/7.88.1",
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", 0, 0 };
+    (void)state;
+    cm_buf_reset(&body);
+    res.body = &body;
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_int_equal(res.status, 406);
+    req.accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    cm_buf_reset(&body);
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_int_equal(res.status, 200);
+    assert_true(strncmp(body.data, "{\n  \"kind\": \"APIGroupList\"", 26) == 0);  /* curl gets pretty */
+    assert_int_not_equal(body.data[body.len - 1], '\n');
+}
+
+static int
+setup(void **s)
+{
+    struct cm_diag d;
+    size_t skipped;
+    (void)s;
+    cm_diag_init(&d);
+    if (cm_config_load(&cfg, TOP_SRCDIR "/examples/metrics.yaml", &d) < 0 ||
+        cm_objects_load_file(&objs, TOP_SRCDIR "/examples/objects.yaml", &skipped, &d) < 0)
+        return -1;
+    cm_diag_free(&d);
+    cm_arena_init(&arena, 0);
+    cm_buf_init(&body, 1 << 20);
+    return 0;
+}
+
+static int
+teardown(void **s)
+{
+    (void)s;
+    cm_buf_free(&body);
+    cm_arena_free(&arena);
+    cm_objects_free(objs);
+    cm_config_free(cfg);
+    return 0;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_discovery),
+        cmocka_unit_test(test_by_selector_returns_matching_objects_only),
+        cmocka_unit_test(test_by_name_and_scopes),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_health_is_text),
+        cmocka_unit_test(test_negotiation_and_pretty),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,145 @@
+/* metrics.yaml loading: values, and FILE:LINE:COLUMN for every kind of mistake. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char path[64];
+
+/* Writes text to a temporary file and loads it; returns the diagnostics. */
+static char *
+load(const char *text, struct cm_config **cfg)
+{
+    struct cm_diag d;
+    FILE *f;
+    char *out;
+    int fd;
+
+    strcpy(path, "/tmp/cm-test-config-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    cm_diag_init(&d);
+    cm_config_load(cfg, path, &d);
+    out = strdup(d.text.data ? d.text.data : "");
+    cm_diag_free(&d);
+    unlink(path);
+    return out;
+}
+
+/* The message must appear as "<path>:<line>:<col>: <text>...". */
+static void
+expect(const char *yaml, const char *where_and_text)
+{
+    struct cm_config *cfg;
+    char *diag = load(yaml, &cfg), want[512];
+
+    assert_null(cfg);
+    snprintf(want, sizeof(want), "%s:%s", path, where_and_text);
+    if (strstr(diag, want) == NULL)
+        fail_msg("wanted '%s' in:\n%s", want, diag);
+    free(diag);
+}
+
+static void
+test_valid_file(void **state)
+{
+    struct cm_config *cfg;
+    const struct cm_metric *m;
+    char *diag;
+    (void)state;
+    diag = load("version: 1\nmetrics:\n"
+                "  - name: rps\n    resources: [pods, deployments.apps]\n"
+                "    window: 1m30s\n    source:\n      static: \"1.5\"\n"
+                "  - name: load\n    resources:\n      - nodes\n    source: {static: 3}\n", &cfg);
+    assert_string_equal(diag, "");
+    free(diag);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->nmetrics, 2);
+    m = cm_config_find(cfg, "rps");
+    assert_non_null(m);
+    assert_int_equal(m->window, 90);
+    assert_int_equal(m->nresources, 2);
+    assert_string_equal(m->resources[1]->group_resource, "deployments.apps");
+    assert_string_equal(m->source.value.text, "1500m");
+    assert_true(cm_metric_describes(m, cm_resource_lookup("pods")));
+    assert_false(cm_metric_describes(m, cm_resource_lookup("nodes")));
+    assert_string_equal(cm_config_find(cfg, "load")->source.value.text, "3");
+    assert_null(cm_config_find(cfg, "nope"));
+    cm_config_free(cfg);
+}
+
+static void
+test_every_mistake_has_a_position(void **state)
+{
+    (void)state;
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    colour: red\n    source: {static: \"1\"}\n",
+           "4:5: unknown key 'colour' in a metric");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {static: \"1\"}\n"
+           "  - name: a\n    resources: [pods]\n    source: {static: \"2\"}\n",
+           "5:11: duplicate metric name 'a' (first declared at line 2)");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {static: \"1x\"}\n",
+           "4:22: bad quantity '1x'");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    window: 5y\n    source: {static: \"1\"}\n",
+           "4:13: bad duration '5y'");
+    expect("metrics:\n  - name: a\n    resources: [pods, widgets]\n    source: {static: \"1\"}\n",
+           "3:23: unknown resource 'widgets'");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n",
+           "2:5: metric 'a' has no 'source'");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {prometheus: x}\n",
+           "4:14: unknown key 'prometheus' in a source");
+    expect("metrics:\n  - name: a/b\n    resources: [pods]\n    source: {static: \"1\"}\n",
+           "2:11: a metric name is");
+    expect("metrics:\n  - name: a\n   resources: [pods]\n", "3:4: ");          /* YAML syntax */
+    expect("version: 2\nmetrics: []\n", "1:10: unsupported version '2'");
+    expect("metric:\n  - name: a\n", "1:1: unknown key 'metric' in the top level");
+}
+
+static void
+test_reports_every_problem(void **state)
+{
+    struct cm_config *cfg;
+    char *diag;
+    size_t lines = 0;
+    const char *p;
+    (void)state;
+    diag = load("metrics:\n  - name: a\n    resources: [nope]\n    source: {static: \"x\"}\n"
+                "  - name: b\n    resources: [pods]\n    window: 0s\n", &cfg);
+    for (p = diag; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 4);   /* resource, quantity, duration, missing source */
+    free(diag);
+}
+
+static void
+test_missing_file(void **state)
+{
+    struct cm_config *cfg;
+    struct cm_diag d;
+    (void)state;
+    cm_diag_init(&d);
+    assert_int_equal(cm_config_load(&cfg, "/nonexistent/metrics.yaml", &d), -1);
+    assert_string_equal(d.text.data, "/nonexistent/metrics.yaml: cannot open: No such file or directory\n");
+    cm_diag_free(&d);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_file),
+        cmocka_unit_test(test_every_mistake_has_a_position),
+        cmocka_unit_test(test_reports_every_problem),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

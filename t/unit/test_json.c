@@ -1,0 +1,103 @@
+/* JSON emitter: compact and pretty bytes, Go's string escaping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "json.h"
+
+static void
+escaped(const char *in, size_t n, const char *want)
+{
+    struct cm_buf b;
+
+    cm_buf_init(&b, 1024);
+    cm_json_escape(&b, in, n);
+    assert_string_equal(b.data, want);
+    cm_buf_free(&b);
+}
+
+static void
+test_escape_like_go(void **state)
+{
+    (void)state;
+    escaped("plain", 5, "\"plain\"");
+    escaped("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+    escaped("\n\r\t\b\f", 5, "\"\\n\\r\\t\\b\\f\"");
+    escaped("\x01\x1f", 2, "\"\\u0001\\u001f\"");
+    escaped("<a&b>", 5, "\"\\u003ca\\u0026b\\u003e\"");
+    escaped("caf\xc3\xa9", 5, "\"caf\xc3\xa9\"");                 /* valid UTF-8 passes */
+    escaped("\xe2\x80\xa8\xe2\x80\xa9", 6, "\"\\u2028\\u2029\"");
+    escaped("a\xffz", 3, "\"a\\ufffdz\"");                        /* invalid byte */
+    escaped("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");                 /* overlong */
+    escaped("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");      /* surrogate */
+    escaped("a\0b", 3, "\"a\\u0000b\"");
+}
+
+static void
+document(struct cm_json *j)
+{
+    cm_json_object_begin(j);
+    cm_json_key(j, "kind");     cm_json_string(j, "X");
+    cm_json_key(j, "metadata"); cm_json_object_begin(j); cm_json_object_end(j);
+    cm_json_key(j, "items");    cm_json_array_begin(j); cm_json_array_end(j);
+    cm_json_key(j, "list");
+    cm_json_array_begin(j);
+    cm_json_int(j, -42);
+    cm_json_bool(j, 1);
+    cm_json_null(j);
+    cm_json_array_end(j);
+    cm_json_object_end(j);
+}
+
+static void
+test_compact_and_pretty(void **state)
+{
+    struct cm_buf b;
+    struct cm_json j;
+
+    (void)state;
+    cm_buf_init(&b, 4096);
+    cm_json_init(&j, &b, 0);
+    document(&j);
+    assert_string_equal(b.data,
+        "{\"kind\":\"X\",\"metadata\":{},\"items\":[],\"list\":[-42,true,null]}");
+    cm_buf_reset(&b);
+    cm_json_init(&j, &b, 1);
+    document(&j);
+    assert_string_equal(b.data,
+        "{\n  \"kind\": \"X\",\n  \"metadata\": {},\n  \"items\": [],\n"
+        "  \"list\": [\n    -42,\n    true,\n    null\n  ]\n}");
+    cm_buf_free(&b);
+}
+
+static void
+test_buffer_cap_is_sticky(void **state)
+{
+    struct cm_buf b;
+
+    (void)state;
+    cm_buf_init(&b, 8);
+    cm_buf_adds(&b, "12345");
+    assert_false(cm_buf_failed(&b));
+    cm_buf_adds(&b, "6789");
+    assert_true(cm_buf_failed(&b));
+    cm_buf_adds(&b, "x");
+    assert_int_equal(b.len, 5);
+    cm_buf_reset(&b);
+    assert_false(cm_buf_failed(&b));
+    cm_buf_free(&b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape_like_go),
+        cmocka_unit_test(test_compact_and_pretty),
+        cmocka_unit_test(test_buffer_cap_is_sticky),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

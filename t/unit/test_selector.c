@@ -1,0 +1,134 @@
+/* Label selectors: parsing, canonical form, Go's error texts, matching. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "selector.h"
+
+static struct cm_arena arena;
+
+/* Parses s and returns its canonical text, or "ERR: <message>". */
+static const char *
+canon(const char *s)
+{
+    struct cm_selector sel;
+    const char *err;
+    static struct cm_buf b;
+
+    cm_buf_free(&b);
+    cm_buf_init(&b, 65536);
+    if (cm_selector_parse(&sel, s, strlen(s), &arena, &err) < 0) {
+        cm_buf_addf(&b, "ERR: %s", err);
+        return b.data;
+    }
+    cm_selector_format(&sel, &b);
+    return b.len ? b.data : "";
+}
+
+static void
+test_grammar_and_canonical_form(void **state)
+{
+    static const char *const cases[][2] = {
+        { "", "" },
+        { "app=web", "app=web" },
+        { "app==web", "app==web" },
+        { "app!=web", "app!=web" },
+        { " app = web , tier = fe ", "app=web,tier=fe" },
+        { "tier=fe,app=web", "app=web,tier=fe" },                 /* sorted by key */
+        { "env in (prod, dev,prod)", "env in (dev,prod)" },      /* sorted, unique */
+        { "env notin (b,a)", "env notin (a,b)" },
+        { "app", "app" },
+        { "!app", "!app" },
+        { "a,!b,c=d", "a,!b,c=d" },
+        { "x>5,y<10", "x>5,y<10" },
+        { "app=", "app=" },
+        { "env in ()", "env in ()" },
+        { "example.com/app=web", "example.com/app=web" },
+        { "in=notin", "in=notin" },
+    };
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_string_equal(canon(cases[i][0]), cases[i][1]);
+}
+
+static void
+test_errors_carry_go_text(void **state)
+{
+    (void)state;
+    assert_string_equal(canon("app=foo bar"), "ERR: found 'bar', expected: ',' or 'end of string'");
+    assert_string_equal(canon("app=web,"), "ERR: found '', expected: identifier after ','");
+    assert_string_equal(canon(",app"), "ERR: found ',', expected: !, identifier, or 'end of string'");
+    assert_string_equal(canon("app in x"), "ERR: unable to parse requirement: found 'x' expected: '('");
+    assert_string_equal(canon("app in (a b)"), "ERR: unable to parse requirement: found 'b', expected: ',' or ')'");
+    assert_string_equal(canon("app ("), "ERR: unable to parse requirement: found '(', expected: in, notin, =, ==, !=, gt, lt");
+    assert_string_equal(canon("!a=b"), "ERR: found '=', expected: ',' or 'end of string'");
+    assert_true(strncmp(canon("a>x"), "ERR: unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer", 200) == 0);
+    assert_true(strncmp(canon("Bad_=x"), "ERR: unable to parse requirement: <nil>: Invalid value: \"Bad_\": name part must consist of alphanumeric characters", 100) == 0);
+    assert_true(strncmp(canon("a=-x"), "ERR: unable to parse requirement: values[0][a]: Invalid value: \"-x\": a valid label must be an empty string", 100) == 0);
+    assert_true(strstr(canon("a/b/c=x"), "a qualified name must consist of") != NULL);
+    assert_true(strstr(canon("Example.com/a=x"), "prefix part a lowercase RFC 1123 subdomain") != NULL);
+}
+
+static int
+matches(const char *s, const struct cm_label *l, size_t n)
+{
+    struct cm_selector sel;
+    struct cm_labels labels = { n, l };
+    const char *err;
+
+    assert_int_equal(cm_selector_parse(&sel, s, strlen(s), &arena, &err), 0);
+    return cm_selector_matches(&sel, &labels);
+}
+
+static void
+test_matching_like_go(void **state)
+{
+    static const struct cm_label web[] = { { "app", "web" }, { "n", "7" }, { "tier", "fe" } };
+    (void)state;
+    assert_true(matches("", web, 3));
+    assert_true(matches("app=web", web, 3));
+    assert_true(matches("app==web,tier=fe", web, 3));
+    assert_false(matches("app=db", web, 3));
+    assert_true(matches("app!=db", web, 3));
+    assert_true(matches("missing!=x", web, 3));     /* != matches a missing key */
+    assert_true(matches("missing notin (x)", web, 3));
+    assert_false(matches("missing in (x)", web, 3));
+    assert_true(matches("tier in (be,fe)", web, 3));
+    assert_false(matches("tier notin (be,fe)", web, 3));
+    assert_true(matches("app", web, 3));
+    assert_false(matches("!app", web, 3));
+    assert_true(matches("!missing", web, 3));
+    assert_true(matches("n>5", web, 3));
+    assert_false(matches("n<5", web, 3));
+    assert_false(matches("app>5", web, 3));          /* not an integer */
+    assert_false(matches("app=", web, 3));
+}
+
+static void
+test_overlong_selector_is_refused(void **state)
+{
+    char big[CM_SELECTOR_MAX_LEN + 2];
+    (void)state;
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_true(strncmp(canon(big), "ERR: the selector is longer", 27) == 0);
+}
+
+static int setup(void **s) { (void)s; cm_arena_init(&arena, 0); return 0; }
+static int teardown(void **s) { (void)s; cm_arena_free(&arena); return 0; }
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grammar_and_canonical_form),
+        cmocka_unit_test(test_errors_carry_go_text),
+        cmocka_unit_test(test_matching_like_go),
+        cmocka_unit_test(test_overlong_selector_is_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
