@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The command line: --help, --version, check on good and bad files, serve refusing bad input.
+. "$top_srcdir/t/lib.sh"
+
+"$CM_BIN" --help | grep -q '^usage: custom-metrics-fcgi serve' && pass "--help" || fail "--help"
+"$CM_BIN" --version | grep -Eq '^custom-metrics-fcgi [0-9]+\.[0-9]+' && pass "--version" || fail "--version"
+
+out=$("$CM_BIN" check --config "$top_srcdir/examples/metrics.yaml" --objects "$top_srcdir/examples/objects.yaml"); rc=$?
+check "check on the examples exits 0" "$rc" 0
+check "check prints one summary line" "$(echo "$out" | wc -l)" 1
+echo "$out" | grep -q ': ok: 3 metrics on 5 resources; .*14 objects' && pass "summary counts" || fail "summary: $out"
+
+cat > "$tmp/bad.yaml" <<'YAML'
+metrics:
+  - name: a
+    resources: [pods, gizmos]
+    window: 10x
+    source: {static: "ten"}
+  - name: a
+    resources: [pods]
+    colour: blue
+YAML
+out=$("$CM_BIN" check --config "$tmp/bad.yaml" 2>&1); rc=$?
+check "check on a bad file exits 1" "$rc" 1
+for want in "3:23: unknown resource 'gizmos'" "4:13: bad duration '10x'" "5:22: bad quantity 'ten'" \
+            "8:5: unknown key 'colour'" "6:11: duplicate metric name 'a'" "6:5: metric 'a' has no 'source'"; do
+    echo "$out" | grep -qF "$tmp/bad.yaml:$want" && pass "reports $want" || fail "missing '$want' in: $out"
+done
+check "every line is FILE:LINE:COLUMN: message" \
+    "$(echo "$out" | grep -cvE "^$tmp/bad.yaml:[0-9]+:[0-9]+: ")" 0
+
+out=$("$CM_BIN" serve --config "$tmp/bad.yaml" --socket "$tmp/s/fcgi.sock" 2>&1); rc=$?
+check "serve refuses an invalid config" "$rc" 1
+echo "$out" | grep -qF "$tmp/bad.yaml:4:13: bad duration" && pass "serve prints the same messages" || fail "serve: $out"
+[ ! -e "$tmp/s/fcgi.sock" ] && pass "no socket left behind" || fail "socket created"
+
+out=$("$CM_BIN" serve --config "$tmp/missing.yaml" --socket "$tmp/s/fcgi.sock" 2>&1); rc=$?
+check "serve refuses a missing config" "$rc" 1
+echo "$out" | grep -qF "$tmp/missing.yaml: cannot open" && pass "names the missing file" || fail "$out"
+printf 'items: [\n' > "$tmp/objs.yaml"
+out=$("$CM_BIN" serve --config "$top_srcdir/examples/metrics.yaml" --objects "$tmp/objs.yaml" --socket "$tmp/s/fcgi.sock" 2>&1); rc=$?
+check "serve refuses a broken objects file" "$rc" 1
+echo "$out" | grep -qE "^$tmp/objs.yaml:[0-9]+:[0-9]+: " && pass "objects error has a position" || fail "$out"
+"$CM_BIN" serve --config x 2>/dev/null; check "serve without --socket is a usage error" "$?" 2
+"$CM_BIN" frobnicate --config x 2>/dev/null; check "unknown command is a usage error" "$?" 2
+finish

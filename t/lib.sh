@@ -1,0 +1,50 @@
+# Shared helpers for the integration tests (sourced).  Each test gets its own
+# temporary directory and stops what it started, whatever happens.
+set -u
+: "${top_srcdir:?run the tests through make check}"
+: "${CM_BIN:?}"
+NGINX=${NGINX:-$(command -v nginx || true)}
+CURL=${CURL:-$(command -v curl || true)}
+JQ=${JQ:-$(command -v jq || true)}
+KUBECTL=${KUBECTL:-$(command -v kubectl || true)}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cm-test.XXXXXX")
+pids=()
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+need() { local t; for t in "$@"; do [ -n "$t" ] && [ -x "$t" ] || { echo "SKIP: missing tool"; exit 77; }; done; }
+finish() { [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }; exit 0; }
+
+# check NAME ACTUAL EXPECTED
+check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
+
+# start_pair [run-local args...]: starts nginx/run-local on a free port; sets $url.
+start_pair() {
+    CM_BIN="$CM_BIN" NGINX="$NGINX" bash "$top_srcdir/nginx/run-local" --port 0 \
+        --dir "$tmp/pair" "$@" > "$tmp/pair.log" 2>&1 &
+    pids+=($!)
+    local i
+    for i in $(seq 1 100); do
+        [ -s "$tmp/pair/url" ] && break
+        kill -0 "${pids[-1]}" 2>/dev/null || { cat "$tmp/pair.log"; echo "run-local died"; exit 1; }
+        sleep 0.1
+    done
+    url=$(cat "$tmp/pair/url")
+}
+
+# get PATH [curl args...]: prints "STATUS BODY" on one line
+get() {
+    local path=$1; shift
+    "$CURL" -ks --path-as-is -o "$tmp/body" -w '%{http_code}' "$@" "$url$path" > "$tmp/code"
+    echo "$(cat "$tmp/code") $(cat "$tmp/body")"
+}
+status_of() { "$CURL" -ks --path-as-is -o "$tmp/body" -w '%{http_code}' "$@"; }

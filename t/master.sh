@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The master: socket permissions, refusing a live socket, respawning workers, graceful stop.
+. "$top_srcdir/t/lib.sh"
+cfg="$top_srcdir/examples/metrics.yaml"
+sock="$tmp/run/fcgi.sock"
+
+"$CM_BIN" serve --config "$cfg" --socket "$sock" --workers 3 2> "$tmp/master.log" &
+master=$!; pids+=($master)
+for _ in $(seq 1 50); do [ -S "$sock" ] && [ "$(pgrep -c -P $master)" = 3 ] && break; sleep 0.1; done
+check "socket mode" "$(stat -c %a "$sock")" 660
+check "socket directory mode" "$(stat -c %a "$tmp/run")" 750
+check "workers started" "$(pgrep -c -P $master)" 3
+
+"$CM_BIN" serve --config "$cfg" --socket "$sock" 2> "$tmp/second.log"
+check "a second server on a live socket exits 1" "$?" 1
+grep -q "another server is already listening" "$tmp/second.log" && pass "says why" || fail "$(cat "$tmp/second.log")"
+[ -S "$sock" ] && pass "the live socket is untouched" || fail "socket stolen"
+
+victim=$(pgrep -P $master | head -1)
+kill -9 "$victim"
+for _ in $(seq 1 50); do [ "$(pgrep -c -P $master)" = 3 ] && ! pgrep -P $master | grep -qx "$victim" && break; sleep 0.1; done
+check "a killed worker is respawned" "$(pgrep -c -P $master)" 3
+grep -q "worker $victim was killed by signal 9" "$tmp/master.log" && pass "the death is logged" || fail "no log"
+
+kill -TERM $master; wait $master; rc=$?
+check "SIGTERM: master exits 0" "$rc" 0
+[ ! -e "$sock" ] && pass "SIGTERM: socket removed" || fail "socket left"
+check "SIGTERM: no worker left" "$(pgrep -c -f "socket $sock" || true)" 0
+
+# A stale socket from a crash is replaced; a directory others can write is refused.
+"$CM_BIN" serve --config "$cfg" --socket "$sock" --workers 1 2>/dev/null & m2=$!; pids+=($m2)
+for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+pkill -9 -P $m2; kill -9 $m2; wait $m2 2>/dev/null; sleep 0.2
+"$CM_BIN" serve --config "$cfg" --socket "$sock" --workers 1 2>/dev/null & m3=$!; pids+=($m3)
+for _ in $(seq 1 50); do kill -0 $m3 2>/dev/null && [ -S "$sock" ] && break; sleep 0.1; done
+kill -0 $m3 2>/dev/null && pass "a stale socket is replaced" || fail "stale socket blocked the start"
+kill -TERM $m3; wait $m3
+mkdir -m 777 "$tmp/open"
+"$CM_BIN" serve --config "$cfg" --socket "$tmp/open/s.sock" 2> "$tmp/open.log"
+check "a world-writable socket directory is refused" "$?" 1
+grep -q "writable by others" "$tmp/open.log" && pass "says why" || fail "$(cat "$tmp/open.log")"
+finish
