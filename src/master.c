@@ -36,7 +36,7 @@ now_ms(void)
 static void
 spawn(struct slot *s, const struct cm_master_opts *o, const sigset_t *oldmask)
 {
-    pid_t pid = fork();
+    pid_t master = getpid(), pid = fork();
 
     if (pid < 0) {
         cm_log(CM_LOG_ERROR, "fork: %s; retrying", strerror(errno));
@@ -46,7 +46,7 @@ spawn(struct slot *s, const struct cm_master_opts *o, const sigset_t *oldmask)
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
-        _exit(cm_worker_run(o->listen_fd, o->api));
+        _exit(cm_worker_run(o->listen_fd, master, o->api));
     }
     s->pid = pid;
     s->started_ms = now_ms();

@@ -5,6 +5,9 @@
 
 #include <fcgiapp.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +16,23 @@
 #define RESPONSE_MAX (64u << 20)      /* a larger body becomes a Status 500 */
 
 static volatile sig_atomic_t stopping;
+static int listen_fd_g = -1;
+static pid_t master_pid;
 
+/*
+ * SIGTERM/SIGINT: finish the request in flight, then exit.  The kernel also
+ * sends SIGTERM when the master dies (PR_SET_PDEATHSIG); the orphaned pool
+ * must then stop serving, so the worker shuts the shared listening socket,
+ * which wakes its siblings blocked in accept() as the master would have.
+ */
 static void
 on_term(int sig)
 {
     (void)sig;
     stopping = 1;
     FCGX_ShutdownPending();
+    if (getppid() != master_pid && listen_fd_g >= 0)
+        shutdown(listen_fd_g, SHUT_RDWR);
 }
 
 static long long
@@ -64,7 +77,7 @@ respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response 
 }
 
 int
-cm_worker_run(int listen_fd, const struct cm_api *api)
+cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
 {
     struct sigaction sa;
     FCGX_Request r;
@@ -79,6 +92,10 @@ cm_worker_run(int listen_fd, const struct cm_api *api)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    listen_fd_g = listen_fd;
+    master_pid = master;
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master)
+        return 0;                       /* the master is already gone */
 
     if (FCGX_Init() != 0 || FCGX_InitRequest(&r, listen_fd, 0) != 0) {
         cm_log(CM_LOG_ERROR, "cannot initialize libfcgi");

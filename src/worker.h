@@ -8,11 +8,15 @@
 
 #include "api.h"
 
+#include <sys/types.h>
+
 /*
  * Serves until the listening socket is shut down (the master does that to
  * stop the pool) or SIGTERM arrives; a request in flight is finished first.
+ * `master` is the parent's pid: if the master dies, the worker stops and
+ * shuts the listening socket so that no orphaned pool keeps serving.
  * Returns the process exit status.
  */
-int cm_worker_run(int listen_fd, const struct cm_api *api);
+int cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api);
 
 #endif

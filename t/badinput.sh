@@ -4,6 +4,7 @@
 . "$top_srcdir/t/lib.sh"
 need "$NGINX" "$CURL" "$JQ"
 start_pair --workers 2
+head -c 20000 /dev/zero | tr '\0' a > "$tmp/big"
 CM=/apis/custom.metrics.k8s.io
 
 expect_status() {   # NAME CODE curl-args...
@@ -29,6 +30,13 @@ expect_status "namespaces/{ns}/{x}" 400 "$url$CM/v1beta1/namespaces/default/foo"
 expect_status "over-long path" 414 "$url/apis/$(head -c 20000 /dev/zero | tr '\0' a)"
 expect_status "over-long query" 414 "$url$CM/v1beta1?q=$(head -c 20000 /dev/zero | tr '\0' a)"
 expect_status "over-long header (HTTP/1.1)" 400 --http1.1 -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$url/apis"
+expect_status "over-large body (HTTP/2)" 413 --http2 -X POST --data-binary "@$tmp/big" "$url/apis"
+expect_status "over-large body (HTTP/1.1)" 413 --http1.1 -X POST --data-binary "@$tmp/big" "$url/apis"
+expect_status "over-large declared length" 413 -X POST -H 'Content-Length: 99999' --data-binary 'x' "$url/apis"
+# HTTP/2 decodes headers with connection-wide HPACK state, so nginx answers an
+# over-long header field with GOAWAY (ENHANCE_YOUR_CALM), not with a response.
+code=$(status_of --http2 -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" "$url/apis")
+check "over-long header (HTTP/2) closes the connection" "$code" "000"
 expect_status "body on GET" 400 -X GET --data 'x=1' "$url$CM/v1beta1"
 expect_status "DELETE" 405 -X DELETE "$url$CM/v1beta1"
 expect_status "OPTIONS" 405 -X OPTIONS "$url/apis"

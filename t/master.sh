@@ -27,6 +27,14 @@ check "SIGTERM: master exits 0" "$rc" 0
 [ ! -e "$sock" ] && pass "SIGTERM: socket removed" || fail "socket left"
 check "SIGTERM: no worker left" "$(pgrep -c -f "socket $sock" || true)" 0
 
+# Workers do not outlive a SIGKILLed master, and its stale socket is replaced.
+"$CM_BIN" serve --config "$cfg" --socket "$sock" --workers 2 2>/dev/null & m1=$!; pids+=($m1)
+for _ in $(seq 1 50); do [ -S "$sock" ] && [ "$(pgrep -c -P $m1)" = 2 ] && break; sleep 0.1; done
+orphans=$(pgrep -P $m1 | tr '\n' ' ')
+kill -9 $m1; wait $m1 2>/dev/null
+for _ in $(seq 1 50); do left=0; for p in $orphans; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done; [ $left = 0 ] && break; sleep 0.1; done
+check "workers exit when the master is killed" "$left" 0
+
 # A stale socket from a crash is replaced; a directory others can write is refused.
 "$CM_BIN" serve --config "$cfg" --socket "$sock" --workers 1 2>/dev/null & m2=$!; pids+=($m2)
 for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
