@@ -48,13 +48,15 @@ reserve(struct cm_buf *b, size_t n)
     cap = b->cap ? b->cap : 256;
     while (cap < want)
         cap *= 2;
+    if (b->max < (size_t)-1 && cap > b->max + 1)
+        cap = b->max + 1;           /* see cm_buf_add(): cap bounds len */
     b->data = cm_xrealloc(b->data, cap);
     b->cap = cap;
     return 0;
 }
 
 void
-cm_buf_add(struct cm_buf *b, const void *p, size_t n)
+cm_buf_add_slow(struct cm_buf *b, const void *p, size_t n)
 {
     if (reserve(b, n) < 0)
         return;
@@ -64,13 +66,7 @@ cm_buf_add(struct cm_buf *b, const void *p, size_t n)
 }
 
 void
-cm_buf_adds(struct cm_buf *b, const char *s)
-{
-    cm_buf_add(b, s, strlen(s));
-}
-
-void
-cm_buf_addc(struct cm_buf *b, char c)
+cm_buf_addc_slow(struct cm_buf *b, char c)
 {
     if (reserve(b, 1) < 0)
         return;

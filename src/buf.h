@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct cm_buf {
     char *data;        /* owned; NUL-terminated whenever len > 0 */
@@ -27,9 +28,43 @@ void cm_buf_free(struct cm_buf *b);
 void cm_buf_reset(struct cm_buf *b);
 static inline int cm_buf_failed(const struct cm_buf *b) { return b->too_big; }
 
-void cm_buf_add(struct cm_buf *b, const void *p, size_t n);
-void cm_buf_adds(struct cm_buf *b, const char *s);
-void cm_buf_addc(struct cm_buf *b, char c);
+/* The out-of-line halves of the appends below: grow, or fail stickily. */
+void cm_buf_add_slow(struct cm_buf *b, const void *p, size_t n);
+void cm_buf_addc_slow(struct cm_buf *b, char c);
+
+/*
+ * Appends n bytes.  The capacity never exceeds max + 1, so a fit within the
+ * capacity is also a fit within the cap; that keeps the common case (room
+ * already there) to one comparison and a copy.
+ */
+static inline void
+cm_buf_add(struct cm_buf *b, const void *p, size_t n)
+{
+    if (n < b->cap - b->len && !b->too_big) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+    } else {
+        cm_buf_add_slow(b, p, n);
+    }
+}
+
+static inline void
+cm_buf_addc(struct cm_buf *b, char c)
+{
+    if (b->cap - b->len > 1 && !b->too_big) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+    } else {
+        cm_buf_addc_slow(b, c);
+    }
+}
+
+static inline void
+cm_buf_adds(struct cm_buf *b, const char *s)
+{
+    cm_buf_add(b, s, strlen(s));
+}
 void cm_buf_addf(struct cm_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cm_buf_vaddf(struct cm_buf *b, const char *fmt, va_list ap)

@@ -96,11 +96,17 @@ cm_json_string(struct cm_json *j, const char *s)
 void
 cm_json_int(struct cm_json *j, int64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+    char tmp[24], *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--p = '-';
     before_item(j);
-    cm_buf_add(j->out, tmp, (size_t)n);
+    cm_buf_add(j->out, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void
@@ -157,6 +163,23 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
+/* ASCII bytes Go writes through unchanged: printable, minus " \\ < > &. */
+static const unsigned char plain[128] = {
+    ['\x20'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1,
+    ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1,
+    ['/'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, [':'] = 1, [';'] = 1, ['='] = 1,
+    ['?'] = 1, ['@'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+    ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1,
+    ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1, ['b'] = 1,
+    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,
+    ['x'] = 1, ['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
+
 void
 cm_json_escape(struct cm_buf *out, const char *str, size_t n)
 {
@@ -172,8 +195,7 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
         uint32_t cp;
         size_t len;
 
-        if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' &&
-            c != '&' && c < 0x80) {
+        if (c < 0x80 && plain[c]) {
             i++;
             continue;
         }
@@ -186,7 +208,7 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
             case '\t': esc = "\\t"; break;
             case '\b': esc = "\\b"; break;
             case '\f': esc = "\\f"; break;
-            default:
+            default:                         /* other controls, < > & */
                 memcpy(ubuf, "\\u00", 4);
                 ubuf[4] = hex[c >> 4];
                 ubuf[5] = hex[c & 0xF];
@@ -194,7 +216,7 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
             }
             cm_buf_add(out, s + start, i - start);
             if (esc != NULL)
-                cm_buf_adds(out, esc);
+                cm_buf_add(out, esc, 2);
             else
                 cm_buf_add(out, ubuf, 6);
             start = ++i;
@@ -209,7 +231,7 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
         }
         if (cp == 0x2028 || cp == 0x2029) {
             cm_buf_add(out, s + start, i - start);
-            cm_buf_adds(out, cp == 0x2028 ? "\\u2028" : "\\u2029");
+            cm_buf_add(out, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
             start = i + len;
         }
         i += len;

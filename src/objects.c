@@ -2,13 +2,27 @@
 #include "alloc.h"
 #include "arena.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The label index of one resource: for every distinct (key, value) pair, the
+ * positions of the objects carrying it, ascending.  An equality requirement
+ * then visits only its candidates instead of every object.
+ */
+struct posting {
+    const char *key, *value;
+    uint32_t start, count;     /* a run of bucket.post */
+};
 
 struct bucket {
     const struct cm_resource *resource;
     size_t n, cap;
     struct cm_object *v;       /* sorted by (namespace, name) once finished */
+    size_t npostings;
+    struct posting *postings;  /* sorted by (key, value) */
+    uint32_t *post;            /* object positions, one per label */
 };
 
 struct cm_objects {
@@ -90,6 +104,60 @@ cm_objects_builder_add(struct cm_objects_builder *b, const struct cm_resource *r
     return 0;
 }
 
+struct triple {
+    const char *key, *value;
+    uint32_t pos;
+};
+
+static int
+cmp_triple(const void *a, const void *b)
+{
+    const struct triple *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+
+    if (c == 0)
+        c = strcmp(x->value, y->value);
+    return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Builds bk's label index; bk->v must already be in its final order. */
+static void
+index_bucket(struct bucket *bk)
+{
+    struct triple *t;
+    size_t n = 0, i, k;
+
+    for (i = 0; i < bk->n; i++)
+        n += bk->v[i].labels.n;
+    if (n == 0)
+        return;
+    t = cm_xmalloc(n * sizeof(*t));
+    for (i = 0, n = 0; i < bk->n; i++) {
+        for (k = 0; k < bk->v[i].labels.n; k++, n++) {
+            t[n].key = bk->v[i].labels.v[k].key;
+            t[n].value = bk->v[i].labels.v[k].value;
+            t[n].pos = (uint32_t)i;
+        }
+    }
+    qsort(t, n, sizeof(*t), cmp_triple);
+    bk->post = cm_xmalloc(n * sizeof(*bk->post));
+    bk->postings = cm_xmalloc(n * sizeof(*bk->postings));
+    for (i = 0; i < n; i++) {
+        bk->post[i] = t[i].pos;
+        if (i == 0 || strcmp(t[i].key, t[i - 1].key) != 0 ||
+            strcmp(t[i].value, t[i - 1].value) != 0) {
+            struct posting *p = &bk->postings[bk->npostings++];
+            p->key = t[i].key;
+            p->value = t[i].value;
+            p->start = (uint32_t)i;
+            p->count = 0;
+        }
+        bk->postings[bk->npostings - 1].count++;
+    }
+    bk->postings = cm_xrealloc(bk->postings, bk->npostings * sizeof(*bk->postings));
+    free(t);
+}
+
 int
 cm_objects_builder_finish(struct cm_objects_builder *b, struct cm_objects **out,
                           struct cm_buf *err)
@@ -118,6 +186,14 @@ cm_objects_builder_finish(struct cm_objects_builder *b, struct cm_objects **out,
         cm_objects_free(objs);
         return -1;
     }
+    for (i = 0; i < objs->nbuckets; i++) {
+        if (objs->buckets[i].n > UINT32_MAX) {
+            cm_buf_addf(err, "too many %s", objs->buckets[i].resource->group_resource);
+            cm_objects_free(objs);
+            return -1;
+        }
+        index_bucket(&objs->buckets[i]);
+    }
     *out = objs;
     return 0;
 }
@@ -129,8 +205,11 @@ cm_objects_free(struct cm_objects *objs)
 
     if (objs == NULL)
         return;
-    for (i = 0; i < objs->nbuckets; i++)
+    for (i = 0; i < objs->nbuckets; i++) {
         free(objs->buckets[i].v);
+        free(objs->buckets[i].postings);
+        free(objs->buckets[i].post);
+    }
     free(objs->buckets);
     cm_arena_free(&objs->arena);
     free(objs);
@@ -174,6 +253,35 @@ cm_objects_get(const struct cm_objects *objs, const struct cm_resource *r,
     return NULL;
 }
 
+/* The positions [*lo, *hi) of bk's objects in namespace ns (all if NULL). */
+static void
+ns_range(const struct bucket *bk, const char *ns, size_t *lo, size_t *hi)
+{
+    size_t l, h;
+
+    if (ns == NULL || !bk->resource->namespaced) {
+        *lo = 0;
+        *hi = bk->n;
+        return;
+    }
+    l = lower_bound(bk, ns, "");
+    h = bk->n;                              /* first position past ns */
+    {
+        size_t a = l;
+
+        while (a < h) {
+            size_t mid = a + (h - a) / 2;
+
+            if (strcmp(bk->v[mid].namespace, ns) == 0)
+                a = mid + 1;
+            else
+                h = mid;
+        }
+    }
+    *lo = l;
+    *hi = h;
+}
+
 size_t
 cm_objects_range(const struct cm_objects *objs, const struct cm_resource *r,
                  const char *ns, const struct cm_object **first_out)
@@ -184,16 +292,91 @@ cm_objects_range(const struct cm_objects *objs, const struct cm_resource *r,
     *first_out = NULL;
     if (bk == NULL || bk->n == 0)
         return 0;
-    if (ns == NULL || !r->namespaced) {
-        *first_out = bk->v;
-        return bk->n;
-    }
-    lo = lower_bound(bk, ns, "");
-    hi = lo;
-    while (hi < bk->n && strcmp(bk->v[hi].namespace, ns) == 0)
-        hi++;
+    ns_range(bk, ns, &lo, &hi);
     *first_out = bk->v + lo;
     return hi - lo;
+}
+
+static const struct posting *
+find_posting(const struct bucket *bk, const char *key, const char *value)
+{
+    size_t lo = 0, hi = bk->npostings;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(bk->postings[mid].key, key);
+
+        if (c == 0)
+            c = strcmp(bk->postings[mid].value, value);
+        if (c == 0)
+            return &bk->postings[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+size_t
+cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
+                  const char *ns, const struct cm_selector *sel,
+                  cm_objects_visit_fn fn, void *arg)
+{
+    const struct bucket *bk = find_bucket(objs, r);
+    const struct posting *best = NULL;
+    size_t lo, hi, i, seen = 0;
+    int have_eq = 0;
+
+    if (bk == NULL || bk->n == 0)
+        return 0;
+    ns_range(bk, ns, &lo, &hi);
+    /* The rarest equality term bounds the candidates; none means a scan. */
+    for (i = 0; i < sel->n; i++) {
+        const struct cm_requirement *q = &sel->req[i];
+        const struct posting *p;
+
+        if (!(q->op == CM_SEL_EQ || q->op == CM_SEL_DEQ ||
+              (q->op == CM_SEL_IN && q->nvalues == 1)))
+            continue;
+        p = find_posting(bk, q->key, q->values[0]);
+        if (p == NULL)
+            return 0;                       /* nothing carries that label */
+        if (!have_eq || p->count < best->count)
+            best = p;
+        have_eq = 1;
+    }
+    if (!have_eq) {
+        for (i = lo; i < hi; i++) {
+            if (cm_selector_matches(sel, &bk->v[i].labels)) {
+                seen++;
+                if (fn(&bk->v[i], arg) != 0)
+                    break;
+            }
+        }
+        return seen;
+    }
+    {
+        const uint32_t *p = bk->post + best->start, *end = p + best->count;
+
+        /* Positions are ascending: skip to the namespace's range. */
+        size_t a = 0, b = best->count;
+        while (a < b) {
+            size_t mid = a + (b - a) / 2;
+            if (p[mid] < lo)
+                a = mid + 1;
+            else
+                b = mid;
+        }
+        for (p += a; p < end && *p < hi; p++) {
+            if (cm_selector_matches(sel, &bk->v[*p].labels)) {
+                seen++;
+                if (fn(&bk->v[*p], arg) != 0)
+                    break;
+            }
+        }
+    }
+    return seen;
 }
 
 size_t

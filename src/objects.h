@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "labels.h"
 #include "resource.h"
+#include "selector.h"
 
 struct cm_object {
     const char *namespace;     /* "" for cluster-scoped objects */
@@ -57,6 +58,20 @@ const struct cm_object *cm_objects_get(const struct cm_objects *objs,
 size_t cm_objects_range(const struct cm_objects *objs, const struct cm_resource *r,
                         const char *ns, const struct cm_object **first_out);
 size_t cm_objects_count(const struct cm_objects *objs);
+
+/* Called for each selected object; a non-zero return stops the walk. */
+typedef int (*cm_objects_visit_fn)(const struct cm_object *obj, void *arg);
+
+/*
+ * Visits, in (namespace, name) order, the objects of resource r in namespace
+ * ns (every namespace when ns is NULL) whose labels satisfy sel, and returns
+ * how many were visited.  An equality term (k=v, k==v, k in (v)) is answered
+ * from the snapshot's label index, so the cost follows the rarest such term's
+ * matches, not the number of objects; other selectors scan the namespace.
+ */
+size_t cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
+                         const char *ns, const struct cm_selector *sel,
+                         cm_objects_visit_fn fn, void *arg);
 
 /*
  * Loads a Kubernetes List (or a single object, or several YAML documents) in

@@ -77,22 +77,42 @@ write_label_selector(struct cm_json *j, const struct cm_selector *sel)
     cm_json_object_end(j);
 }
 
+/*
+ * Where the per-object parts sit in the bytes of a written item, as offsets
+ * from the item's first byte.  See stamp_item().
+ */
+struct item_marks {
+    size_t start, ns_at, ns_end, name_at, name_end, end;
+};
+
+/*
+ * Writes one MetricValue.  With marks, records where the item, its namespace
+ * and its name start and end in the output.
+ */
 static void
 write_item(struct cm_json *j, const struct item_ctx *c, const struct cm_object *obj,
-           const char *name)
+           const char *name, struct item_marks *marks)
 {
     int v1beta1 = strcmp(c->call->version, "v1beta1") == 0;
     const char *ns = obj ? obj->namespace : (c->resource->namespaced ? c->call->ns : "");
+    struct cm_buf *out = j->out;
+    struct item_marks m = { 0, 0, 0, 0, 0, 0 };
 
+    m.start = out->len;
     cm_json_object_begin(j);
     cm_json_key(j, "describedObject");
     cm_json_object_begin(j);
     cm_json_key(j, "kind");        cm_json_string(j, c->resource->kind);
     if (*ns) {
         cm_json_key(j, "namespace");
+        m.ns_at = out->len;
         cm_json_string(j, ns);
+        m.ns_end = out->len;
     }
-    cm_json_key(j, "name");        cm_json_string(j, name);
+    cm_json_key(j, "name");
+    m.name_at = out->len;
+    cm_json_string(j, name);
+    m.name_end = out->len;
     cm_json_key(j, "apiVersion");  cm_json_string(j, c->resource->api_version);
     cm_json_object_end(j);
     if (v1beta1) {
@@ -120,6 +140,61 @@ write_item(struct cm_json *j, const struct item_ctx *c, const struct cm_object *
         write_label_selector(j, c->metric_selector);
     }
     cm_json_object_end(j);
+    m.end = out->len;
+    if (marks != NULL) {
+        if (m.ns_at == 0)
+            m.ns_at = m.ns_end = m.name_at;
+        *marks = m;
+    }
+}
+
+/*
+ * The items of a selector request differ only in namespace and name (every
+ * other field depends on the request alone), so the first one is written by
+ * the JSON writer and the others are stamped from a copy of its bytes: the
+ * same output for a fraction of the work.  A value source that varies per
+ * object adds its slots here.
+ */
+struct stamper {
+    struct cm_json *j;
+    const struct item_ctx *c;
+    struct cm_arena *arena;
+    const char *tmpl;          /* the first item's bytes, from arena */
+    struct item_marks m;       /* relative to tmpl */
+};
+
+static int
+stamp_item(const struct cm_object *obj, void *arg)
+{
+    struct stamper *st = arg;
+    struct cm_buf *out = st->j->out;
+    const struct item_marks *m = &st->m;
+
+    if (st->tmpl == NULL) {
+        struct item_marks abs;
+
+        write_item(st->j, st->c, obj, obj->name, &abs);
+        if (cm_buf_failed(out))
+            return 1;
+        /* In pretty mode the first item starts with its newline and indent;
+         * each later one needs a comma before that. */
+        st->tmpl = cm_arena_strndup(st->arena, out->data + abs.start, abs.end - abs.start);
+        st->m.start = 0;
+        st->m.ns_at = abs.ns_at - abs.start;
+        st->m.ns_end = abs.ns_end - abs.start;
+        st->m.name_at = abs.name_at - abs.start;
+        st->m.name_end = abs.name_end - abs.start;
+        st->m.end = abs.end - abs.start;
+        return 0;
+    }
+    cm_buf_addc(out, ',');
+    cm_buf_add(out, st->tmpl, m->ns_at);
+    if (m->ns_end > m->ns_at)
+        cm_json_escape(out, obj->namespace, strlen(obj->namespace));
+    cm_buf_add(out, st->tmpl + m->ns_end, m->name_at - m->ns_end);
+    cm_json_escape(out, obj->name, strlen(obj->name));
+    cm_buf_add(out, st->tmpl + m->name_end, m->end - m->name_end);
+    return cm_buf_failed(out);
 }
 
 static void
@@ -225,17 +300,15 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
             return;
         }
         list_begin(&j, call->version);
-        write_item(&j, &c, obj, call->name);
+        write_item(&j, &c, obj, call->name, NULL);
     } else {
         list_begin(&j, call->version);
         if (api->objects != NULL && (r->namespaced || *call->ns == '\0') &&
             cm_selector_matches(&metric_sel, &no_labels)) {
-            const struct cm_object *first;
-            size_t n = cm_objects_range(api->objects, r, *call->ns ? call->ns : NULL, &first), i;
+            struct stamper st = { &j, &c, a, NULL, { 0, 0, 0, 0, 0, 0 } };
 
-            for (i = 0; i < n; i++)
-                if (cm_selector_matches(&object_sel, &first[i].labels))
-                    write_item(&j, &c, &first[i], first[i].name);
+            cm_objects_select(api->objects, r, *call->ns ? call->ns : NULL, &object_sel,
+                              stamp_item, &st);
         }
     }
     cm_json_array_end(&j);

@@ -1,2 +1,173 @@
 #!/usr/bin/env bash
-echo "bench: not implemented yet"; exit 1
+# make bench: the pair against the architecture's own limits, in one run.
+#
+# One nginx (same TLS, same HTTP settings, same FastCGI parameters) serves
+# every row three ways, on the same response bytes:
+#   static   nginx sends the bytes from a file (no FastCGI at all)
+#   trivial  t/tools/cm-trivial writes the bytes over FastCGI, doing no work
+#   pair     custom-metrics-fcgi computes the response
+# wrk drives each over TLS with keep-alive.  The ratio pair/trivial is the
+# number that matters: 1.0 means the workers cost nothing over the hop itself.
+# Then the proportional set size (PSS) of the master plus 4 idle workers.
+#
+# Environment: BENCH_DURATION (seconds per run, default 5),
+# BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS
+# (FastCGI workers for the trivial responder and the pair, default 4).
+# This is a benchmark, not a test: it never fails on a number.
+set -euo pipefail
+: "${top_srcdir:?run through make bench}" "${CM_BIN:?}" "${CM_TRIVIAL:?}"
+NGINX=${CM_NGINX:-$(command -v nginx || true)}
+export -n NGINX     # nginx reads $NGINX as inherited sockets; keep it unexported
+WRK=${WRK:-$(command -v wrk || true)}
+duration=${BENCH_DURATION:-5}
+conns=${BENCH_CONNECTIONS:-16}
+threads=${BENCH_THREADS:-2}
+workers=${BENCH_WORKERS:-4}
+for t in "$NGINX" "$WRK"; do
+    [ -n "$t" ] && [ -x "$t" ] || { echo "bench: needs nginx and wrk (./bootstrap bench installs them)" >&2; exit 1; }
+done
+command -v openssl >/dev/null && command -v curl >/dev/null || { echo "bench: needs openssl and curl" >&2; exit 1; }
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/cm-bench.XXXXXX")
+pids=()
+cleanup() {
+    local p
+    [ -s "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+mkdir -p "$dir/tmp" "$dir/tls" "$dir/static" "$dir/sock"
+chmod 0700 "$dir"
+
+# ---- fixtures: 2000 pods in one namespace; in10/in100/in1000 pick subsets.
+cat > "$dir/metrics.yaml" <<'EOF'
+version: 1
+metrics:
+  - name: bench_metric
+    resources: [pods, nodes]
+    window: 1m
+    source:
+      static: "250m"
+EOF
+awk 'BEGIN {
+    print "apiVersion: v1\nkind: List\nitems:"
+    for (i = 0; i < 2000; i++) {
+        printf "- apiVersion: v1\n  kind: Pod\n  metadata:\n    namespace: bench\n    name: web-%04d\n    labels:\n      app: web\n      pod-template-hash: 7d9f8c6b5\n", i
+        if (i < 10) print "      in10: \"yes\""
+        if (i < 100) print "      in100: \"yes\""
+        if (i < 1000) print "      in1000: \"yes\""
+    }
+    print "- apiVersion: v1\n  kind: Node\n  metadata:\n    name: node-1"
+}' > "$dir/objects.yaml"
+
+CM=/apis/custom.metrics.k8s.io/v1beta1
+rows=(discovery by-name selector-10 selector-100 selector-1000)
+declare -A path=(
+    [discovery]="$CM"
+    [by-name]="$CM/namespaces/bench/pods/web-0042/bench_metric"
+    [selector-10]="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=in10%3Dyes"
+    [selector-100]="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=in100%3Dyes"
+    [selector-1000]="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=in1000%3Dyes"
+)
+
+# ---- nginx: the pair's own server block plus a static and a trivial location per row.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
+    -subj /CN=localhost -keyout "$dir/tls/tls.key" -out "$dir/tls/tls.crt" >/dev/null 2>&1
+port=$(( 20000 + RANDOM % 40000 ))
+params=$(grep -E '^\s*fastcgi_param ' "$top_srcdir/nginx/custom-metrics.conf")
+user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
+{
+    echo "$user_line"
+    echo "worker_processes 2; pid $dir/nginx.pid; error_log $dir/nginx-error.log warn;"
+    echo "events { worker_connections 1024; }"
+    echo "http {"
+    echo "  access_log off; default_type application/json;"
+    for d in body fastcgi proxy scgi uwsgi; do echo "  ${d}_temp_path $dir/tmp/$d;" | sed 's/^  body_/  client_body_/'; done
+    echo "  upstream cm_workers { server unix:$dir/sock/pair.sock; }"
+    echo "  server {"
+    echo "    listen 127.0.0.1:$port ssl http2;"
+    echo "    ssl_certificate $dir/tls/tls.crt; ssl_certificate_key $dir/tls/tls.key;"
+    echo "    include $top_srcdir/nginx/custom-metrics.conf;"
+    echo "    location ^~ /_bench/static/ { alias $dir/static/; add_header Cache-Control \"no-cache, private\"; }"
+    for r in "${rows[@]}"; do
+        echo "    location = /_bench/trivial/$r {"
+        echo "      fastcgi_pass unix:$dir/sock/trivial-$r.sock;"
+        echo "$params"
+        echo "    }"
+    done
+    echo "  }"
+    echo "}"
+} > "$dir/nginx.conf"
+
+"$CM_BIN" serve --config "$dir/metrics.yaml" --objects "$dir/objects.yaml" \
+    --socket "$dir/sock/pair.sock" --workers "$workers" 2> "$dir/pair.log" &
+master=$!; pids+=($master)
+for _ in $(seq 1 100); do [ -S "$dir/sock/pair.sock" ] && [ "$(pgrep -c -P $master)" = "$workers" ] && break; sleep 0.1; done
+"$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
+base="https://127.0.0.1:$port"
+for _ in $(seq 1 100); do [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break; sleep 0.1; done
+
+# Each row's bytes, as the pair answers them (wrk sends no User-Agent, so compact).
+for r in "${rows[@]}"; do
+    curl -ksf -A '' "$base${path[$r]}" > "$dir/static/$r" || { echo "bench: the pair failed on $r" >&2; exit 1; }
+    "$CM_TRIVIAL" "$dir/sock/trivial-$r.sock" "$dir/static/$r" "$workers" & pids+=($!)
+done
+for r in "${rows[@]}"; do
+    for _ in $(seq 1 50); do [ -S "$dir/sock/trivial-$r.sock" ] && break; sleep 0.1; done
+done
+
+# PSS in KiB of a process and its children, from /proc/PID/smaps_rollup.
+pss_tree() {
+    local p total=0 v
+    for p in "$1" $(pgrep -P "$1"); do
+        v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+pss_idle=$(pss_tree "$master")
+
+# wrk prints latencies as 812.00us / 1.20ms / 1.02s; normalise to ms.
+to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
+mean3() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y); printf "%d %.2f %.2f\n", (x[1] + y[1]) / 2, (x[2] + y[2]) / 2, (x[3] + y[3]) / 2 }'; }
+run_wrk() {   # URL -> "RPS P50 P99"
+    local out
+    out=$("$WRK" -t"$threads" -c"$conns" -d"${duration}s" --latency "$1" 2>&1)
+    if echo "$out" | grep -q 'Non-2xx'; then echo "bench: non-2xx answers from $1" >&2; echo "$out" >&2; exit 1; fi
+    printf '%s %s %s\n' "$(echo "$out" | awk '/^Requests\/sec:/ { printf "%d", $2 }')" \
+        "$(to_ms "$(echo "$out" | awk '$1 == "50%" { print $2 }')")" \
+        "$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")"
+}
+
+echo "custom-metrics-fcgi benchmark: wrk -t$threads -c$conns -d${duration}s over TLS (HTTP/1.1 keep-alive), $workers FastCGI workers"
+echo "(trivial and pair: the mean of two runs each, interleaved; p50/p99 in ms)"
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
+echo "nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $("$WRK" -v 2>&1 | head -1 | awk '{ print $1, $2 }')"
+echo
+printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %9s %7s %7s | %7s %7s\n' \
+    row bytes static p50ms p99ms trivial p50ms p99ms pair p50ms p99ms pair/tr tr/stat
+worst=""
+for r in "${rows[@]}"; do
+    "$WRK" -t1 -c4 -d1s "$base${path[$r]}" >/dev/null 2>&1 || true     # warm-up
+    read -r s_rps s_50 s_99 < <(run_wrk "$base/_bench/static/$r")
+    # trivial, pair, pair, trivial: drift on a shared machine hits both alike.
+    read -r t1 t1_50 t1_99 < <(run_wrk "$base/_bench/trivial/$r")
+    read -r p1 p1_50 p1_99 < <(run_wrk "$base${path[$r]}")
+    read -r p2 p2_50 p2_99 < <(run_wrk "$base${path[$r]}")
+    read -r t2 t2_50 t2_99 < <(run_wrk "$base/_bench/trivial/$r")
+    read -r t_rps t_50 t_99 < <(mean3 "$t1 $t1_50 $t1_99" "$t2 $t2_50 $t2_99")
+    read -r p_rps p_50 p_99 < <(mean3 "$p1 $p1_50 $p1_99" "$p2 $p2_50 $p2_99")
+    ratio=$(awk -v a="$p_rps" -v b="$t_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+    ratio2=$(awk -v a="$t_rps" -v b="$s_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+    printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %9d %7s %7s | %6sx %6sx\n' \
+        "$r" "$(stat -c %s "$dir/static/$r")" "$s_rps" "$s_50" "$s_99" \
+        "$t_rps" "$t_50" "$t_99" "$p_rps" "$p_50" "$p_99" "$ratio" "$ratio2"
+    worst=$(awk -v w="${worst:-9}" -v r="$ratio" 'BEGIN { print (r < w ? r : w) }')
+done
+pss_after=$(pss_tree "$master")
+echo
+echo "lowest pair/trivial ratio: ${worst}x (target: 0.90x or better on every row)"
+printf 'PSS of the master + %d idle workers: %.1f MiB at start, %.1f MiB after the load (target: under 10 MiB for 4 workers)\n' \
+    "$workers" "$(awk -v k="$pss_idle" 'BEGIN { print k / 1024 }')" "$(awk -v k="$pss_after" 'BEGIN { print k / 1024 }')"

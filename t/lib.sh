@@ -3,7 +3,8 @@
 set -u
 : "${top_srcdir:?run the tests through make check}"
 : "${CM_BIN:?}"
-NGINX=${NGINX:-$(command -v nginx || true)}
+NGINX=${CM_NGINX:-$(command -v nginx || true)}
+export -n NGINX     # nginx reads $NGINX as inherited sockets; keep it unexported
 CURL=${CURL:-$(command -v curl || true)}
 JQ=${JQ:-$(command -v jq || true)}
 KUBECTL=${KUBECTL:-$(command -v kubectl || true)}
@@ -29,7 +30,7 @@ check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'
 
 # start_pair [run-local args...]: starts nginx/run-local on a free port; sets $url.
 start_pair() {
-    CM_BIN="$CM_BIN" NGINX="$NGINX" bash "$top_srcdir/nginx/run-local" --port 0 \
+    CM_BIN="$CM_BIN" CM_NGINX="$NGINX" bash "$top_srcdir/nginx/run-local" --port 0 \
         --dir "$tmp/pair" "$@" > "$tmp/pair.log" 2>&1 &
     pids+=($!)
     local i

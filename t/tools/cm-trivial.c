@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +50,9 @@ main(int argc, char **argv)
         return 1;
     for (i = 0; i < n; i++) {
         if (fork() == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);   /* die with the parent */
+            if (getppid() == 1)
+                _exit(0);
             FCGX_InitRequest(&r, fd, 0);
             while (FCGX_Accept_r(&r) >= 0) {
                 FCGX_PutStr(head, hlen, r.out);

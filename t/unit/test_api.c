@@ -95,6 +95,91 @@ test_by_selector_returns_matching_objects_only(void **state)
     json_object_put(d);
 }
 
+/* The body of a GET, as bytes (owned by the caller). */
+static char *
+raw(const char *uri)
+{
+    struct cm_api api = { cfg, objs };
+    struct cm_request req = { "GET", uri, NULL, NULL, 0, 1795640400 };
+
+    cm_arena_reset(&arena);
+    cm_buf_reset(&body);
+    memset(&res, 0, sizeof(res));
+    res.body = &body;
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_int_equal(res.status, 200);
+    return strdup(body.data);
+}
+
+/* The bytes of the only item of a by-name response. */
+static char *
+only_item(const char *doc, int pretty)
+{
+    const char *open = pretty ? "\"items\": [" : "\"items\":[";
+    const char *close = pretty ? "\n  ]\n}" : "]}\n";
+    const char *a = strstr(doc, open), *b = doc + strlen(doc) - strlen(close);
+
+    assert_non_null(a);
+    assert_string_equal(b, close);
+    a += strlen(open);
+    return strndup(a, (size_t)(b - a));
+}
+
+/*
+ * Selector responses stamp their items from the first one; each item must be
+ * byte for byte what the JSON writer produces for a by-name request.
+ */
+static void
+test_selector_items_are_the_writers_bytes(void **state)
+{
+    static const char *const versions[] = { "v1beta1", "v1beta2" };
+    static const char *const lists[][3] = {
+        { "namespaces/default/pods", "http_requests_per_second", "namespaces/default/pods" },
+        { "nodes", "node_load", "nodes" },
+    };
+    size_t v, l;
+    int pretty;
+    (void)state;
+
+    for (v = 0; v < 2; v++) for (l = 0; l < 2; l++) for (pretty = 0; pretty < 2; pretty++) {
+        char uri[512], *doc, *expect, *p;
+        json_object *d;
+        size_t i, n, len = 0;
+
+        snprintf(uri, sizeof(uri), CM "%s/%s/%%2A/%s%s", versions[v], lists[l][0],
+                 lists[l][1], pretty ? "?pretty=true" : "");
+        doc = raw(uri);
+        d = json_tokener_parse(doc);
+        n = json_object_array_length(json_object_object_get(d, "items"));
+        assert_true(n >= 2);
+        expect = calloc(1, strlen(doc) + 1);
+        p = strstr(doc, pretty ? "\"items\": [" : "\"items\":[");
+        assert_non_null(p);
+        len = (size_t)(p - doc) + strlen(pretty ? "\"items\": [" : "\"items\":[");
+        memcpy(expect, doc, len);
+        for (i = 0; i < n; i++) {
+            char one[512], path[64], *by_name, *item;
+
+            snprintf(path, sizeof(path), "items.%zu.describedObject.name", i);
+            snprintf(one, sizeof(one), CM "%s/%s/%s/%s%s", versions[v], lists[l][2],
+                     str(d, path), lists[l][1], pretty ? "?pretty=true" : "");
+            by_name = raw(one);
+            item = only_item(by_name, pretty);
+            if (i > 0)
+                expect[len++] = ',';
+            memcpy(expect + len, item, strlen(item));
+            len += strlen(item);
+            free(item);
+            free(by_name);
+        }
+        strcpy(expect + len, pretty ? "\n  ]\n}" : "]}\n");
+        assert_string_equal(doc, expect);
+        free(expect);
+        free(doc);
+        json_object_put(d);
+    }
+}
+
 static void
 test_by_name_and_scopes(void **state)
 {
@@ -215,6 +300,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discovery),
         cmocka_unit_test(test_by_selector_returns_matching_objects_only),
+        cmocka_unit_test(test_selector_items_are_the_writers_bytes),
         cmocka_unit_test(test_by_name_and_scopes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_health_is_text),

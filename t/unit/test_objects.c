@@ -107,6 +107,92 @@ test_mistakes_are_reported(void **state)
     cm_diag_free(&d);
 }
 
+struct collected {
+    size_t n;
+    const struct cm_object *v[4096];
+};
+
+static int
+collect(const struct cm_object *o, void *arg)
+{
+    struct collected *c = arg;
+
+    c->v[c->n++] = o;
+    return 0;
+}
+
+/*
+ * cm_objects_select() answers equality terms from the label index; it must
+ * visit exactly the objects, in the order, that a scan with
+ * cm_selector_matches() finds, for every kind of selector and namespace.
+ */
+static void
+test_select_agrees_with_a_scan(void **state)
+{
+    static const char *const namespaces[] = { "a", "b", "c" };
+    static const char *const selectors[] = {
+        "", "app=web", "app==web", "app=none", "tier=t1", "app=web,tier=t2",
+        "app in (web)", "app in (web,db)", "app notin (web)", "app!=web", "tier",
+        "!tier", "app=web,!tier", "app=web,tier notin (t0,t1)", "shard=s3,app=db",
+        "app=web,shard in (s1)", "zone=z", "app=db,tier=t1,shard=s2",
+    };
+    const struct cm_resource *pods = cm_resource_lookup("pods");
+    struct cm_objects_builder *b = cm_objects_builder_new();
+    struct cm_objects *objs;
+    struct cm_arena a;
+    struct cm_buf err;
+    unsigned seed = 12345;
+    size_t i, k, nsi;
+    (void)state;
+
+    for (i = 0; i < 3000; i++) {
+        struct cm_label l[3];
+        char name[32], tier[8], shard[8];
+        size_t nl = 0;
+
+        seed = seed * 1103515245u + 12345u;
+        snprintf(name, sizeof(name), "pod-%05zu", (i * 7919) % 3000);   /* unsorted input */
+        l[nl].key = "app"; l[nl++].value = (seed >> 4) % 3 == 0 ? "db" : "web";
+        if ((seed >> 12) % 4 != 0) {
+            snprintf(tier, sizeof(tier), "t%u", (seed >> 14) % 3);
+            l[nl].key = "tier"; l[nl++].value = tier;
+        }
+        snprintf(shard, sizeof(shard), "s%u", (seed >> 18) % 5);
+        l[nl].key = "shard"; l[nl++].value = shard;
+        assert_int_equal(cm_objects_builder_add(b, pods, namespaces[(seed >> 20) % 3],
+                                                name, l, nl), 0);
+    }
+    cm_buf_init(&err, 1024);
+    assert_int_equal(cm_objects_builder_finish(b, &objs, &err), 0);
+    cm_buf_free(&err);
+    cm_arena_init(&a, 0);
+    for (k = 0; k < sizeof(selectors) / sizeof(*selectors); k++) {
+        struct cm_selector sel;
+        const char *perr;
+
+        assert_int_equal(cm_selector_parse(&sel, selectors[k], strlen(selectors[k]), &a, &perr), 0);
+        for (nsi = 0; nsi <= 3; nsi++) {
+            const char *ns = nsi < 3 ? namespaces[nsi] : NULL;
+            struct collected got = { 0 }, want = { 0 };
+            const struct cm_object *first;
+            size_t n = cm_objects_range(objs, pods, ns, &first), j, visited;
+
+            for (j = 0; j < n; j++)
+                if (cm_selector_matches(&sel, &first[j].labels))
+                    want.v[want.n++] = &first[j];
+            visited = cm_objects_select(objs, pods, ns, &sel, collect, &got);
+            assert_int_equal(visited, got.n);
+            if (got.n != want.n)
+                fail_msg("selector '%s' in %s: %zu objects, a scan finds %zu",
+                         selectors[k], ns ? ns : "all namespaces", got.n, want.n);
+            for (j = 0; j < got.n; j++)
+                assert_ptr_equal(got.v[j], want.v[j]);
+        }
+    }
+    cm_arena_free(&a);
+    cm_objects_free(objs);
+}
+
 int
 main(void)
 {
@@ -114,6 +200,7 @@ main(void)
         cmocka_unit_test(test_example_list),
         cmocka_unit_test(test_json_list_and_single_object),
         cmocka_unit_test(test_mistakes_are_reported),
+        cmocka_unit_test(test_select_agrees_with_a_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
