@@ -332,45 +332,80 @@ parse_int64(const char *s, int64_t *out)
     return (errno != 0 || *end != '\0') ? -1 : 0;
 }
 
-/* The checks of Go's NewRequirement, after parsing. */
+/*
+ * Appends one of NewRequirement's field errors to the aggregate in *agg,
+ * dropping exact repeats as Go's errors.Aggregate does; *count is how many
+ * distinct messages agg holds.
+ */
+static void
+aggregate_add(struct cm_buf *agg, size_t *count, const struct cm_buf *msg)
+{
+    const char *seen = agg->data;
+    size_t left = agg->len;
+
+    /* Messages are stored NUL-separated while collecting. */
+    while (left > 0) {
+        size_t n = strlen(seen);
+        if (n == msg->len && memcmp(seen, msg->data, n) == 0)
+            return;
+        seen += n + 1;
+        left -= n + 1;
+    }
+    cm_buf_add(agg, msg->data, msg->len);
+    cm_buf_addc(agg, '\0');
+    (*count)++;
+}
+
+/*
+ * The checks of Go's NewRequirement, after parsing: every failure is
+ * reported, one alone as itself, several as "[a, b]".
+ */
 static int
 check_requirement(struct parser *p, const struct cm_requirement *r)
 {
-    size_t i;
+    struct cm_buf agg, msg;
+    size_t i, count = 0;
 
-    switch (r->op) {
-    case CM_SEL_GT:
-    case CM_SEL_LT:
+    cm_buf_init(&agg, 16384);
+    cm_buf_init(&msg, 8192);
+    if (r->op == CM_SEL_GT || r->op == CM_SEL_LT) {
         for (i = 0; i < r->nvalues; i++) {
             int64_t v;
-            if (parse_int64(r->values[i], &v) < 0) {
-                cm_buf_addf(&p->err, "values[%zu]: Invalid value: ", i);
-                go_quote(&p->err, r->values[i], strlen(r->values[i]));
-                CM_BUF_ADDLIT(&p->err, ": for 'Gt', 'Lt' operators, the value must be an integer");
-                return -1;
-            }
+            if (parse_int64(r->values[i], &v) == 0)
+                continue;
+            cm_buf_reset(&msg);
+            cm_buf_addf(&msg, "values[%zu]: Invalid value: ", i);
+            go_quote(&msg, r->values[i], strlen(r->values[i]));
+            CM_BUF_ADDLIT(&msg, ": for 'Gt', 'Lt' operators, the value must be an integer");
+            aggregate_add(&agg, &count, &msg);
         }
-        break;
-    default:
-        break;
     }
     for (i = 0; i < r->nvalues; i++) {
-        struct cm_buf msgs;
-        int bad;
+        struct cm_buf why;
 
-        cm_buf_init(&msgs, 8192);
-        bad = cm_validate_label_value(r->values[i], strlen(r->values[i]), &msgs);
-        if (bad) {
-            cm_buf_addf(&p->err, "values[%zu][%s]: Invalid value: ", i, r->key);
-            go_quote(&p->err, r->values[i], strlen(r->values[i]));
-            CM_BUF_ADDLIT(&p->err, ": ");
-            cm_buf_add(&p->err, msgs.data, msgs.len);
+        cm_buf_init(&why, 8192);
+        if (cm_validate_label_value(r->values[i], strlen(r->values[i]), &why)) {
+            cm_buf_reset(&msg);
+            cm_buf_addf(&msg, "values[%zu][%s]: Invalid value: ", i, r->key);
+            go_quote(&msg, r->values[i], strlen(r->values[i]));
+            CM_BUF_ADDLIT(&msg, ": ");
+            cm_buf_add(&msg, why.data, why.len);
+            aggregate_add(&agg, &count, &msg);
         }
-        cm_buf_free(&msgs);
-        if (bad)
-            return -1;
+        cm_buf_free(&why);
     }
-    return 0;
+    if (count > 1)
+        cm_buf_addc(&p->err, '[');
+    for (i = 0; i < agg.len; i += strlen(agg.data + i) + 1) {
+        if (i > 0)
+            CM_BUF_ADDLIT(&p->err, ", ");
+        cm_buf_adds(&p->err, agg.data + i);
+    }
+    if (count > 1)
+        cm_buf_addc(&p->err, ']');
+    cm_buf_free(&agg);
+    cm_buf_free(&msg);
+    return count > 0 ? -1 : 0;
 }
 
 static int

@@ -67,6 +67,15 @@ test_errors_carry_go_text(void **state)
     assert_string_equal(canon("app ("), "ERR: unable to parse requirement: found '(', expected: in, notin, =, ==, !=, gt, lt");
     assert_string_equal(canon("!a=b"), "ERR: found '=', expected: ',' or 'end of string'");
     assert_true(strncmp(canon("a>x"), "ERR: unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer", 200) == 0);
+    /* NewRequirement reports every failure; several are aggregated as "[a, b]". */
+    {
+        const char *want = "ERR: unable to parse requirement: [values[0]: Invalid value: \"-x\": for 'Gt', 'Lt' operators, the value must be an integer, values[0][a]: Invalid value: \"-x\": a valid label must be";
+        assert_true(strncmp(canon("a>-x"), want, strlen(want)) == 0);
+        want = "ERR: unable to parse requirement: [values[0][a]: Invalid value: \"-x\": a valid label must be";
+        assert_true(strncmp(canon("a in (-y,-x)"), want, strlen(want)) == 0);
+    }
+    assert_non_null(strstr(canon("a in (-y,-x)"), ", values[1][a]: Invalid value: \"-y\": a valid label must be"));
+    assert_int_equal(canon("a in (-y,-x)")[strlen(canon("a in (-y,-x)")) - 1], ']');
     assert_true(strncmp(canon("Bad_=x"), "ERR: unable to parse requirement: <nil>: Invalid value: \"Bad_\": name part must consist of alphanumeric characters", 100) == 0);
     assert_true(strncmp(canon("a=-x"), "ERR: unable to parse requirement: values[0][a]: Invalid value: \"-x\": a valid label must be an empty string", 100) == 0);
     assert_true(strstr(canon("a/b/c=x"), "a qualified name must consist of") != NULL);
