@@ -98,7 +98,7 @@ interpret_suffix(const char *s, size_t n, int *base, int *exp, enum qformat *fmt
         }
     }
     if (n > 1 && (s[0] == 'e' || s[0] == 'E')) {
-        long v = 0;
+        long long v = 0;
         size_t k = 1;
         int neg = 0;
 
@@ -109,8 +109,9 @@ interpret_suffix(const char *s, size_t n, int *base, int *exp, enum qformat *fmt
         for (; k < n; k++) {
             if (!is_digit(s[k]))
                 return -1;
-            if (v < 100000)                /* bounded: anything larger saturates */
-                v = v * 10 + (s[k] - '0');
+            v = v * 10 + (s[k] - '0');
+            if (v > INT32_MAX)             /* Go refuses what an int32 scale cannot hold */
+                return -1;
         }
         *base = 10;
         *exp = (int)(neg ? -v : v);
@@ -151,7 +152,7 @@ append_i128(char *buf, size_t size, __int128 v)
 }
 
 static const char *
-decimal_suffix(int exp10)
+decimal_suffix(long long exp10)
 {
     switch (exp10) {
     case -9: return "n";
@@ -168,12 +169,16 @@ decimal_suffix(int exp10)
     return NULL;
 }
 
-/* Quantity.CanonicalizeBytes for value = u * 10^e (e >= -9, |value| <= 2^63-1). */
+/*
+ * Quantity.CanonicalizeBytes for value = u * 10^e.  A decimal SI value past
+ * the suffixes (beyond E, below n) falls back to exponent notation, as Go
+ * does since it stopped dropping the magnitude.
+ */
 static void
 canonicalize(struct cm_quantity *q, enum qformat fmt)
 {
     __int128 u = q->unscaled;
-    int e = q->exp10;
+    long long e = q->exp10;
     const char *suffix;
 
     q->text[0] = '\0';
@@ -218,15 +223,11 @@ canonicalize(struct cm_quantity *q, enum qformat fmt)
         e--;
     }
     append_i128(q->text, sizeof(q->text), u);
-    if (fmt == DECIMAL_EXPONENT) {
-        if (e != 0)
-            snprintf(q->text + strlen(q->text), sizeof(q->text) - strlen(q->text),
-                     "e%d", e);
-        return;
-    }
-    suffix = decimal_suffix(e);
+    suffix = fmt == DECIMAL_EXPONENT ? (e == 0 ? "" : NULL) : decimal_suffix(e);
     if (suffix != NULL)
         strcat(q->text, suffix);
+    else
+        snprintf(q->text + strlen(q->text), sizeof(q->text) - strlen(q->text), "e%lld", e);
 }
 
 int
@@ -235,7 +236,8 @@ cm_quantity_parse(const char *s, size_t n, struct cm_quantity *out,
 {
     struct parsed p;
     enum qformat fmt;
-    int base, exp, e;
+    int base, exp;
+    long long e;
     size_t i;
     __int128 u = 0;
 
@@ -324,8 +326,8 @@ cm_quantity_parse(const char *s, size_t n, struct cm_quantity *out,
         }
         e = -9;
     }
-    /* Cap at 2^63-1. */
-    if (u != 0) {
+    /* Go caps binary SI values at 2^63-1; decimal ones are kept exact. */
+    if (fmt == BINARY_SI && u != 0) {
         int over = 0;
         if (e > 0) {
             if (e > 19)
@@ -344,8 +346,12 @@ cm_quantity_parse(const char *s, size_t n, struct cm_quantity *out,
     }
     if (fmt == BINARY_SI && u != 0 && e < 0 && u < pow10i(-e))
         fmt = DECIMAL_SI;           /* 0 < value < 1 */
+    if (e > INT32_MAX || e < INT32_MIN) {
+        *err_out = err_suffix;
+        return -1;
+    }
     out->unscaled = p.positive ? u : -u;
-    out->exp10 = e;
+    out->exp10 = (int)e;
     canonicalize(out, fmt);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "quantity.h"
@@ -20,7 +21,7 @@ test_canonical_strings(void **state)
         { "1Ki", "1Ki" }, { "1024Ki", "1Mi" }, { "1.5Gi", "1536Mi" }, { "0.5Ki", "512" },
         { "1n", "1n" }, { "0.1n", "1n" }, { "1.0000000001", "1000000001n" },
         { "-1.5", "-1500m" }, { "+1", "+1" },
-        { "99999999999999999999", "9223372036854775807" },
+        { "99999999999999999999", "99999999999999999999" },   /* decimal: not capped */
     };
     size_t i;
     (void)state;
@@ -46,12 +47,75 @@ test_rejects_bad_quantities(void **state)
     }
 }
 
+/* String() of s, or "ERR". */
+static const char *
+show(const char *s, char *buf, size_t size)
+{
+    struct cm_quantity q;
+    const char *err;
+
+    if (cm_quantity_parse(s, strlen(s), &q, &err) < 0)
+        return "ERR";
+    snprintf(buf, size, "%s", q.text);
+    return buf;
+}
+
+/* Every case of t/data/quantities.txt, as written and with each sign. */
+static void
+test_published_cases(void **state)
+{
+    FILE *f = fopen(TOP_SRCDIR "/t/data/quantities.txt", "r");
+    char line[256], in[128], want[128], note[32], buf[96], signed_in[160], signed_want[160];
+    int cases = 0, failures = 0;
+    (void)state;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        const char *got;
+        int kept;
+
+        note[0] = '\0';
+        if (line[0] == '#' || sscanf(line, "%127s %127s %31s", in, want, note) < 2)
+            continue;
+        got = show(in, buf, sizeof(buf));
+        cases++;
+        if (strcmp(got, want) != 0) {
+            print_error("%s: got %s, want %s\n", in, got, want);
+            failures++;
+        }
+        if (strcmp(want, "ERR") == 0 || strcmp(want, "0") == 0 || in[0] == '-' || in[0] == '+')
+            continue;
+        kept = strcmp(in, want) == 0 && strcmp(note, "rebuilt") != 0;
+        snprintf(signed_in, sizeof(signed_in), "-%s", in);
+        snprintf(signed_want, sizeof(signed_want), "-%s", want);
+        got = show(signed_in, buf, sizeof(buf));
+        cases++;
+        if (strcmp(got, signed_want) != 0) {
+            print_error("%s: got %s, want %s\n", signed_in, got, signed_want);
+            failures++;
+        }
+        snprintf(signed_in, sizeof(signed_in), "+%s", in);
+        snprintf(signed_want, sizeof(signed_want), "%s%s", kept ? "+" : "", want);
+        got = show(signed_in, buf, sizeof(buf));
+        cases++;
+        if (strcmp(got, signed_want) != 0) {
+            print_error("%s: got %s, want %s\n", signed_in, got, signed_want);
+            failures++;
+        }
+    }
+    fclose(f);
+    print_message("%d quantity cases\n", cases);
+    assert_true(cases > 600);
+    assert_int_equal(failures, 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_canonical_strings),
         cmocka_unit_test(test_rejects_bad_quantities),
+        cmocka_unit_test(test_published_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
