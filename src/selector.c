@@ -1,6 +1,7 @@
 #include "selector.h"
 #include "validate.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -325,7 +326,8 @@ parse_int64(const char *s, int64_t *out)
 {
     char *end;
 
-    if (*s == '\0')
+    /* strconv.ParseInt: an optional sign, then digits only (no spaces). */
+    if (*s == '\0' || !(isdigit((unsigned char)*s) || *s == '+' || *s == '-'))
         return -1;
     errno = 0;
     *out = strtoll(s, &end, 10);

@@ -67,25 +67,42 @@ matches_dns1123_label(const char *s, size_t n)
     return 1;
 }
 
+/* 1 if s matches the DNS-1123 subdomain pattern (the length is not checked). */
+static int
+matches_dns1123_subdomain(const char *s, size_t n)
+{
+    size_t start = 0, i;
+
+    if (n == 0)
+        return 0;
+    for (i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            if (!matches_dns1123_label(s + start, i - start))
+                return 0;
+            start = i + 1;
+        }
+    }
+    return 1;
+}
+
+/* IsDNS1123Subdomain's messages, each after `prefix`. */
+static void
+check_dns1123_subdomain(const char *s, size_t n, const char *prefix,
+                        struct cm_buf *out, int *count)
+{
+    if (n > 253)
+        add(out, count, prefix, "must be no more than 253 bytes");
+    if (!matches_dns1123_subdomain(s, n))
+        add(out, count, prefix, DNS1123_SUB_MSG " (e.g. 'example.com', regex "
+            "used for validation is '" DNS1123_SUB_FMT "')");
+}
+
 int
 cm_validate_dns1123_subdomain(const char *s, size_t n, struct cm_buf *out)
 {
     int count = 0;
-    size_t start = 0, i;
-    int ok = n > 0;
 
-    if (n > 253)
-        add(out, &count, "", "must be no more than 253 characters");
-    for (i = 0; ok && i <= n; i++) {
-        if (i == n || s[i] == '.') {
-            if (!matches_dns1123_label(s + start, i - start))
-                ok = 0;
-            start = i + 1;
-        }
-    }
-    if (!ok)
-        add(out, &count, "", DNS1123_SUB_MSG " (e.g. 'example.com', regex "
-            "used for validation is '" DNS1123_SUB_FMT "')");
+    check_dns1123_subdomain(s, n, "", out, &count);
     return count;
 }
 
@@ -102,7 +119,7 @@ cm_validate_qualified_name(const char *s, size_t n, struct cm_buf *out)
         name = slash + 1;
         name_len = n - plen - 1;
         if (memchr(name, '/', name_len) != NULL) {
-            add(out, &count, "a qualified name ", QNAME_MSG " " QNAME_EXAMPLES
+            add(out, &count, "a valid label key ", QNAME_MSG " " QNAME_EXAMPLES
                 " with an optional DNS subdomain prefix and '/' (e.g. "
                 "'example.com/MyName')");
             return count;
@@ -110,17 +127,13 @@ cm_validate_qualified_name(const char *s, size_t n, struct cm_buf *out)
         if (plen == 0) {
             add(out, &count, "prefix part ", "must be non-empty");
         } else {
-            struct cm_buf tmp;
-            cm_buf_init(&tmp, 4096);
-            if (cm_validate_dns1123_subdomain(s, plen, &tmp) > 0)
-                add(out, &count, "prefix part ", tmp.data);
-            cm_buf_free(&tmp);
+            check_dns1123_subdomain(s, plen, "prefix part ", out, &count);
         }
     }
     if (name_len == 0)
         add(out, &count, "name part ", "must be non-empty");
     else if (name_len > 63)
-        add(out, &count, "name part ", "must be no more than 63 characters");
+        add(out, &count, "name part ", "must be no more than 63 bytes");
     if (!matches_qname(name, name_len))
         add(out, &count, "name part ", QNAME_MSG " " QNAME_EXAMPLES);
     return count;
@@ -132,7 +145,7 @@ cm_validate_label_value(const char *s, size_t n, struct cm_buf *out)
     int count = 0;
 
     if (n > 63)
-        add(out, &count, "", "must be no more than 63 characters");
+        add(out, &count, "", "must be no more than 63 bytes");
     if (n > 0 && !matches_qname(s, n))
         add(out, &count, "", LVALUE_MSG " " LVALUE_EXAMPLES);
     return count;

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "selector.h"
@@ -78,7 +80,7 @@ test_errors_carry_go_text(void **state)
     assert_int_equal(canon("a in (-y,-x)")[strlen(canon("a in (-y,-x)")) - 1], ']');
     assert_true(strncmp(canon("Bad_=x"), "ERR: unable to parse requirement: <nil>: Invalid value: \"Bad_\": name part must consist of alphanumeric characters", 100) == 0);
     assert_true(strncmp(canon("a=-x"), "ERR: unable to parse requirement: values[0][a]: Invalid value: \"-x\": a valid label must be an empty string", 100) == 0);
-    assert_true(strstr(canon("a/b/c=x"), "a qualified name must consist of") != NULL);
+    assert_true(strstr(canon("a/b/c=x"), "a valid label key must consist of") != NULL);
     assert_true(strstr(canon("Example.com/a=x"), "prefix part a lowercase RFC 1123 subdomain") != NULL);
 }
 
@@ -127,6 +129,103 @@ test_overlong_selector_is_refused(void **state)
     assert_true(strncmp(canon(big), "ERR: the selector is longer", 27) == 0);
 }
 
+/* Undoes the \t \n \r \\ escapes of t/data/selectors.txt, in place. */
+static char *
+unescape(char *s)
+{
+    char *r = s, *w = s;
+
+    for (; *r; r++) {
+        if (*r == '\\' && r[1] != '\0') {
+            r++;
+            *w++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return s;
+}
+
+/* "k=v,k2=v2" (or "-") as labels, sorted; strings point into text. */
+static size_t
+parse_labels(char *text, struct cm_label *v, size_t max)
+{
+    size_t n = 0;
+    char *tok, *save = NULL;
+
+    if (strcmp(text, "-") == 0)
+        return 0;
+    for (tok = strtok_r(text, ",", &save); tok != NULL && n < max; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        assert_non_null(eq);
+        *eq = '\0';
+        v[n].key = tok;
+        v[n].value = eq + 1;
+        n++;
+    }
+    assert_int_equal(cm_labels_sort(v, n), -1);
+    return n;
+}
+
+/* Every case of t/data/selectors.txt. */
+static void
+test_published_cases(void **state)
+{
+    FILE *f = fopen(TOP_SRCDIR "/t/data/selectors.txt", "r");
+    static char line[8192];
+    int parsed = 0, matched = 0, failures = 0;
+    (void)state;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *rest = line, *kind, *sel, *want;
+        size_t len = strlen(line);
+
+        if (line[0] == '#' || len < 2)
+            continue;
+        line[len - 1] = '\0';
+        kind = strsep(&rest, "\t");          /* fields may be empty */
+        sel = strsep(&rest, "\t");
+        want = strsep(&rest, "\t");
+        assert_non_null(sel);
+        assert_non_null(want);
+        if (strcmp(kind, "parse") == 0) {
+            const char *got;
+            size_t wl;
+
+            got = canon(unescape(sel));
+            wl = strlen(want);
+            parsed++;
+            if (wl > 3 && strcmp(want + wl - 3, "...") == 0 ? strncmp(got, want, wl - 3) != 0
+                                                              : strcmp(got, want) != 0) {
+                print_error("parse '%s':\n  got  %s\n  want %s\n", sel, got, want);
+                failures++;
+            }
+        } else if (strcmp(kind, "match") == 0) {
+            struct cm_label v[16];
+            char *result = strsep(&rest, "\t");
+            size_t n;
+            int got;
+
+            assert_non_null(result);
+            n = parse_labels(want, v, 16);
+            got = matches(unescape(sel), v, n);
+            matched++;
+            if (got != atoi(result)) {
+                print_error("match '%s' on %s: got %d\n", sel, want, got);
+                failures++;
+            }
+        } else {
+            fail_msg("unknown case kind '%s'", kind);
+        }
+    }
+    fclose(f);
+    print_message("%d parse cases, %d match cases\n", parsed, matched);
+    assert_true(parsed + matched > 200);
+    assert_int_equal(failures, 0);
+}
+
 static int setup(void **s) { (void)s; cm_arena_init(&arena, 0); return 0; }
 static int teardown(void **s) { (void)s; cm_arena_free(&arena); return 0; }
 
@@ -138,6 +237,7 @@ main(void)
         cmocka_unit_test(test_errors_carry_go_text),
         cmocka_unit_test(test_matching_like_go),
         cmocka_unit_test(test_overlong_selector_is_refused),
+        cmocka_unit_test(test_published_cases),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
