@@ -79,7 +79,7 @@ route(struct routed *rt, const struct cm_uri *u)
 
     memset(rt, 0, sizeof(*rt));
     rt->route = R_NONE;
-    if (n == 1 && !u->trailing_slash &&
+    if ((n == 1 || n == 2) && !u->trailing_slash &&
         (strcmp(s[0], "healthz") == 0 || strcmp(s[0], "livez") == 0 ||
          strcmp(s[0], "readyz") == 0)) {
         rt->route = R_HEALTH;
@@ -194,14 +194,45 @@ accepts_json(const char *accept)
     return 0;
 }
 
+/*
+ * /healthz, /livez, /readyz as the Go server answers them: "ok", or with
+ * ?verbose one "[+]<check> ok" line per check and "<name> check passed";
+ * ?exclude=<check> skips a check.  /<name>/<check> answers one check.
+ */
 static void
-health(struct cm_response *res)
+health(const struct cm_api *api, const char *name, const char *only,
+       const struct cm_query *q, struct cm_response *res)
 {
+    static const char *const checks[] = { "ping", "config", "objects" };
+    size_t i, k;
+    int found = only == NULL;
+
+    (void)api;       /* every check holds once serving: the files loaded at start */
     cm_buf_reset(res->body);
-    res->status = 200;
     res->content_type = "text/plain; charset=utf-8";
     res->nosniff = 1;
-    CM_BUF_ADDLIT(res->body, "ok");
+    for (i = 0; i < sizeof(checks) / sizeof(*checks); i++)
+        if (only != NULL && strcmp(only, checks[i]) == 0)
+            found = 1;
+    if (!found) {
+        res->status = 404;
+        CM_BUF_ADDLIT(res->body, "404 page not found\n");
+        return;
+    }
+    res->status = 200;
+    if (only != NULL || cm_query_get(q, "verbose") == NULL) {
+        CM_BUF_ADDLIT(res->body, "ok");
+        return;
+    }
+    for (i = 0; i < sizeof(checks) / sizeof(*checks); i++) {
+        int excluded = 0;
+
+        for (k = 0; k < q->npairs; k++)
+            if (strcmp(q->pair[k].name, "exclude") == 0 && strcmp(q->pair[k].value, checks[i]) == 0)
+                excluded = 1;
+        cm_buf_addf(res->body, "[+]%s %s\n", checks[i], excluded ? "excluded: ok" : "ok");
+    }
+    cm_buf_addf(res->body, "%s check passed\n", name);
 }
 
 static void
@@ -268,7 +299,7 @@ cm_api_handle(const struct cm_api *api, const struct cm_request *req,
         return;
     }
     if (rt.route == R_HEALTH) {
-        health(res);
+        health(api, uri.seg[0], uri.nseg == 2 ? uri.seg[1] : NULL, &query, res);
         return;
     }
     if (!accepts_json(req->accept)) {

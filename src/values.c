@@ -1,4 +1,5 @@
 #include "values.h"
+#include "fieldsel.h"
 #include "json.h"
 #include "selector.h"
 #include "status.h"
@@ -251,6 +252,16 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     if (query_selector(q, "labelSelector", 400, "BadRequest", pretty, a, &object_sel, res) < 0 ||
         query_selector(q, "metricLabelSelector", 500, NULL, pretty, a, &metric_sel, res) < 0)
         return;
+    {
+        /* A fieldSelector may only repeat the name in the path. */
+        const struct cm_query_pair *fs = cm_query_get(q, "fieldSelector");
+        const char *err;
+
+        if (fs != NULL && cm_fieldsel_check(fs->value, fs->value_len, call->name, a, &err) < 0) {
+            cm_status_write(res, pretty, 400, "BadRequest", 0, "%s", err);
+            return;
+        }
+    }
 
     r = cm_resource_lookup(call->resource);
     metric = cm_config_find(api->config, call->metric);

@@ -246,6 +246,62 @@ test_health_is_text(void **state)
     assert_int_equal(res.status, 200);
     assert_string_equal(body.data, "ok");
     assert_string_equal(res.content_type, "text/plain; charset=utf-8");
+
+    req.uri = "/healthz?verbose";
+    cm_buf_reset(&body);
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_int_equal(res.status, 200);
+    assert_string_equal(body.data, "[+]ping ok\n[+]config ok\n[+]objects ok\nhealthz check passed\n");
+    req.uri = "/livez?verbose=1&exclude=objects";
+    cm_buf_reset(&body);
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_string_equal(body.data, "[+]ping ok\n[+]config ok\n[+]objects excluded: ok\nlivez check passed\n");
+    req.uri = "/readyz/ping";
+    cm_buf_reset(&body);
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_int_equal(res.status, 200);
+    assert_string_equal(body.data, "ok");
+    req.uri = "/readyz/nope";
+    cm_buf_reset(&body);
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_int_equal(res.status, 404);
+}
+
+/* A fieldSelector may only pin metadata.name to the name in the path. */
+static void
+test_field_selector(void **state)
+{
+    json_object *d;
+    (void)state;
+    d = call("GET", CM "v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
+             "?fieldSelector=metadata.name%3Dweb-7d4b9c-x2k4p", 200);
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
+             "?fieldSelector=metadata.namespace%3Ddefault,metadata.name%3D%3Dweb-7d4b9c-x2k4p", 200);
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
+             "?fieldSelector=metadata.name%3D%2A", 200);
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
+             "?fieldSelector=", 200);
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
+             "?fieldSelector=metadata.name%3Dother", 400);
+    assert_string_equal(str(d, "message"), "fieldSelector metadata.name doesn't match requested name");
+    assert_string_equal(str(d, "reason"), "BadRequest");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
+             "?fieldSelector=metadata.name!%3Dweb-7d4b9c-x2k4p", 400);
+    assert_string_equal(str(d, "message"), "fieldSelector metadata.name doesn't match requested name");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
+             "?fieldSelector=spec.nodeName%3Dn1", 400);
+    assert_string_equal(str(d, "message"), "field label not supported: spec.nodeName");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
+             "?fieldSelector=metadata.name", 400);
+    assert_string_equal(str(d, "message"), "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
+    json_object_put(d);
 }
 
 static void
@@ -304,6 +360,7 @@ main(void)
         cmocka_unit_test(test_by_name_and_scopes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_health_is_text),
+        cmocka_unit_test(test_field_selector),
         cmocka_unit_test(test_negotiation_and_pretty),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

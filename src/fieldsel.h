@@ -1,0 +1,27 @@
+/*
+ * fieldsel.h - the apiserver's fieldSelector rule for named requests.
+ *
+ * A custom metrics request always names its object (a name or "*"), and the
+ * Go apiserver then accepts a fieldSelector only if it pins metadata.name to
+ * that same name.  This module parses a field selector (k=v, k==v, k!=v
+ * terms separated by ',', with \ escapes) as k8s.io/apimachinery/pkg/fields
+ * does, and applies that rule.
+ */
+#ifndef CM_FIELDSEL_H
+#define CM_FIELDSEL_H
+
+#include <stddef.h>
+
+#include "arena.h"
+
+/*
+ * Checks the n bytes at s against the requested name.  Returns 0 when the
+ * request may proceed, or -1 with *err_out set to the 400 message (allocated
+ * from a): a parse error, a field other than metadata.name or
+ * metadata.namespace, or "fieldSelector metadata.name doesn't match
+ * requested name".
+ */
+int cm_fieldsel_check(const char *s, size_t n, const char *name,
+                      struct cm_arena *a, const char **err_out);
+
+#endif
