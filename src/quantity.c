@@ -295,7 +295,7 @@ cm_quantity_parse(const char *s, size_t n, struct cm_quantity *out,
     } else if (base == 2 && p.den_len == 0 && p.num_len <= 15 &&
                15 - (int)p.num_len - (int)((float)exp * 3 / 10) - 1 >= 0 &&
                exp % 10 == 0 && (u & 7) != 0) {
-        out->unscaled = (p.positive ? u : -u) << exp;
+        out->unscaled = p.positive ? u << exp : -(u << exp);   /* no shift of a negative */
         out->exp10 = 0;
         memcpy(out->text, s, n);
         out->text[n] = '\0';

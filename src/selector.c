@@ -334,33 +334,20 @@ parse_int64(const char *s, int64_t *out)
     return (errno != 0 || *end != '\0') ? -1 : 0;
 }
 
-/*
- * Appends one of NewRequirement's field errors to the aggregate in *agg,
- * dropping exact repeats as Go's errors.Aggregate does; *count is how many
- * distinct messages agg holds.
- */
+/* Appends msg to the comma-separated list in agg; counts it. */
 static void
 aggregate_add(struct cm_buf *agg, size_t *count, const struct cm_buf *msg)
 {
-    const char *seen = agg->data;
-    size_t left = agg->len;
-
-    /* Messages are stored NUL-separated while collecting. */
-    while (left > 0) {
-        size_t n = strlen(seen);
-        if (n == msg->len && memcmp(seen, msg->data, n) == 0)
-            return;
-        seen += n + 1;
-        left -= n + 1;
-    }
+    if ((*count)++ > 0)
+        CM_BUF_ADDLIT(agg, ", ");
     cm_buf_add(agg, msg->data, msg->len);
-    cm_buf_addc(agg, '\0');
-    (*count)++;
 }
 
 /*
  * The checks of Go's NewRequirement, after parsing: every failure is
- * reported, one alone as itself, several as "[a, b]".
+ * reported, one alone as itself, several as "[a, b]" (errors.Aggregate; its
+ * de-duplication never applies here, as each message names its value's
+ * index).
  */
 static int
 check_requirement(struct parser *p, const struct cm_requirement *r)
@@ -398,11 +385,8 @@ check_requirement(struct parser *p, const struct cm_requirement *r)
     }
     if (count > 1)
         cm_buf_addc(&p->err, '[');
-    for (i = 0; i < agg.len; i += strlen(agg.data + i) + 1) {
-        if (i > 0)
-            CM_BUF_ADDLIT(&p->err, ", ");
-        cm_buf_adds(&p->err, agg.data + i);
-    }
+    if (agg.len > 0)
+        cm_buf_add(&p->err, agg.data, agg.len);
     if (count > 1)
         cm_buf_addc(&p->err, ']');
     cm_buf_free(&agg);

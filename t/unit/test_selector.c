@@ -119,6 +119,22 @@ test_matching_like_go(void **state)
     assert_false(matches("app=", web, 3));
 }
 
+/* Found by make fuzz: many invalid values once overran the error buffer. */
+static void
+test_many_invalid_values(void **state)
+{
+    static char sel[4000];
+    size_t i, o = 0;
+    const char *got;
+    (void)state;
+    o += (size_t)snprintf(sel, sizeof(sel), "x in (");
+    for (i = 0; i < 600; i++)
+        o += (size_t)snprintf(sel + o, sizeof(sel) - o, "-%zu,", i);
+    sel[o - 1] = ')';
+    got = canon(sel);
+    assert_true(strncmp(got, "ERR: unable to parse requirement: [values[0][x]", 47) == 0);
+}
+
 static void
 test_overlong_selector_is_refused(void **state)
 {
@@ -237,6 +253,7 @@ main(void)
         cmocka_unit_test(test_errors_carry_go_text),
         cmocka_unit_test(test_matching_like_go),
         cmocka_unit_test(test_overlong_selector_is_refused),
+        cmocka_unit_test(test_many_invalid_values),
         cmocka_unit_test(test_published_cases),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
