@@ -355,7 +355,7 @@ check_requirement(struct parser *p, const struct cm_requirement *r)
     struct cm_buf agg, msg;
     size_t i, count = 0;
 
-    cm_buf_init(&agg, 16384);
+    cm_buf_init(&agg, 32768);          /* a longer list is cut short */
     cm_buf_init(&msg, 8192);
     if (r->op == CM_SEL_GT || r->op == CM_SEL_LT) {
         for (i = 0; i < r->nvalues; i++) {
@@ -465,7 +465,7 @@ cm_selector_parse(struct cm_selector *out, const char *s, size_t n,
     *err_out = NULL;
     memset(&p, 0, sizeof(p));
     p.a = a;
-    cm_buf_init(&p.err, 16384);
+    cm_buf_init(&p.err, 65536);
     if (n > CM_SELECTOR_MAX_LEN) {
         cm_buf_addf(&p.err, "the selector is longer than %d bytes",
                     CM_SELECTOR_MAX_LEN);
@@ -524,7 +524,7 @@ cm_selector_parse(struct cm_selector *out, const char *s, size_t n,
         }
         if (parse_requirement(&p, &out->req[out->n]) < 0) {
             struct cm_buf tmp = p.err;
-            cm_buf_init(&p.err, 16384);
+            cm_buf_init(&p.err, 65536);
             CM_BUF_ADDLIT(&p.err, "unable to parse requirement: ");
             cm_buf_add(&p.err, tmp.data, tmp.len);
             cm_buf_free(&tmp);
