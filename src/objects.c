@@ -264,21 +264,16 @@ ns_range(const struct bucket *bk, const char *ns, size_t *lo, size_t *hi)
         *hi = bk->n;
         return;
     }
-    l = lower_bound(bk, ns, "");
-    h = bk->n;                              /* first position past ns */
-    {
-        size_t a = l;
+    *lo = l = lower_bound(bk, ns, "");
+    h = bk->n;                  /* binary search for the first position past ns */
+    while (l < h) {
+        size_t mid = l + (h - l) / 2;
 
-        while (a < h) {
-            size_t mid = a + (h - a) / 2;
-
-            if (strcmp(bk->v[mid].namespace, ns) == 0)
-                a = mid + 1;
-            else
-                h = mid;
-        }
+        if (strcmp(bk->v[mid].namespace, ns) == 0)
+            l = mid + 1;
+        else
+            h = mid;
     }
-    *lo = l;
     *hi = h;
 }
 
@@ -325,8 +320,8 @@ cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
 {
     const struct bucket *bk = find_bucket(objs, r);
     const struct posting *best = NULL;
-    size_t lo, hi, i, seen = 0;
-    int have_eq = 0;
+    const uint32_t *post = NULL;
+    size_t lo, hi, i, k, end, seen = 0;
 
     if (bk == NULL || bk->n == 0)
         return 0;
@@ -342,39 +337,37 @@ cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
         p = find_posting(bk, q->key, q->values[0]);
         if (p == NULL)
             return 0;                       /* nothing carries that label */
-        if (!have_eq || p->count < best->count)
+        if (best == NULL || p->count < best->count)
             best = p;
-        have_eq = 1;
     }
-    if (!have_eq) {
-        for (i = lo; i < hi; i++) {
-            if (cm_selector_matches(sel, &bk->v[i].labels)) {
-                seen++;
-                if (fn(&bk->v[i], arg) != 0)
-                    break;
-            }
-        }
-        return seen;
-    }
-    {
-        const uint32_t *p = bk->post + best->start, *end = p + best->count;
-
-        /* Positions are ascending: skip to the namespace's range. */
-        size_t a = 0, b = best->count;
-        while (a < b) {
-            size_t mid = a + (b - a) / 2;
-            if (p[mid] < lo)
-                a = mid + 1;
+    /* Candidates: the rarest term's postings (ascending positions, so skip
+     * to the namespace's range), or else every position in the range. */
+    if (best != NULL) {
+        post = bk->post + best->start;
+        k = 0;
+        end = best->count;
+        while (k < end) {
+            size_t mid = k + (end - k) / 2;
+            if (post[mid] < lo)
+                k = mid + 1;
             else
-                b = mid;
+                end = mid;
         }
-        for (p += a; p < end && *p < hi; p++) {
-            if (cm_selector_matches(sel, &bk->v[*p].labels)) {
-                seen++;
-                if (fn(&bk->v[*p], arg) != 0)
-                    break;
-            }
-        }
+        end = best->count;
+    } else {
+        k = lo;
+        end = hi;
+    }
+    for (; k < end; k++) {
+        size_t pos = post != NULL ? post[k] : k;
+
+        if (pos >= hi)
+            break;
+        if (!cm_selector_matches(sel, &bk->v[pos].labels))
+            continue;
+        seen++;
+        if (fn(&bk->v[pos], arg) != 0)
+            break;
     }
     return seen;
 }

@@ -234,6 +234,20 @@ test_errors(void **state)
     json_object_put(d);
 }
 
+/* The text body of a GET, whose status must be want_status; borrowed. */
+static const char *
+text_of(const char *uri, int want_status)
+{
+    struct cm_api api = { cfg, objs };
+    struct cm_request req = { "GET", uri, NULL, NULL, 0, 0 };
+
+    cm_buf_reset(&body);
+    res.body = &body;
+    cm_api_handle(&api, &req, &arena, &res);
+    assert_int_equal(res.status, want_status);
+    return body.data;
+}
+
 static void
 test_health_is_text(void **state)
 {
@@ -247,24 +261,12 @@ test_health_is_text(void **state)
     assert_string_equal(body.data, "ok");
     assert_string_equal(res.content_type, "text/plain; charset=utf-8");
 
-    req.uri = "/healthz?verbose";
-    cm_buf_reset(&body);
-    cm_api_handle(&api, &req, &arena, &res);
-    assert_int_equal(res.status, 200);
-    assert_string_equal(body.data, "[+]ping ok\n[+]config ok\n[+]objects ok\nhealthz check passed\n");
-    req.uri = "/livez?verbose=1&exclude=objects";
-    cm_buf_reset(&body);
-    cm_api_handle(&api, &req, &arena, &res);
-    assert_string_equal(body.data, "[+]ping ok\n[+]config ok\n[+]objects excluded: ok\nlivez check passed\n");
-    req.uri = "/readyz/ping";
-    cm_buf_reset(&body);
-    cm_api_handle(&api, &req, &arena, &res);
-    assert_int_equal(res.status, 200);
-    assert_string_equal(body.data, "ok");
-    req.uri = "/readyz/nope";
-    cm_buf_reset(&body);
-    cm_api_handle(&api, &req, &arena, &res);
-    assert_int_equal(res.status, 404);
+    assert_string_equal(text_of("/healthz?verbose", 200),
+                        "[+]ping ok\n[+]config ok\n[+]objects ok\nhealthz check passed\n");
+    assert_string_equal(text_of("/livez?verbose=1&exclude=objects", 200),
+                        "[+]ping ok\n[+]config ok\n[+]objects excluded: ok\nlivez check passed\n");
+    assert_string_equal(text_of("/readyz/ping", 200), "ok");
+    text_of("/readyz/nope", 404);
 }
 
 /* A fieldSelector may only pin metadata.name to the name in the path. */
