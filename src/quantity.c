@@ -1,5 +1,6 @@
 #include "quantity.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -175,7 +176,7 @@ decimal_suffix(long long exp10)
  * does since it stopped dropping the magnitude.
  */
 static void
-canonicalize(struct cm_quantity *q, enum qformat fmt)
+set_canonical_text(struct cm_quantity *q, enum qformat fmt)
 {
     __int128 u = q->unscaled;
     long long e = q->exp10;
@@ -352,6 +353,38 @@ cm_quantity_parse(const char *s, size_t n, struct cm_quantity *out,
     }
     out->unscaled = p.positive ? u : -u;
     out->exp10 = (int)e;
-    canonicalize(out, fmt);
+    set_canonical_text(out, fmt);
+    return 0;
+}
+
+void
+cm_quantity_from_milli(int64_t milli, struct cm_quantity *out)
+{
+    out->unscaled = milli;
+    out->exp10 = -3;
+    set_canonical_text(out, DECIMAL_SI);
+}
+
+int
+cm_quantity_from_double(double v, struct cm_quantity *out, const char **err_out)
+{
+    double milli;
+
+    *err_out = NULL;
+    if (isnan(v)) {
+        *err_out = "the value is NaN";
+        return -1;
+    }
+    if (isinf(v)) {
+        *err_out = "the value is infinite";
+        return -1;
+    }
+    milli = trunc(v * 1000.0);
+    /* 2^63 is exact as a double; every double below it converts safely. */
+    if (milli >= 9223372036854775808.0 || milli < -9223372036854775808.0) {
+        *err_out = "the value is too large for a quantity";
+        return -1;
+    }
+    cm_quantity_from_milli((int64_t)milli, out);
     return 0;
 }

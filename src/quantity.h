@@ -14,6 +14,7 @@
 #define CM_QUANTITY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CM_QUANTITY_MAX_LEN 64     /* longer input is refused */
 
@@ -29,5 +30,19 @@ struct cm_quantity {
  */
 int cm_quantity_parse(const char *s, size_t n, struct cm_quantity *out,
                       const char **err_out);
+
+/*
+ * The quantity with the given number of thousandths, as Go's
+ * resource.NewMilliQuantity(milli, DecimalSI) prints it ("1500m", "2").
+ */
+void cm_quantity_from_milli(int64_t milli, struct cm_quantity *out);
+
+/*
+ * A floating-point sample as prometheus-adapter serves it: its thousandths,
+ * truncated toward zero, as cm_quantity_from_milli().  NaN, infinities and
+ * values whose thousandths do not fit in int64 are refused: returns -1 with a
+ * static message in *err_out.
+ */
+int cm_quantity_from_double(double v, struct cm_quantity *out, const char **err_out);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,6 +110,43 @@ test_published_cases(void **state)
     assert_int_equal(failures, 0);
 }
 
+/* Floats as prometheus-adapter serves them: NewMilliQuantity(int64(v*1000), DecimalSI). */
+static void
+test_from_double(void **state)
+{
+    static const struct { double v; const char *want; } cases[] = {
+        { 1.5, "1500m" }, { 2, "2" }, { 0, "0" }, { -0.25, "-250m" },
+        { 0.0004, "0" },                 /* truncated toward zero */
+        { -0.0009, "0" }, { 0.001, "1m" }, { 1234.5678, "1234567m" },
+        { 1e6, "1M" }, { 1.5e9, "1500M" }, { 42e12, "42T" }, { 0.1, "100m" },
+        { 9.2e15, "9200T" }, { -7e15, "-7P" }, { 123456789.123, "123456789123m" },
+    };
+    struct cm_quantity q;
+    const char *err;
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        assert_int_equal(cm_quantity_from_double(cases[i].v, &q, &err), 0);
+        assert_string_equal(q.text, cases[i].want);
+    }
+    assert_int_equal(cm_quantity_from_double(NAN, &q, &err), -1);
+    assert_string_equal(err, "the value is NaN");
+    assert_int_equal(cm_quantity_from_double(INFINITY, &q, &err), -1);
+    assert_string_equal(err, "the value is infinite");
+    assert_int_equal(cm_quantity_from_double(-INFINITY, &q, &err), -1);
+    assert_int_equal(cm_quantity_from_double(9.3e15, &q, &err), -1);
+    assert_string_equal(err, "the value is too large for a quantity");
+    assert_int_equal(cm_quantity_from_double(-9.3e15, &q, &err), -1);
+
+    cm_quantity_from_milli(INT64_MAX, &q);
+    assert_string_equal(q.text, "9223372036854775807m");
+    cm_quantity_from_milli(INT64_MIN, &q);
+    assert_string_equal(q.text, "-9223372036854775808m");
+    cm_quantity_from_milli(-3000, &q);
+    assert_string_equal(q.text, "-3");
+}
+
 int
 main(void)
 {
@@ -116,6 +154,7 @@ main(void)
         cmocka_unit_test(test_canonical_strings),
         cmocka_unit_test(test_rejects_bad_quantities),
         cmocka_unit_test(test_published_cases),
+        cmocka_unit_test(test_from_double),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
