@@ -1,6 +1,8 @@
 #include "api.h"
 #include "discovery.h"
+#include "external.h"
 #include "json.h"
+#include "openapi.h"
 #include "query.h"
 #include "status.h"
 #include "uri.h"
@@ -10,12 +12,14 @@
 #include <strings.h>
 
 enum route {
-    R_NONE, R_HEALTH, R_ROOT, R_GROUP, R_VERSION, R_METRIC, R_BAD_PATH,
+    R_NONE, R_HEALTH, R_OPENAPI_V2, R_ROOT, R_GROUP, R_VERSION, R_METRIC, R_EXTERNAL,
+    R_BAD_PATH,
 };
 
 struct routed {
     enum route route;
-    struct cm_metric_call call;
+    const struct cm_api_group *group;
+    struct cm_metric_call call;        /* R_EXTERNAL: ns and metric */
 };
 
 const char *
@@ -71,6 +75,17 @@ route_metric(struct routed *rt, const char *const *s, size_t n)
     }
 }
 
+/* Below /apis/external.metrics.k8s.io/v1beta1/: namespaces/{ns}/{metric}. */
+static void
+route_external(struct routed *rt, const char *const *s, size_t n)
+{
+    if (n == 3 && strcmp(s[0], "namespaces") == 0) {
+        rt->route = R_EXTERNAL;
+        rt->call.ns = s[1];
+        rt->call.metric = s[2];
+    }
+}
+
 static void
 route(struct routed *rt, const struct cm_uri *u)
 {
@@ -85,6 +100,11 @@ route(struct routed *rt, const struct cm_uri *u)
         rt->route = R_HEALTH;
         return;
     }
+    if (n == 2 && !u->trailing_slash && strcmp(s[0], "openapi") == 0 &&
+        strcmp(s[1], "v2") == 0) {
+        rt->route = R_OPENAPI_V2;
+        return;
+    }
     if (n == 0 || strcmp(s[0], "apis") != 0)
         return;
     if (n == 1) {
@@ -92,14 +112,15 @@ route(struct routed *rt, const struct cm_uri *u)
             rt->route = R_ROOT;
         return;
     }
-    if (strcmp(s[1], CM_GROUP_CUSTOM) != 0)
+    rt->group = cm_discovery_group_find(s[1]);
+    if (rt->group == NULL)
         return;
     if (n == 2) {
         if (!u->trailing_slash)
             rt->route = R_GROUP;
         return;
     }
-    if (!cm_discovery_version_known(s[2]))
+    if (!cm_discovery_version_known(rt->group, s[2]))
         return;
     rt->call.version = s[2];
     if (n == 3) {
@@ -108,7 +129,10 @@ route(struct routed *rt, const struct cm_uri *u)
     }
     if (u->trailing_slash)
         return;
-    route_metric(rt, s + 3, n - 3);
+    if (rt->group->external)
+        route_external(rt, s + 3, n - 3);
+    else
+        route_metric(rt, s + 3, n - 3);
 }
 
 /* strconv.ParseBool */
@@ -310,16 +334,19 @@ cm_api_handle(const struct cm_api *api, const struct cm_request *req,
 
     cm_json_init(&j, res->body, pretty);
     switch (rt.route) {
+    case R_OPENAPI_V2:
+        cm_openapi_v2(res);           /* kube-openapi does not pretty-print */
+        break;
     case R_ROOT:
         cm_discovery_group_list(&j);
         finish_json(res, pretty);
         break;
     case R_GROUP:
-        cm_discovery_group(&j);
+        cm_discovery_group(&j, rt.group);
         finish_json(res, pretty);
         break;
     case R_VERSION:
-        cm_discovery_resource_list(&j, api->config, rt.call.version);
+        cm_discovery_resource_list(&j, api->config, rt.group, rt.call.version);
         finish_json(res, pretty);
         break;
     case R_BAD_PATH:
@@ -327,6 +354,9 @@ cm_api_handle(const struct cm_api *api, const struct cm_request *req,
         break;
     case R_METRIC:
         cm_values_respond(api, req, &rt.call, &query, pretty, a, res);
+        break;
+    case R_EXTERNAL:
+        cm_external_respond(api, req, rt.call.ns, rt.call.metric, &query, pretty, a, res);
         break;
     default:
         cm_status_not_found(res, pretty);

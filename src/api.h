@@ -18,6 +18,7 @@
 #include "objects.h"
 
 #define CM_GROUP_CUSTOM "custom.metrics.k8s.io"
+#define CM_GROUP_EXTERNAL "external.metrics.k8s.io"
 
 /* What a worker serves from; everything is borrowed and read-only. */
 struct cm_api {

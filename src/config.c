@@ -1,6 +1,7 @@
 #include "config.h"
 #include "alloc.h"
 #include "duration.h"
+#include "validate.h"
 #include "yamldoc.h"
 
 #include <stdlib.h>
@@ -144,6 +145,67 @@ load_resources(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     return problems;
 }
 
+/*
+ * labels: {key: value, ...}, with the key and value rules of Kubernetes
+ * labels, so that metricLabelSelector and labelSelector can match them.
+ */
+static int
+load_labels(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
+{
+    yaml_node_pair_t *p;
+    struct cm_label *v;
+    size_t n;
+    long dup;
+    int problems = 0;
+
+    if (node->type == YAML_SCALAR_NODE && strcmp(cm_yaml_scalar(node), "null") == 0 &&
+        !cm_yaml_quoted(node))
+        return 0;
+    if (node->type != YAML_MAPPING_NODE) {
+        ERR(ld, node, "'labels' must be a mapping of label names to values, such as {verb: GET}");
+        return 1;
+    }
+    n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+    if (n > CM_METRIC_LABELS_MAX) {
+        ERR(ld, node, "a metric has at most %d labels", CM_METRIC_LABELS_MAX);
+        return 1;
+    }
+    v = cm_arena_alloc(&ld->cfg->arena, (n ? n : 1) * sizeof(*v));
+    n = 0;
+    for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node_at(ld, p->key), *vn = node_at(ld, p->value);
+        const char *key = cm_yaml_scalar(kn), *value = cm_yaml_scalar(vn);
+        struct cm_buf why;
+
+        if (key == NULL || value == NULL) {
+            ERR(ld, key == NULL ? kn : vn, "a label maps a name to a string");
+            problems++;
+            continue;
+        }
+        cm_buf_init(&why, 4096);
+        if (cm_validate_qualified_name(key, strlen(key), &why)) {
+            ERR(ld, kn, "bad label name '%s': %s", key, why.data);
+            problems++;
+        } else if (cm_validate_label_value(value, strlen(value), &why)) {
+            ERR(ld, vn, "bad value '%s' for label '%s': %s", value, key, why.data);
+            problems++;
+        } else {
+            v[n].key = cm_arena_strdup(&ld->cfg->arena, key);
+            v[n].value = cm_arena_strdup(&ld->cfg->arena, value);
+            n++;
+        }
+        cm_buf_free(&why);
+    }
+    dup = cm_labels_sort(v, n);
+    if (dup >= 0) {
+        ERR(ld, node, "label '%s' is given twice", v[dup].key);
+        problems++;
+    }
+    m->labels.n = n;
+    m->labels.v = v;
+    return problems;
+}
+
 static int
 load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
@@ -184,21 +246,27 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     return 0;
 }
 
+/* One entry of metrics: (external == 0) or of external: (external == 1). */
 static int
-load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m)
+load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m, int external)
 {
-    static const char *const keys[] = { "name", "resources", "window", "source", NULL };
-    yaml_node_t *name, *resources, *window, *source;
+    static const char *const keys[] = {
+        "name", "resources", "labels", "window", "source", NULL };
+    static const char *const external_keys[] = {
+        "name", "labels", "window", "source", NULL };
+    yaml_node_t *name, *resources, *labels, *window, *source;
     int problems;
 
     memset(m, 0, sizeof(*m));
     m->line = CM_YAML_LINE(node);
     m->col = CM_YAML_COL(node);
     if (node->type != YAML_MAPPING_NODE) {
-        ERR(ld, node, "each metric must be a mapping with name, resources and source");
+        ERR(ld, node, external ? "each external metric must be a mapping with name and source"
+                               : "each metric must be a mapping with name, resources and source");
         return 1;
     }
-    problems = check_keys(ld, node, keys, "a metric");
+    problems = check_keys(ld, node, external ? external_keys : keys,
+                          external ? "an external metric" : "a metric");
 
     name = cm_yaml_get(ld->doc, node, "name");
     if (name == NULL) {
@@ -214,13 +282,19 @@ load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m)
         m->col = CM_YAML_COL(name);
     }
 
-    resources = cm_yaml_get(ld->doc, node, "resources");
-    if (resources == NULL) {
+    resources = external ? NULL : cm_yaml_get(ld->doc, node, "resources");
+    if (external) {
+        /* external.metrics.k8s.io names no resources */
+    } else if (resources == NULL) {
         ERR(ld, node, "metric '%s' has no 'resources'", m->name ? m->name : "?");
         problems++;
     } else {
         problems += load_resources(ld, m, resources);
     }
+
+    labels = cm_yaml_get(ld->doc, node, "labels");
+    if (labels != NULL)
+        problems += load_labels(ld, m, labels);
 
     window = cm_yaml_get(ld->doc, node, "window");
     if (window != NULL) {
@@ -244,12 +318,90 @@ load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m)
 }
 
 static int
+same_labels(const struct cm_labels *a, const struct cm_labels *b)
+{
+    size_t i;
+
+    if (a->n != b->n)
+        return 0;
+    for (i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].key, b->v[i].key) != 0 || strcmp(a->v[i].value, b->v[i].value) != 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * Reports m if an earlier entry of list[0..n) clashes with it: a custom
+ * metric's name must be unique; an external series' name and labels must be.
+ * Sets m->first_of_name.
+ */
+static int
+check_unique(struct loader *ld, const struct cm_metric *list, size_t n,
+             struct cm_metric *m, int external)
+{
+    size_t i;
+
+    if (m->name == NULL)
+        return 0;
+    m->first_of_name = 1;
+    for (i = 0; i < n; i++) {
+        if (list[i].name == NULL || strcmp(list[i].name, m->name) != 0)
+            continue;
+        m->first_of_name = 0;
+        if (!external) {
+            cm_diag_add(ld->diag, ld->path, m->line, m->col,
+                        "duplicate metric name '%s' (first declared at line %zu)",
+                        m->name, list[i].line);
+            return 1;
+        }
+        if (same_labels(&list[i].labels, &m->labels)) {
+            cm_diag_add(ld->diag, ld->path, m->line, m->col,
+                        "external metric '%s' with these labels is already declared at "
+                        "line %zu (series of one name need different labels)",
+                        m->name, list[i].line);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The list under key (metrics or external) into *out / *nout. */
+static int
+load_list(struct loader *ld, yaml_node_t *node, const char *key, int external,
+          struct cm_metric **out, size_t *nout)
+{
+    yaml_node_item_t *it;
+    size_t n;
+    int problems = 0;
+
+    if (node->type == YAML_SCALAR_NODE && strcmp(cm_yaml_scalar(node), "null") == 0 &&
+        !cm_yaml_quoted(node))
+        n = 0;                      /* "external:" with nothing under it */
+    else if (node->type != YAML_SEQUENCE_NODE) {
+        ERR(ld, node, "'%s' must be a list", key);
+        return 1;
+    } else
+        n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    *out = cm_arena_zalloc(&ld->cfg->arena, (n ? n : 1) * sizeof(struct cm_metric));
+    *nout = 0;
+    if (n == 0)
+        return 0;
+    for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
+        struct cm_metric *m = &(*out)[*nout];
+
+        problems += load_metric(ld, node_at(ld, *it), m, external);
+        problems += check_unique(ld, *out, *nout, m, external);
+        (*nout)++;
+    }
+    return problems;
+}
+
+static int
 load_root(struct loader *ld, yaml_node_t *root)
 {
-    static const char *const keys[] = { "version", "metrics", NULL };
-    yaml_node_t *version, *metrics;
-    yaml_node_item_t *it;
-    size_t n, i;
+    static const char *const keys[] = { "version", "metrics", "external", NULL };
+    struct cm_config *cfg = ld->cfg;
+    yaml_node_t *version, *metrics, *external;
     int problems;
 
     if (root->type != YAML_MAPPING_NODE) {
@@ -267,35 +419,15 @@ load_root(struct loader *ld, yaml_node_t *root)
         }
     }
     metrics = cm_yaml_get(ld->doc, root, "metrics");
-    if (metrics == NULL) {
+    external = cm_yaml_get(ld->doc, root, "external");
+    if (metrics == NULL && external == NULL) {
         ERR(ld, root, "missing 'metrics': the list of metrics to serve");
         return problems + 1;
     }
-    if (metrics->type != YAML_SEQUENCE_NODE) {
-        ERR(ld, metrics, "'metrics' must be a list");
-        return problems + 1;
-    }
-    n = (size_t)(metrics->data.sequence.items.top - metrics->data.sequence.items.start);
-    ld->cfg->metrics = cm_arena_zalloc(&ld->cfg->arena, (n ? n : 1) * sizeof(struct cm_metric));
-    for (it = metrics->data.sequence.items.start; it < metrics->data.sequence.items.top; it++) {
-        struct cm_metric *m = &ld->cfg->metrics[ld->cfg->nmetrics];
-        int p = load_metric(ld, node_at(ld, *it), m);
-
-        problems += p;
-        if (m->name != NULL) {
-            for (i = 0; i < ld->cfg->nmetrics; i++) {
-                if (ld->cfg->metrics[i].name != NULL &&
-                    strcmp(ld->cfg->metrics[i].name, m->name) == 0) {
-                    cm_diag_add(ld->diag, ld->path, m->line, m->col,
-                                "duplicate metric name '%s' (first declared at line %zu)",
-                                m->name, ld->cfg->metrics[i].line);
-                    problems++;
-                    break;
-                }
-            }
-        }
-        ld->cfg->nmetrics++;
-    }
+    if (metrics != NULL)
+        problems += load_list(ld, metrics, "metrics", 0, &cfg->metrics, &cfg->nmetrics);
+    if (external != NULL)
+        problems += load_list(ld, external, "external", 1, &cfg->external, &cfg->nexternal);
     return problems;
 }
 
@@ -360,6 +492,21 @@ cm_config_find(const struct cm_config *cfg, const char *name)
     for (i = 0; i < cfg->nmetrics; i++)
         if (strcmp(cfg->metrics[i].name, name) == 0)
             return &cfg->metrics[i];
+    return NULL;
+}
+
+const struct cm_metric *
+cm_config_next_external(const struct cm_config *cfg, const char *name, size_t *pos)
+{
+    size_t i;
+
+    for (i = *pos; i < cfg->nexternal; i++) {
+        if (strcmp(cfg->external[i].name, name) == 0) {
+            *pos = i + 1;
+            return &cfg->external[i];
+        }
+    }
+    *pos = cfg->nexternal;
     return NULL;
 }
 

@@ -5,9 +5,15 @@
  *   metrics:
  *     - name: pod_cpu_used_1m     # as it appears in the URL
  *       resources: [pods]         # plural resource names, group-qualified when not core
+ *       labels: {verb: GET}       # optional; matched by metricLabelSelector
  *       window: 1m                # optional; window / windowSeconds in responses
  *       source:
  *         static: "10"            # a quantity every described object gets
+ *   external:                     # optional: external.metrics.k8s.io series
+ *     - name: queue_messages      # one entry per series; a name may repeat
+ *       labels: {queue: orders}   # when the label sets differ
+ *       source:
+ *         static: "120"
  *
  * cm_config_load() reports every problem it finds, each as
  * FILE:LINE:COLUMN: message, and fails if there was any.
@@ -20,6 +26,7 @@
 
 #include "arena.h"
 #include "diag.h"
+#include "labels.h"
 #include "quantity.h"
 #include "resource.h"
 
@@ -34,10 +41,15 @@ struct cm_source {
     struct cm_quantity value;          /* CM_SOURCE_STATIC */
 };
 
+#define CM_METRIC_LABELS_MAX 64
+
+/* A custom metric (under metrics:) or one external series (under external:). */
 struct cm_metric {
     const char *name;
-    size_t nresources;
+    size_t nresources;                 /* 0 for external series */
     const struct cm_resource **resources;  /* static table entries */
+    struct cm_labels labels;           /* static metric labels, sorted by key */
+    int first_of_name;                 /* external: no earlier series has this name */
     int64_t window;                    /* seconds; 0 = not reported */
     struct cm_source source;
     size_t line, col;                  /* where the entry starts */
@@ -47,6 +59,8 @@ struct cm_config {
     const char *path;
     size_t nmetrics;
     struct cm_metric *metrics;         /* in file order */
+    size_t nexternal;
+    struct cm_metric *external;        /* in file order; names may repeat */
     struct cm_arena arena;             /* owns everything above */
 };
 
@@ -60,6 +74,13 @@ void cm_config_free(struct cm_config *cfg);
 
 /* The metric called name, or NULL.  Borrowed from cfg. */
 const struct cm_metric *cm_config_find(const struct cm_config *cfg, const char *name);
+
+/*
+ * The first external series called name at or after index *pos, or NULL;
+ * *pos is left just past it, so a loop visits every series of one name.
+ */
+const struct cm_metric *cm_config_next_external(const struct cm_config *cfg,
+                                                const char *name, size_t *pos);
 
 /* 1 if the metric is declared for resource r. */
 int cm_metric_describes(const struct cm_metric *m, const struct cm_resource *r);

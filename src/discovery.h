@@ -1,10 +1,15 @@
 /*
- * discovery.h - the discovery documents: /apis (APIGroupList),
- * /apis/custom.metrics.k8s.io (APIGroup) and /apis/custom.metrics.k8s.io/<v>
- * (APIResourceList, one "<resource>/<metric>" entry per declared pair).
+ * discovery.h - the discovery documents of the two API groups served:
  *
- * Both versions are served and listed; v1beta2 is preferred, as it is in a
- * cluster whose APIService objects give v1beta2 the higher versionPriority.
+ *   /apis                              APIGroupList (custom, then external)
+ *   /apis/<group>                      APIGroup
+ *   /apis/<group>/<version>            APIResourceList
+ *
+ * custom.metrics.k8s.io serves v1beta2 and v1beta1 and lists one
+ * "<resource>/<metric>" entry per declared pair; v1beta2 is preferred, as it
+ * is in a cluster whose APIService objects give v1beta2 the higher
+ * versionPriority.  external.metrics.k8s.io serves v1beta1 and lists each
+ * external metric name once.
  */
 #ifndef CM_DISCOVERY_H
 #define CM_DISCOVERY_H
@@ -12,15 +17,21 @@
 #include "config.h"
 #include "json.h"
 
-/* The versions served, preferred first; NULL-terminated. */
-extern const char *const cm_custom_versions[];
+struct cm_api_group {
+    const char *name;                  /* "custom.metrics.k8s.io" */
+    const char *const *versions;       /* preferred first; NULL-terminated */
+    int external;                      /* 1 for external.metrics.k8s.io */
+};
 
-/* 1 if version is one of cm_custom_versions. */
-int cm_discovery_version_known(const char *version);
+/* The group called name, or NULL.  Static. */
+const struct cm_api_group *cm_discovery_group_find(const char *name);
+
+/* 1 if g serves version. */
+int cm_discovery_version_known(const struct cm_api_group *g, const char *version);
 
 void cm_discovery_group_list(struct cm_json *j);
-void cm_discovery_group(struct cm_json *j);
+void cm_discovery_group(struct cm_json *j, const struct cm_api_group *g);
 void cm_discovery_resource_list(struct cm_json *j, const struct cm_config *cfg,
-                                const char *version);
+                                const struct cm_api_group *g, const char *version);
 
 #endif

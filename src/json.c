@@ -239,3 +239,14 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
     cm_buf_add(out, s + start, n - start);
     cm_buf_addc(out, '"');
 }
+
+void
+cm_json_time(struct cm_json *j, time_t t)
+{
+    char text[32];
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cm_json_string(j, text);
+}

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 
@@ -47,6 +48,9 @@ void cm_json_stringn(struct cm_json *j, const char *s, size_t n);
 void cm_json_int(struct cm_json *j, int64_t v);
 void cm_json_bool(struct cm_json *j, int v);
 void cm_json_null(struct cm_json *j);
+
+/* A metav1.Time: t as an RFC 3339 string in UTC, to the second. */
+void cm_json_time(struct cm_json *j, time_t t);
 
 /* Appends s as a JSON string literal, escaped as described above. */
 void cm_json_escape(struct cm_buf *out, const char *s, size_t n);

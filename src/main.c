@@ -27,8 +27,9 @@ static const char usage_text[] =
     "       custom-metrics-fcgi check --config FILE [--objects FILE]\n"
     "       custom-metrics-fcgi --help | --version\n"
     "\n"
-    "A Kubernetes custom metrics API server (custom.metrics.k8s.io): FastCGI\n"
-    "workers behind nginx, serving the metrics declared in metrics.yaml.\n"
+    "A Kubernetes metrics API server (custom.metrics.k8s.io and\n"
+    "external.metrics.k8s.io): FastCGI workers behind nginx, serving the\n"
+    "metrics declared in metrics.yaml.\n"
     "\n"
     "serve options:\n"
     "  -c, --config FILE          metrics.yaml to serve (required)\n"
@@ -193,6 +194,7 @@ main(int argc, char **argv)
     if (strcmp(a.command, "check") == 0) {
         printf("%s: ok: %zu metric%s on %zu resource%s", a.config, cfg->nmetrics,
                cfg->nmetrics == 1 ? "" : "s", count_pairs(cfg), count_pairs(cfg) == 1 ? "" : "s");
+        printf(", %zu external series", cfg->nexternal);
         if (objs != NULL)
             printf("; %s: %zu objects (%zu of unknown kinds skipped)", a.objects,
                    cm_objects_count(objs), skipped);

@@ -22,4 +22,12 @@ void cm_status_write(struct cm_response *res, int pretty, int code,
 /* The generic 404: "the server could not find the requested resource". */
 void cm_status_not_found(struct cm_response *res, int pretty);
 
+/*
+ * apimachinery's NewMethodNotSupported: 405 MethodNotAllowed, "<action> is
+ * not supported on resources of kind \"<resource>.<group>\"", with details
+ * {group, kind: resource}.
+ */
+void cm_status_method_not_supported(struct cm_response *res, int pretty, const char *group,
+                                    const char *resource, const char *action);
+
 #endif

@@ -12,7 +12,7 @@ struct item_ctx {
     const struct cm_metric *metric;
     const struct cm_resource *resource;
     const struct cm_selector *metric_selector;
-    char timestamp[32];
+    time_t now;
 };
 
 /* metav1.LabelSelector for the metricLabelSelector, or null. */
@@ -129,7 +129,7 @@ write_item(struct cm_json *j, const struct item_ctx *c, const struct cm_object *
         cm_json_object_end(j);
     }
     cm_json_key(j, "timestamp");
-    cm_json_string(j, c->timestamp);
+    cm_json_time(j, c->now);
     if (c->metric->window > 0) {
         cm_json_key(j, v1beta1 ? "window" : "windowSeconds");
         cm_json_int(j, c->metric->window);
@@ -212,13 +212,8 @@ list_begin(struct cm_json *j, const char *version)
     cm_json_array_begin(j);
 }
 
-/*
- * Parses the selector in query parameter qname into out.  On a parse error
- * writes the Go server's answer (400 BadRequest for labelSelector, a bare 500
- * for metricLabelSelector) and returns -1.
- */
-static int
-query_selector(const struct cm_query *q, const char *qname, int code,
+int
+cm_values_selector_param(const struct cm_query *q, const char *qname, int code,
                const char *reason, int pretty, struct cm_arena *a,
                struct cm_selector *out, struct cm_response *res)
 {
@@ -246,11 +241,9 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     const struct cm_resource *r;
     struct item_ctx c;
     struct cm_json j;
-    struct tm tm;
-    static const struct cm_labels no_labels = { 0, NULL };
 
-    if (query_selector(q, "labelSelector", 400, "BadRequest", pretty, a, &object_sel, res) < 0 ||
-        query_selector(q, "metricLabelSelector", 500, NULL, pretty, a, &metric_sel, res) < 0)
+    if (cm_values_selector_param(q, "labelSelector", 400, "BadRequest", pretty, a, &object_sel, res) < 0 ||
+        cm_values_selector_param(q, "metricLabelSelector", 500, NULL, pretty, a, &metric_sel, res) < 0)
         return;
     {
         /* A fieldSelector may only repeat the name in the path. */
@@ -277,8 +270,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     c.metric = metric;
     c.resource = r;
     c.metric_selector = &metric_sel;
-    gmtime_r(&req->now, &tm);
-    strftime(c.timestamp, sizeof(c.timestamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    c.now = req->now;
 
     res->status = 200;
     res->content_type = "application/json";
@@ -299,8 +291,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
                             call->metric, call->resource, call->name);
             return;
         }
-        /* Static metrics carry no labels yet; a metric selector must match none. */
-        if (!cm_selector_matches(&metric_sel, &no_labels)) {
+        if (!cm_selector_matches(&metric_sel, &metric->labels)) {
             struct cm_buf sel;
             cm_buf_init(&sel, CM_SELECTOR_MAX_LEN * 4);
             cm_selector_format(&metric_sel, &sel);
@@ -315,7 +306,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     } else {
         list_begin(&j, call->version);
         if (api->objects != NULL && (r->namespaced || *call->ns == '\0') &&
-            cm_selector_matches(&metric_sel, &no_labels)) {
+            cm_selector_matches(&metric_sel, &metric->labels)) {
             struct stamper st = { &j, &c, a, NULL, { 0, 0, 0, 0, 0, 0 } };
 
             cm_objects_select(api->objects, r, *call->ns ? call->ns : NULL, &object_sel,

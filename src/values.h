@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "query.h"
+#include "selector.h"
 
 struct cm_metric_call {
     const char *version;     /* "v1beta1" or "v1beta2" */
@@ -21,5 +22,15 @@ struct cm_metric_call {
 void cm_values_respond(const struct cm_api *api, const struct cm_request *req,
                        const struct cm_metric_call *call, const struct cm_query *q,
                        int pretty, struct cm_arena *a, struct cm_response *res);
+
+/*
+ * Parses the selector in query parameter qname into out (an absent parameter
+ * selects everything).  On a parse error writes the Go server's answer with
+ * the given code and reason (400 BadRequest for labelSelector, a bare 500 for
+ * metricLabelSelector) and returns -1.
+ */
+int cm_values_selector_param(const struct cm_query *q, const char *qname, int code,
+                             const char *reason, int pretty, struct cm_arena *a,
+                             struct cm_selector *out, struct cm_response *res);
 
 #endif

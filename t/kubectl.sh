@@ -25,4 +25,9 @@ check "kubectl --server" "$(echo "$out" | "$JQ" -r '.items[0].describedObject.na
 err=$(k /apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/ghost/http_requests_per_second 2>&1) && fail "404 should fail"
 echo "$err" | grep -q "the server could not find the metric http_requests_per_second for pods ghost" \
     && pass "kubectl shows the Status message" || fail "kubectl error: $err"
+out=$(k '/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_messages_ready?labelSelector=queue=billing')
+check "external metric via kubectl" "$(echo "$out" | "$JQ" -r '[.kind, (.items|length), .items[0].value, .items[0].metricLabels.queue] | join(" ")')" \
+    "ExternalMetricValueList 1 7 billing"
+out=$(k /openapi/v2)
+check "OpenAPI v2 via kubectl" "$(echo "$out" | "$JQ" -r '.swagger')" "2.0"
 finish

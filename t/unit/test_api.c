@@ -325,6 +325,181 @@ test_negotiation_and_pretty(void **state)
     assert_int_not_equal(body.data[body.len - 1], '\n');
 }
 
+#define EM "/apis/external.metrics.k8s.io/v1beta1/"
+
+static size_t
+nitems(json_object *d)
+{
+    return json_object_array_length(json_object_object_get(d, "items"));
+}
+
+static void
+test_external_metrics(void **state)
+{
+    json_object *d;
+    (void)state;
+    d = call("GET", "/apis", 200);
+    assert_string_equal(str(d, "groups.1.name"), "external.metrics.k8s.io");
+    assert_string_equal(str(d, "groups.1.preferredVersion.groupVersion"), "external.metrics.k8s.io/v1beta1");
+    json_object_put(d);
+    d = call("GET", "/apis/external.metrics.k8s.io", 200);
+    assert_string_equal(str(d, "kind"), "APIGroup");
+    assert_string_equal(str(d, "versions.0.version"), "v1beta1");
+    json_object_put(d);
+    d = call("GET", EM, 200);                  /* each name once, in file order */
+    assert_int_equal(json_object_array_length(json_object_object_get(d, "resources")), 1);
+    assert_string_equal(str(d, "resources.0.name"), "queue_messages_ready");
+    assert_string_equal(str(d, "resources.0.namespaced"), "true");
+    assert_string_equal(str(d, "resources.0.kind"), "ExternalMetricValueList");
+    json_object_put(d);
+
+    d = call("GET", EM "namespaces/shop/queue_messages_ready", 200);
+    assert_string_equal(str(d, "kind"), "ExternalMetricValueList");
+    assert_string_equal(str(d, "apiVersion"), "external.metrics.k8s.io/v1beta1");
+    assert_int_equal(nitems(d), 2);
+    assert_string_equal(str(d, "items.0.metricLabels.queue"), "orders");
+    assert_string_equal(str(d, "items.0.value"), "120");
+    assert_string_equal(str(d, "items.0.window"), "<missing>");
+    assert_string_equal(str(d, "items.1.window"), "30");
+    assert_string_equal(str(d, "items.1.timestamp"), "2026-11-25T21:00:00Z");
+    json_object_put(d);
+    d = call("GET", EM "namespaces/shop/queue_messages_ready?labelSelector=queue+in+%28billing%29", 200);
+    assert_int_equal(nitems(d), 1);
+    assert_string_equal(str(d, "items.0.value"), "7");
+    json_object_put(d);
+    d = call("GET", EM "namespaces/shop/queue_messages_ready?labelSelector=queue%3Dnone", 200);
+    assert_int_equal(nitems(d), 0);
+    json_object_put(d);
+
+    d = call("GET", EM "namespaces/shop/nothing", 404);
+    assert_string_equal(str(d, "message"), "the server could not find the external metric nothing");
+    json_object_put(d);
+    d = call("GET", EM "namespaces/shop/queue_messages_ready?labelSelector=%3Dx", 400);
+    assert_string_equal(str(d, "reason"), "BadRequest");
+    json_object_put(d);
+    d = call("GET", EM "namespaces/shop/queue_messages_ready?watch=true", 405);
+    assert_string_equal(str(d, "message"),
+                        "watch is not supported on resources of kind \"*.external.metrics.k8s.io\"");
+    assert_string_equal(str(d, "details.group"), "external.metrics.k8s.io");
+    assert_string_equal(str(d, "details.kind"), "*");
+    json_object_put(d);
+    d = call("GET", EM "namespaces/shop/queue_messages_ready?watch=0", 200);
+    json_object_put(d);
+    /* the 404 paths of the Go library's tests */
+    d = call("GET", EM "queue_messages_ready", 404);
+    assert_string_equal(str(d, "message"), "the server could not find the requested resource");
+    json_object_put(d);
+    d = call("GET", EM "namespaces/shop", 404);
+    json_object_put(d);
+    d = call("GET", EM "namespaces/shop/group/queue_messages_ready", 404);
+    json_object_put(d);
+    d = call("GET", "/apis/external.metrics.k8s.io/v1beta2/", 404);
+    json_object_put(d);
+}
+
+/* metricLabelSelector against the metric's labels: {verb: GET} in the examples. */
+static void
+test_metric_labels(void **state)
+{
+    json_object *d;
+    (void)state;
+    d = call("GET", CM "v1beta2/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
+             "?metricLabelSelector=verb%3DGET%2Cregion+notin+%28eu%29", 200);
+    assert_string_equal(str(d, "items.0.metric.selector.matchLabels.verb"), "GET");
+    assert_string_equal(str(d, "items.0.metric.selector.matchExpressions.0.operator"), "NotIn");
+    json_object_put(d);
+    d = call("GET", CM "v1beta2/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
+             "?metricLabelSelector=verb%3DPOST", 404);
+    assert_string_equal(str(d, "message"), "the server could not find the metric "
+                        "http_requests_per_second for pods web-7d4b9c-x2k4p with selector verb=POST");
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
+             "?metricLabelSelector=verb", 200);
+    assert_int_equal(nitems(d), 4);
+    json_object_put(d);
+    d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
+             "?metricLabelSelector=%21verb", 200);
+    assert_int_equal(nitems(d), 0);
+    json_object_put(d);
+}
+
+/* Resolves a local "#/definitions/X" or "#/parameters/X" reference. */
+static int
+ref_resolves(json_object *doc, const char *ref)
+{
+    json_object *section;
+    const char *slash;
+    char name[64];
+
+    if (strncmp(ref, "#/", 2) != 0 || (slash = strchr(ref + 2, '/')) == NULL)
+        return 0;
+    snprintf(name, sizeof(name), "%.*s", (int)(slash - ref - 2), ref + 2);
+    return json_object_object_get_ex(doc, name, &section) &&
+           json_object_object_get_ex(section, slash + 1, NULL);
+}
+
+/* Counts the $ref members under o; fails on any that does not resolve. */
+static size_t
+check_refs(json_object *doc, json_object *o)
+{
+    size_t n = 0, i;
+
+    if (json_object_is_type(o, json_type_array)) {
+        for (i = 0; i < json_object_array_length(o); i++)
+            n += check_refs(doc, json_object_array_get_idx(o, i));
+    } else if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, key, val) {
+            if (strcmp(key, "$ref") == 0) {
+                if (!ref_resolves(doc, json_object_get_string(val)))
+                    fail_msg("dangling $ref %s", json_object_get_string(val));
+                n++;
+            } else {
+                n += check_refs(doc, val);
+            }
+        }
+    }
+    return n;
+}
+
+/* Every metric path this server routes is in the document, with a 200 schema. */
+static void
+test_openapi_v2(void **state)
+{
+    static const char *const paths[] = {
+        "/apis/custom.metrics.k8s.io/v1beta1/{resource}/{name}/{metric}",
+        "/apis/custom.metrics.k8s.io/v1beta1/namespaces/{namespace}/{resource}/{name}/{metric}",
+        "/apis/custom.metrics.k8s.io/v1beta1/namespaces/{namespace}/metrics/{metric}",
+        "/apis/custom.metrics.k8s.io/v1beta2/{resource}/{name}/{metric}",
+        "/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/{resource}/{name}/{metric}",
+        "/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/metrics/{metric}",
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/{namespace}/{metric}",
+        "/apis/custom.metrics.k8s.io/v1beta1/", "/apis/custom.metrics.k8s.io/v1beta2/",
+        "/apis/external.metrics.k8s.io/v1beta1/",
+    };
+    json_object *d, *p, *op, *ok;
+    size_t i;
+    (void)state;
+    d = call("GET", "/openapi/v2", 200);
+    assert_string_equal(res.content_type, "application/json");
+    assert_string_equal(str(d, "swagger"), "2.0");
+    assert_string_equal(str(d, "info.title"), "custom-metrics-fcgi");
+    assert_true(json_object_object_get_ex(d, "paths", &p));
+    assert_int_equal(json_object_object_length(p), sizeof(paths) / sizeof(*paths));
+    for (i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+        json_object *path;
+        if (!json_object_object_get_ex(p, paths[i], &path))
+            fail_msg("no path %s", paths[i]);
+        assert_true(json_object_object_get_ex(path, "get", &op));
+        assert_true(json_object_object_get_ex(op, "responses", &ok));
+        assert_true(json_object_object_get_ex(ok, "200", &ok));
+        assert_true(json_object_object_get_ex(ok, "schema", NULL));
+    }
+    assert_true(check_refs(d, d) > 20);
+    json_object_put(d);
+    d = call("GET", "/openapi/v3", 404);
+    json_object_put(d);
+}
+
 static int
 setup(void **s)
 {
@@ -361,6 +536,9 @@ main(void)
         cmocka_unit_test(test_selector_items_are_the_writers_bytes),
         cmocka_unit_test(test_by_name_and_scopes),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_external_metrics),
+        cmocka_unit_test(test_metric_labels),
+        cmocka_unit_test(test_openapi_v2),
         cmocka_unit_test(test_health_is_text),
         cmocka_unit_test(test_field_selector),
         cmocka_unit_test(test_negotiation_and_pretty),

@@ -105,6 +105,77 @@ test_every_mistake_has_a_position(void **state)
 }
 
 static void
+test_labels_and_external(void **state)
+{
+    struct cm_config *cfg;
+    const struct cm_metric *m;
+    size_t pos = 0;
+    char *diag;
+    (void)state;
+    diag = load("metrics:\n"
+                "  - name: rps\n    resources: [pods]\n"
+                "    labels: {verb: GET, example.com/path: api, empty: \"\"}\n"
+                "    source: {static: \"2\"}\n"
+                "external:\n"
+                "  - name: queue\n    labels: {queue: orders}\n    source: {static: \"120\"}\n"
+                "  - name: backlog\n    window: 30s\n    source: {static: \"1k\"}\n"
+                "  - name: queue\n    labels: {queue: billing}\n    source: {static: \"7\"}\n",
+                &cfg);
+    assert_string_equal(diag, "");
+    free(diag);
+    m = cm_config_find(cfg, "rps");
+    assert_int_equal(m->labels.n, 3);                      /* sorted by key */
+    assert_string_equal(m->labels.v[0].key, "empty");
+    assert_string_equal(m->labels.v[1].key, "example.com/path");
+    assert_string_equal(cm_labels_get(&m->labels, "verb"), "GET");
+    assert_int_equal(cfg->nexternal, 3);
+    assert_null(cm_config_find(cfg, "queue"));             /* external is its own list */
+    m = cm_config_next_external(cfg, "queue", &pos);
+    assert_string_equal(cm_labels_get(&m->labels, "queue"), "orders");
+    assert_true(m->first_of_name);
+    m = cm_config_next_external(cfg, "queue", &pos);
+    assert_string_equal(cm_labels_get(&m->labels, "queue"), "billing");
+    assert_false(m->first_of_name);
+    assert_null(cm_config_next_external(cfg, "queue", &pos));
+    pos = 0;
+    m = cm_config_next_external(cfg, "backlog", &pos);
+    assert_int_equal(m->window, 30);
+    assert_int_equal(m->nresources, 0);
+    cm_config_free(cfg);
+
+    diag = load("external:\n  - name: only\n    source: {static: \"1\"}\n", &cfg);
+    assert_string_equal(diag, "");                         /* metrics: may be left out */
+    assert_int_equal(cfg->nmetrics, 0);
+    free(diag);
+    cm_config_free(cfg);
+}
+
+static void
+test_label_and_external_mistakes(void **state)
+{
+    (void)state;
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    labels: {-bad: x}\n"
+           "    source: {static: \"1\"}\n",
+           "4:14: bad label name '-bad': name part must consist of alphanumeric characters");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    labels: {path: /api}\n"
+           "    source: {static: \"1\"}\n",
+           "4:20: bad value '/api' for label 'path': a valid label must be an empty string");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    labels: [verb]\n"
+           "    source: {static: \"1\"}\n",
+           "4:13: 'labels' must be a mapping");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    labels: {v: [1]}\n"
+           "    source: {static: \"1\"}\n",
+           "4:17: a label maps a name to a string");
+    expect("external:\n  - name: q\n    resources: [pods]\n    source: {static: \"1\"}\n",
+           "3:5: unknown key 'resources' in an external metric");
+    expect("external:\n  - name: q\n    labels: {a: b}\n    source: {static: \"1\"}\n"
+           "  - name: q\n    labels: {a: b}\n    source: {static: \"2\"}\n",
+           "5:11: external metric 'q' with these labels is already declared at line 2");
+    expect("external: {name: q}\n", "1:11: 'external' must be a list");
+    expect("version: 1\n", "1:1: missing 'metrics'");
+}
+
+static void
 test_reports_every_problem(void **state)
 {
     struct cm_config *cfg;
@@ -138,6 +209,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_file),
         cmocka_unit_test(test_every_mistake_has_a_position),
+        cmocka_unit_test(test_labels_and_external),
+        cmocka_unit_test(test_label_and_external_mistakes),
         cmocka_unit_test(test_reports_every_problem),
         cmocka_unit_test(test_missing_file),
     };

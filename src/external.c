@@ -1,0 +1,82 @@
+#include "external.h"
+#include "json.h"
+#include "selector.h"
+#include "status.h"
+#include "values.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* Go's Convert_Slice_string_To_bool: any value but "0" and "false" is true. */
+static int
+query_bool(const struct cm_query *q, const char *name)
+{
+    const struct cm_query_pair *p = cm_query_get(q, name);
+
+    return p != NULL && strcmp(p->value, "0") != 0 && strcasecmp(p->value, "false") != 0;
+}
+
+static void
+write_item(struct cm_json *j, const struct cm_metric *m, time_t now)
+{
+    size_t i;
+
+    cm_json_object_begin(j);
+    cm_json_key(j, "metricName");   cm_json_string(j, m->name);
+    cm_json_key(j, "metricLabels");
+    cm_json_object_begin(j);
+    for (i = 0; i < m->labels.n; i++) {         /* sorted, as Go writes a map */
+        cm_json_key(j, m->labels.v[i].key);
+        cm_json_string(j, m->labels.v[i].value);
+    }
+    cm_json_object_end(j);
+    cm_json_key(j, "timestamp");    cm_json_time(j, now);
+    if (m->window > 0) {
+        cm_json_key(j, "window");
+        cm_json_int(j, m->window);
+    }
+    cm_json_key(j, "value");        cm_json_string(j, m->source.value.text);
+    cm_json_object_end(j);
+}
+
+void
+cm_external_respond(const struct cm_api *api, const struct cm_request *req,
+                    const char *ns, const char *metric, const struct cm_query *q,
+                    int pretty, struct cm_arena *a, struct cm_response *res)
+{
+    const struct cm_metric *m;
+    struct cm_selector sel;
+    struct cm_json j;
+    size_t pos = 0;
+
+    (void)ns;       /* static series are the same in every namespace */
+    if (query_bool(q, "watch")) {
+        cm_status_method_not_supported(res, pretty, CM_GROUP_EXTERNAL, "*", "watch");
+        return;
+    }
+    if (cm_values_selector_param(q, "labelSelector", 400, "BadRequest", pretty, a, &sel, res) < 0)
+        return;
+    m = cm_config_next_external(api->config, metric, &pos);
+    if (m == NULL) {
+        cm_status_write(res, pretty, 404, "NotFound", 0,
+                        "the server could not find the external metric %s", metric);
+        return;
+    }
+
+    res->status = 200;
+    res->content_type = "application/json";
+    cm_json_init(&j, res->body, pretty);
+    cm_json_object_begin(&j);
+    cm_json_key(&j, "kind");       cm_json_string(&j, "ExternalMetricValueList");
+    cm_json_key(&j, "apiVersion"); cm_json_string(&j, CM_GROUP_EXTERNAL "/" CM_EXTERNAL_VERSION);
+    cm_json_key(&j, "metadata");   cm_json_object_begin(&j); cm_json_object_end(&j);
+    cm_json_key(&j, "items");
+    cm_json_array_begin(&j);
+    for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos))
+        if (cm_selector_matches(&sel, &m->labels))
+            write_item(&j, m, req->now);
+    cm_json_array_end(&j);
+    cm_json_object_end(&j);
+    if (!pretty)
+        cm_buf_addc(res->body, '\n');
+}

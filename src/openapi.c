@@ -1,0 +1,12 @@
+#include "openapi.h"
+
+#include <string.h>
+
+void
+cm_openapi_v2(struct cm_response *res)
+{
+    cm_buf_reset(res->body);
+    cm_buf_adds(res->body, cm_openapi_v2_json);
+    res->status = 200;
+    res->content_type = "application/json";
+}
