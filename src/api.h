@@ -20,10 +20,13 @@
 #define CM_GROUP_CUSTOM "custom.metrics.k8s.io"
 #define CM_GROUP_EXTERNAL "external.metrics.k8s.io"
 
-/* What a worker serves from; everything is borrowed and read-only. */
+struct cm_sources;
+
+/* What a worker serves from; borrowed.  Only the source state changes. */
 struct cm_api {
     const struct cm_config *config;
     const struct cm_objects *objects;   /* NULL: no object source (see README) */
+    struct cm_sources *sources;         /* the worker's own; NULL: file sources fail */
 };
 
 struct cm_request {

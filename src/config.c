@@ -206,13 +206,84 @@ load_labels(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     return problems;
 }
 
+/* A scalar that must be a label name (file source options). */
+static const char *
+label_name_option(struct loader *ld, yaml_node_t *map, const char *key, int *problems)
+{
+    yaml_node_t *n = cm_yaml_get(ld->doc, map, key);
+    const char *v;
+    struct cm_buf why;
+
+    if (n == NULL)
+        return NULL;
+    v = cm_yaml_scalar(n);
+    cm_buf_init(&why, 4096);
+    if (v == NULL || cm_validate_qualified_name(v, strlen(v), &why)) {
+        ERR(ld, n, "'%s' must be a label name%s%s", key, why.len ? ": " : "",
+            why.len ? why.data : "");
+        (*problems)++;
+        v = NULL;
+    }
+    cm_buf_free(&why);
+    return v ? cm_arena_strdup(&ld->cfg->arena, v) : NULL;
+}
+
+static int
+load_file_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
+{
+    static const char *const keys[] = {
+        "path", "series", "namespace_label", "object_label", "max_age", NULL };
+    struct cm_file_source *f = &m->source.file;
+    yaml_node_t *path, *series, *max_age;
+    int problems;
+
+    if (node->type != YAML_MAPPING_NODE) {
+        ERR(ld, node, "'file' must be a mapping such as {path: /metrics/value}");
+        return 1;
+    }
+    problems = check_keys(ld, node, keys, "a file source");
+    path = cm_yaml_get(ld->doc, node, "path");
+    if (path == NULL || cm_yaml_scalar(path) == NULL || *cm_yaml_scalar(path) == '\0') {
+        ERR(ld, path ? path : node, "a file source needs 'path', the file to read");
+        problems++;
+    } else {
+        f->path = cm_arena_strdup(&ld->cfg->arena, cm_yaml_scalar(path));
+    }
+    series = cm_yaml_get(ld->doc, node, "series");
+    if (series != NULL) {
+        const char *v = cm_yaml_scalar(series);
+        if (v == NULL || *v == '\0') {
+            ERR(ld, series, "'series' must be a Prometheus metric name");
+            problems++;
+        } else {
+            f->series = cm_arena_strdup(&ld->cfg->arena, v);
+        }
+    }
+    f->namespace_label = label_name_option(ld, node, "namespace_label", &problems);
+    if (f->namespace_label == NULL)
+        f->namespace_label = "namespace";
+    f->object_label = label_name_option(ld, node, "object_label", &problems);
+    max_age = cm_yaml_get(ld->doc, node, "max_age");
+    if (max_age != NULL) {
+        const char *text = cm_yaml_scalar(max_age), *err = NULL;
+
+        if (text == NULL || cm_duration_parse(text, strlen(text), &f->max_age, &err) < 0) {
+            ERR(ld, max_age, "bad duration '%s': %s", text ? text : "",
+                err ? err : "a duration is a scalar such as 1m");
+            problems++;
+        }
+    }
+    f->slot = ld->cfg->nfiles++;
+    return problems;
+}
+
 static int
 load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
-    static const char *const kinds[] = { "static", NULL };
+    static const char *const kinds[] = { "static", "file", NULL };
     yaml_node_pair_t *pair;
     yaml_node_t *vn;
-    const char *err, *text;
+    const char *err, *text, *kind;
     int problems;
 
     if (node->type != YAML_MAPPING_NODE) {
@@ -222,7 +293,7 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     problems = check_keys(ld, node, kinds, "a source");
     pair = node->data.mapping.pairs.start;
     if (pair == node->data.mapping.pairs.top) {
-        ERR(ld, node, "'source' is empty; it needs one of: static");
+        ERR(ld, node, "'source' is empty; it needs one of: static, file");
         return problems + 1;
     }
     if (node->data.mapping.pairs.top - pair > 1) {
@@ -232,8 +303,13 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     if (problems)
         return problems;
 
-    m->source.kind = CM_SOURCE_STATIC;
+    kind = cm_yaml_scalar(node_at(ld, pair->key));
     vn = node_at(ld, pair->value);
+    if (strcmp(kind, "file") == 0) {
+        m->source.kind = CM_SOURCE_FILE;
+        return load_file_source(ld, m, vn);
+    }
+    m->source.kind = CM_SOURCE_STATIC;
     text = cm_yaml_scalar(vn);
     if (text == NULL) {
         ERR(ld, vn, "'static' must be a quantity, such as \"10\", \"250m\" or \"1.5Gi\"");
@@ -246,15 +322,29 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     return 0;
 }
 
+/* fallback: QUANTITY */
+static int
+load_fallback(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
+{
+    const char *text = cm_yaml_scalar(node), *err = "a quantity such as \"0\" or \"250m\"";
+
+    if (text == NULL || cm_quantity_parse(text, strlen(text), &m->fallback, &err) < 0) {
+        ERR(ld, node, "bad fallback '%s': %s", text ? text : "", err);
+        return 1;
+    }
+    m->has_fallback = 1;
+    return 0;
+}
+
 /* One entry of metrics: (external == 0) or of external: (external == 1). */
 static int
 load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m, int external)
 {
     static const char *const keys[] = {
-        "name", "resources", "labels", "window", "source", NULL };
+        "name", "resources", "labels", "window", "source", "fallback", NULL };
     static const char *const external_keys[] = {
-        "name", "labels", "window", "source", NULL };
-    yaml_node_t *name, *resources, *labels, *window, *source;
+        "name", "labels", "window", "source", "fallback", NULL };
+    yaml_node_t *name, *resources, *labels, *window, *source, *fallback;
     int problems;
 
     memset(m, 0, sizeof(*m));
@@ -314,6 +404,9 @@ load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m, int exter
     } else {
         problems += load_source(ld, m, source);
     }
+    fallback = cm_yaml_get(ld->doc, node, "fallback");
+    if (fallback != NULL)
+        problems += load_fallback(ld, m, fallback);
     return problems;
 }
 

@@ -34,11 +34,30 @@
 
 enum cm_source_kind {
     CM_SOURCE_STATIC,
+    CM_SOURCE_FILE,
+};
+
+/*
+ * source: {file: {path: P, series: S, namespace_label: L, object_label: O,
+ *                 max_age: D}}
+ * P holds one quantity for every object, or Prometheus text exposition
+ * samples named S (default: the metric's name) whose labels L (default
+ * "namespace") and O (default: the resource's singular, "pod") name the
+ * object.
+ */
+struct cm_file_source {
+    const char *path;
+    const char *series;
+    const char *namespace_label;
+    const char *object_label;          /* NULL: the resource's singular name */
+    int64_t max_age;                   /* seconds; 0: no stale data is served */
+    size_t slot;                       /* index of this file in a worker's source state */
 };
 
 struct cm_source {
     enum cm_source_kind kind;
     struct cm_quantity value;          /* CM_SOURCE_STATIC */
+    struct cm_file_source file;        /* CM_SOURCE_FILE */
 };
 
 #define CM_METRIC_LABELS_MAX 64
@@ -52,6 +71,8 @@ struct cm_metric {
     int first_of_name;                 /* external: no earlier series has this name */
     int64_t window;                    /* seconds; 0 = not reported */
     struct cm_source source;
+    int has_fallback;                  /* fallback: served when the source has no value */
+    struct cm_quantity fallback;
     size_t line, col;                  /* where the entry starts */
 };
 
@@ -61,6 +82,7 @@ struct cm_config {
     struct cm_metric *metrics;         /* in file order */
     size_t nexternal;
     struct cm_metric *external;        /* in file order; names may repeat */
+    size_t nfiles;                     /* file sources: slots 0..nfiles-1 */
     struct cm_arena arena;             /* owns everything above */
 };
 

@@ -1,6 +1,7 @@
 #include "external.h"
 #include "json.h"
 #include "selector.h"
+#include "source.h"
 #include "status.h"
 #include "values.h"
 
@@ -16,27 +17,30 @@ query_bool(const struct cm_query *q, const char *name)
     return p != NULL && strcmp(p->value, "0") != 0 && strcasecmp(p->value, "false") != 0;
 }
 
-static void
-write_item(struct cm_json *j, const struct cm_metric *m, time_t now)
+static int
+write_series(const struct cm_series *s, void *arg)
 {
+    struct cm_json *j = ((void **)arg)[0];
+    const struct cm_metric *m = ((void **)arg)[1];
     size_t i;
 
     cm_json_object_begin(j);
     cm_json_key(j, "metricName");   cm_json_string(j, m->name);
     cm_json_key(j, "metricLabels");
     cm_json_object_begin(j);
-    for (i = 0; i < m->labels.n; i++) {         /* sorted, as Go writes a map */
-        cm_json_key(j, m->labels.v[i].key);
-        cm_json_string(j, m->labels.v[i].value);
+    for (i = 0; i < s->labels.n; i++) {         /* sorted, as Go writes a map */
+        cm_json_key(j, s->labels.v[i].key);
+        cm_json_string(j, s->labels.v[i].value);
     }
     cm_json_object_end(j);
-    cm_json_key(j, "timestamp");    cm_json_time(j, now);
+    cm_json_key(j, "timestamp");    cm_json_time(j, s->value.timestamp);
     if (m->window > 0) {
         cm_json_key(j, "window");
         cm_json_int(j, m->window);
     }
-    cm_json_key(j, "value");        cm_json_string(j, m->source.value.text);
+    cm_json_key(j, "value");        cm_json_string(j, s->value.text);
     cm_json_object_end(j);
+    return cm_buf_failed(j->out);
 }
 
 void
@@ -45,11 +49,11 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
                     int pretty, struct cm_arena *a, struct cm_response *res)
 {
     const struct cm_metric *m;
+    struct cm_source_view view;
     struct cm_selector sel;
     struct cm_json j;
     size_t pos = 0;
 
-    (void)ns;       /* static series are the same in every namespace */
     if (query_bool(q, "watch")) {
         cm_status_method_not_supported(res, pretty, CM_GROUP_EXTERNAL, "*", "watch");
         return;
@@ -62,6 +66,14 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
                         "the server could not find the external metric %s", metric);
         return;
     }
+    /* Every entry of this name must be able to answer before any is written. */
+    for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos)) {
+        if (cm_source_open(api->sources, m, req->now, &view) < 0 && !m->has_fallback) {
+            cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
+                            "unable to fetch external metric %s: %s", metric, view.failure);
+            return;
+        }
+    }
 
     res->status = 200;
     res->content_type = "application/json";
@@ -72,9 +84,13 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
     cm_json_key(&j, "metadata");   cm_json_object_begin(&j); cm_json_object_end(&j);
     cm_json_key(&j, "items");
     cm_json_array_begin(&j);
-    for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos))
-        if (cm_selector_matches(&sel, &m->labels))
-            write_item(&j, m, req->now);
+    pos = 0;
+    while ((m = cm_config_next_external(api->config, metric, &pos)) != NULL) {
+        void *arg[2] = { &j, (void *)m };
+
+        cm_source_open(api->sources, m, req->now, &view);    /* already fresh: one stat */
+        cm_source_each_series(&view, ns, &sel, a, write_series, arg);
+    }
     cm_json_array_end(&j);
     cm_json_object_end(&j);
     if (!pretty)

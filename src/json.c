@@ -240,13 +240,21 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
     cm_buf_addc(out, '"');
 }
 
+size_t
+cm_json_time_text(time_t t, char out[32])
+{
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL)
+        return (size_t)snprintf(out, 32, "1970-01-01T00:00:00Z");
+    return strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 void
 cm_json_time(struct cm_json *j, time_t t)
 {
     char text[32];
-    struct tm tm;
 
-    gmtime_r(&t, &tm);
-    strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cm_json_time_text(t, text);
     cm_json_string(j, text);
 }

@@ -52,6 +52,9 @@ void cm_json_null(struct cm_json *j);
 /* A metav1.Time: t as an RFC 3339 string in UTC, to the second. */
 void cm_json_time(struct cm_json *j, time_t t);
 
+/* The text of cm_json_time() (no quotes) into out; returns its length. */
+size_t cm_json_time_text(time_t t, char out[32]);
+
 /* Appends s as a JSON string literal, escaped as described above. */
 void cm_json_escape(struct cm_buf *out, const char *s, size_t n);
 

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "master.h"
 #include "objects.h"
+#include "source.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -220,11 +221,13 @@ main(int argc, char **argv)
     }
     api.config = cfg;
     api.objects = objs;
+    api.sources = cm_sources_new(cfg);     /* each worker mutates its own copy */
     mo.socket_path = a.socket;
     mo.workers = a.workers;
     mo.shutdown_timeout = a.shutdown_timeout;
     mo.api = &api;
     rc = cm_master_run(&mo);
+    cm_sources_free(api.sources);
     cm_objects_free(objs);
     cm_config_free(cfg);
     return rc;

@@ -2,29 +2,29 @@
 
 #include <string.h>
 
-#define CORE(plural, kind, ns) { plural, "", "v1", kind, ns, plural, "v1" }
-#define GROUPED(plural, group, version, kind, ns) \
-    { plural, group, version, kind, ns, plural "." group, group "/" version }
+#define CORE(plural, singular, kind, ns) { plural, "", "v1", kind, ns, plural, "v1", singular }
+#define GROUPED(plural, singular, group, version, kind, ns) \
+    { plural, group, version, kind, ns, plural "." group, group "/" version, singular }
 
 static const struct cm_resource table[] = {
-    CORE("namespaces", "Namespace", 0),
-    CORE("nodes", "Node", 0),
-    CORE("pods", "Pod", 1),
-    CORE("services", "Service", 1),
-    CORE("endpoints", "Endpoints", 1),
-    CORE("persistentvolumeclaims", "PersistentVolumeClaim", 1),
-    CORE("persistentvolumes", "PersistentVolume", 0),
-    CORE("replicationcontrollers", "ReplicationController", 1),
-    CORE("configmaps", "ConfigMap", 1),
-    GROUPED("deployments", "apps", "v1", "Deployment", 1),
-    GROUPED("statefulsets", "apps", "v1", "StatefulSet", 1),
-    GROUPED("replicasets", "apps", "v1", "ReplicaSet", 1),
-    GROUPED("daemonsets", "apps", "v1", "DaemonSet", 1),
-    GROUPED("jobs", "batch", "v1", "Job", 1),
-    GROUPED("cronjobs", "batch", "v1", "CronJob", 1),
-    GROUPED("ingresses", "networking.k8s.io", "v1", "Ingress", 1),
-    GROUPED("horizontalpodautoscalers", "autoscaling", "v2", "HorizontalPodAutoscaler", 1),
-    GROUPED("poddisruptionbudgets", "policy", "v1", "PodDisruptionBudget", 1),
+    CORE("namespaces", "namespace", "Namespace", 0),
+    CORE("nodes", "node", "Node", 0),
+    CORE("pods", "pod", "Pod", 1),
+    CORE("services", "service", "Service", 1),
+    CORE("endpoints", "endpoints", "Endpoints", 1),
+    CORE("persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", 1),
+    CORE("persistentvolumes", "persistentvolume", "PersistentVolume", 0),
+    CORE("replicationcontrollers", "replicationcontroller", "ReplicationController", 1),
+    CORE("configmaps", "configmap", "ConfigMap", 1),
+    GROUPED("deployments", "deployment", "apps", "v1", "Deployment", 1),
+    GROUPED("statefulsets", "statefulset", "apps", "v1", "StatefulSet", 1),
+    GROUPED("replicasets", "replicaset", "apps", "v1", "ReplicaSet", 1),
+    GROUPED("daemonsets", "daemonset", "apps", "v1", "DaemonSet", 1),
+    GROUPED("jobs", "job", "batch", "v1", "Job", 1),
+    GROUPED("cronjobs", "cronjob", "batch", "v1", "CronJob", 1),
+    GROUPED("ingresses", "ingress", "networking.k8s.io", "v1", "Ingress", 1),
+    GROUPED("horizontalpodautoscalers", "horizontalpodautoscaler", "autoscaling", "v2", "HorizontalPodAutoscaler", 1),
+    GROUPED("poddisruptionbudgets", "poddisruptionbudget", "policy", "v1", "PodDisruptionBudget", 1),
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -19,6 +19,7 @@ struct cm_resource {
     int namespaced;
     const char *group_resource;  /* "deployments.apps", or "pods": GroupResource.String() */
     const char *api_version;     /* "apps/v1", or "v1" */
+    const char *singular;        /* "deployment": the label naming one in Prometheus data */
 };
 
 /*

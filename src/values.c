@@ -2,6 +2,7 @@
 #include "fieldsel.h"
 #include "json.h"
 #include "selector.h"
+#include "source.h"
 #include "status.h"
 
 #include <string.h>
@@ -12,7 +13,7 @@ struct item_ctx {
     const struct cm_metric *metric;
     const struct cm_resource *resource;
     const struct cm_selector *metric_selector;
-    time_t now;
+    const struct cm_source_view *source;
 };
 
 /* metav1.LabelSelector for the metricLabelSelector, or null. */
@@ -79,25 +80,31 @@ write_label_selector(struct cm_json *j, const struct cm_selector *sel)
 }
 
 /*
- * Where the per-object parts sit in the bytes of a written item, as offsets
- * from the item's first byte.  See stamp_item().
+ * Where the per-object parts sit in the bytes of a written item: the
+ * namespace, name, timestamp and value strings (quotes included), in that
+ * order, as offsets.  See stamp_item().
  */
+enum { SLOT_NS, SLOT_NAME, SLOT_TIME, SLOT_VALUE, NSLOTS };
+
 struct item_marks {
-    size_t start, ns_at, ns_end, name_at, name_end, end;
+    size_t start, end;
+    size_t at[NSLOTS], to[NSLOTS];
 };
 
 /*
- * Writes one MetricValue.  With marks, records where the item, its namespace
- * and its name start and end in the output.
+ * Writes one MetricValue.  With marks, records where the item and its
+ * per-object parts start and end in the output.
  */
 static void
 write_item(struct cm_json *j, const struct item_ctx *c, const struct cm_object *obj,
-           const char *name, struct item_marks *marks)
+           const char *name, const struct cm_value *value, struct item_marks *marks)
 {
     int v1beta1 = strcmp(c->call->version, "v1beta1") == 0;
     const char *ns = obj ? obj->namespace : (c->resource->namespaced ? c->call->ns : "");
     struct cm_buf *out = j->out;
-    struct item_marks m = { 0, 0, 0, 0, 0, 0 };
+    struct item_marks m;
+
+    memset(&m, 0, sizeof(m));
 
     m.start = out->len;
     cm_json_object_begin(j);
@@ -106,14 +113,14 @@ write_item(struct cm_json *j, const struct item_ctx *c, const struct cm_object *
     cm_json_key(j, "kind");        cm_json_string(j, c->resource->kind);
     if (*ns) {
         cm_json_key(j, "namespace");
-        m.ns_at = out->len;
+        m.at[SLOT_NS] = out->len;
         cm_json_string(j, ns);
-        m.ns_end = out->len;
+        m.to[SLOT_NS] = out->len;
     }
     cm_json_key(j, "name");
-    m.name_at = out->len;
+    m.at[SLOT_NAME] = out->len;
     cm_json_string(j, name);
-    m.name_end = out->len;
+    m.to[SLOT_NAME] = out->len;
     cm_json_key(j, "apiVersion");  cm_json_string(j, c->resource->api_version);
     cm_json_object_end(j);
     if (v1beta1) {
@@ -129,13 +136,17 @@ write_item(struct cm_json *j, const struct item_ctx *c, const struct cm_object *
         cm_json_object_end(j);
     }
     cm_json_key(j, "timestamp");
-    cm_json_time(j, c->now);
+    m.at[SLOT_TIME] = out->len;
+    cm_json_time(j, value->timestamp);
+    m.to[SLOT_TIME] = out->len;
     if (c->metric->window > 0) {
         cm_json_key(j, v1beta1 ? "window" : "windowSeconds");
         cm_json_int(j, c->metric->window);
     }
     cm_json_key(j, "value");
-    cm_json_string(j, c->metric->source.value.text);
+    m.at[SLOT_VALUE] = out->len;
+    cm_json_string(j, value->text);
+    m.to[SLOT_VALUE] = out->len;
     if (v1beta1) {
         cm_json_key(j, "selector");
         write_label_selector(j, c->metric_selector);
@@ -143,18 +154,17 @@ write_item(struct cm_json *j, const struct item_ctx *c, const struct cm_object *
     cm_json_object_end(j);
     m.end = out->len;
     if (marks != NULL) {
-        if (m.ns_at == 0)
-            m.ns_at = m.ns_end = m.name_at;
+        if (m.at[SLOT_NS] == 0)
+            m.at[SLOT_NS] = m.to[SLOT_NS] = m.at[SLOT_NAME];
         *marks = m;
     }
 }
 
 /*
- * The items of a selector request differ only in namespace and name (every
- * other field depends on the request alone), so the first one is written by
- * the JSON writer and the others are stamped from a copy of its bytes: the
- * same output for a fraction of the work.  A value source that varies per
- * object adds its slots here.
+ * The items of a selector request differ only in namespace, name, timestamp
+ * and value (every other field depends on the request alone), so the first
+ * one is written by the JSON writer and the others are stamped from a copy of
+ * its bytes: the same output for a fraction of the work.
  */
 struct stamper {
     struct cm_json *j;
@@ -170,31 +180,54 @@ stamp_item(const struct cm_object *obj, void *arg)
     struct stamper *st = arg;
     struct cm_buf *out = st->j->out;
     const struct item_marks *m = &st->m;
+    struct cm_value value;
+    char ts[32];
+    size_t k, from = 0, tslen;
 
+    if (!cm_source_object(st->c->source, st->c->resource, obj->namespace, obj->name,
+                          st->c->metric_selector, st->arena, &value))
+        return 0;                       /* no value for this object: left out */
     if (st->tmpl == NULL) {
         struct item_marks abs;
 
-        write_item(st->j, st->c, obj, obj->name, &abs);
+        write_item(st->j, st->c, obj, obj->name, &value, &abs);
         if (cm_buf_failed(out))
             return 1;
         /* In pretty mode the first item starts with its newline and indent;
          * each later one needs a comma before that. */
         st->tmpl = cm_arena_strndup(st->arena, out->data + abs.start, abs.end - abs.start);
         st->m.start = 0;
-        st->m.ns_at = abs.ns_at - abs.start;
-        st->m.ns_end = abs.ns_end - abs.start;
-        st->m.name_at = abs.name_at - abs.start;
-        st->m.name_end = abs.name_end - abs.start;
         st->m.end = abs.end - abs.start;
+        for (k = 0; k < NSLOTS; k++) {
+            st->m.at[k] = abs.at[k] - abs.start;
+            st->m.to[k] = abs.to[k] - abs.start;
+        }
         return 0;
     }
+    tslen = cm_json_time_text(value.timestamp, ts);
     cm_buf_addc(out, ',');
-    cm_buf_add(out, st->tmpl, m->ns_at);
-    if (m->ns_end > m->ns_at)
-        cm_json_escape(out, obj->namespace, strlen(obj->namespace));
-    cm_buf_add(out, st->tmpl + m->ns_end, m->name_at - m->ns_end);
-    cm_json_escape(out, obj->name, strlen(obj->name));
-    cm_buf_add(out, st->tmpl + m->name_end, m->end - m->name_end);
+    for (k = 0; k < NSLOTS; k++) {
+        cm_buf_add(out, st->tmpl + from, m->at[k] - from);
+        from = m->to[k];
+        switch (k) {
+        case SLOT_NS:
+            if (m->to[k] > m->at[k])
+                cm_json_escape(out, obj->namespace, strlen(obj->namespace));
+            break;
+        case SLOT_NAME:
+            cm_json_escape(out, obj->name, strlen(obj->name));
+            break;
+        case SLOT_TIME:
+            cm_buf_addc(out, '"');
+            cm_buf_add(out, ts, tslen);
+            cm_buf_addc(out, '"');
+            break;
+        default:
+            cm_json_escape(out, value.text, strlen(value.text));
+            break;
+        }
+    }
+    cm_buf_add(out, st->tmpl + from, m->end - from);
     return cm_buf_failed(out);
 }
 
@@ -239,6 +272,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     struct cm_selector object_sel, metric_sel;
     const struct cm_metric *metric;
     const struct cm_resource *r;
+    struct cm_source_view view;
     struct item_ctx c;
     struct cm_json j;
 
@@ -270,7 +304,13 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     c.metric = metric;
     c.resource = r;
     c.metric_selector = &metric_sel;
-    c.now = req->now;
+    c.source = &view;
+    if (cm_source_open(api->sources, metric, req->now, &view) < 0 && !metric->has_fallback) {
+        cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
+                        "unable to fetch metric %s for %s: %s", call->metric,
+                        call->resource, view.failure);
+        return;
+    }
 
     res->status = 200;
     res->content_type = "application/json";
@@ -278,6 +318,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
 
     if (strcmp(call->name, "*") != 0) {
         const struct cm_object *obj = NULL;
+        struct cm_value value;
         int exists;
 
         if (api->objects == NULL)
@@ -285,30 +326,30 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
         else
             exists = (r->namespaced || *call->ns == '\0') &&
                      (obj = cm_objects_get(api->objects, r, call->ns, call->name)) != NULL;
-        if (!exists) {
-            cm_status_write(res, pretty, 404, "NotFound", 0,
-                            "the server could not find the metric %s for %s %s",
-                            call->metric, call->resource, call->name);
-            return;
-        }
-        if (!cm_selector_matches(&metric_sel, &metric->labels)) {
+        if (!exists || !cm_source_object(&view, r, call->ns, call->name, &metric_sel, a, &value)) {
             struct cm_buf sel;
+
             cm_buf_init(&sel, CM_SELECTOR_MAX_LEN * 4);
-            cm_selector_format(&metric_sel, &sel);
+            if (exists)
+                cm_selector_format(&metric_sel, &sel);
             cm_status_write(res, pretty, 404, "NotFound", 0,
-                            "the server could not find the metric %s for %s %s with selector %s",
-                            call->metric, call->resource, call->name, sel.data ? sel.data : "");
+                            "the server could not find the metric %s for %s %s%s%s",
+                            call->metric, call->resource, call->name,
+                            sel.len ? " with selector " : "", sel.len ? sel.data : "");
             cm_buf_free(&sel);
             return;
         }
         list_begin(&j, call->version);
-        write_item(&j, &c, obj, call->name, NULL);
+        write_item(&j, &c, obj, call->name, &value, NULL);
     } else {
         list_begin(&j, call->version);
-        if (api->objects != NULL && (r->namespaced || *call->ns == '\0') &&
-            cm_selector_matches(&metric_sel, &metric->labels)) {
-            struct stamper st = { &j, &c, a, NULL, { 0, 0, 0, 0, 0, 0 } };
+        if (api->objects != NULL && (r->namespaced || *call->ns == '\0')) {
+            struct stamper st;
 
+            memset(&st, 0, sizeof(st));
+            st.j = &j;
+            st.c = &c;
+            st.arena = a;
             cm_objects_select(api->objects, r, *call->ns ? call->ns : NULL, &object_sel,
                               stamp_item, &st);
         }

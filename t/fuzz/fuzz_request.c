@@ -3,10 +3,12 @@
  *
  * The input's first line is the request target (REQUEST_URI), its second
  * line the Accept header; the rest is ignored.  Each input also goes, whole,
- * to every pure parser: URI, query, label selector, field selector, quantity.
+ * to every pure parser: URI, query, label selector, field selector, quantity,
+ * Prometheus text exposition.
  * Built and run by "make fuzz" (clang with -fsanitize=fuzzer,address,undefined).
  */
 #include "api.h"
+#include "expfmt.h"
 #include "fieldsel.h"
 #include "quantity.h"
 #include "query.h"
@@ -57,7 +59,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cm_quantity qty;
     const char *err;
     char *text = malloc(size + 1), *nl, *accept = NULL;
-    struct cm_api api = { cfg, objs };
+    struct cm_api api = { cfg, objs, NULL };
     struct cm_request req;
 
     memcpy(text, data, size);
@@ -78,6 +80,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     cm_fieldsel_check((const char *)data, size, "x", &a, &err);
     cm_quantity_parse((const char *)data, size, &qty, &err);
+    {
+        struct cm_samples samples;
+        char why[256];
+        cm_expfmt_parse((const char *)data, size, &a, &samples, why, sizeof(why));
+    }
 
     /* The whole request path. */
     nl = strchr(text, '\n');

@@ -10,6 +10,7 @@
 #include "api.h"
 #include "config.h"
 #include "objects.h"
+#include "source.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -67,6 +68,7 @@ main(int argc, char **argv)
     cm_diag_free(&d);
     api.config = cfg;
     api.objects = objs;
+    api.sources = cm_sources_new(cfg);
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1u << 26);
     memset(&res, 0, sizeof(res));
@@ -77,6 +79,7 @@ main(int argc, char **argv)
     fwrite(body.data, 1, body.len, stdout);
     cm_buf_free(&body);
     cm_arena_free(&arena);
+    cm_sources_free(api.sources);
     cm_objects_free(objs);
     cm_config_free(cfg);
     return 0;

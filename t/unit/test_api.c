@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "api.h"
+#include "source.h"
 
 static struct cm_config *cfg;
 static struct cm_objects *objs;
+static struct cm_sources *sources;
 static struct cm_arena arena;
 static struct cm_buf body;
 static struct cm_response res;
@@ -20,7 +22,7 @@ static struct cm_response res;
 static json_object *
 call(const char *method, const char *uri, int want_status)
 {
-    struct cm_api api = { cfg, objs };
+    struct cm_api api = { cfg, objs, sources };
     struct cm_request req = { method, uri, NULL, NULL, 0, 1795640400 };
     json_object *doc;
 
@@ -99,7 +101,7 @@ test_by_selector_returns_matching_objects_only(void **state)
 static char *
 raw(const char *uri)
 {
-    struct cm_api api = { cfg, objs };
+    struct cm_api api = { cfg, objs, sources };
     struct cm_request req = { "GET", uri, NULL, NULL, 0, 1795640400 };
 
     cm_arena_reset(&arena);
@@ -238,7 +240,7 @@ test_errors(void **state)
 static const char *
 text_of(const char *uri, int want_status)
 {
-    struct cm_api api = { cfg, objs };
+    struct cm_api api = { cfg, objs, sources };
     struct cm_request req = { "GET", uri, NULL, NULL, 0, 0 };
 
     cm_buf_reset(&body);
@@ -251,7 +253,7 @@ text_of(const char *uri, int want_status)
 static void
 test_health_is_text(void **state)
 {
-    struct cm_api api = { cfg, objs };
+    struct cm_api api = { cfg, objs, sources };
     struct cm_request req = { "GET", "/readyz", NULL, NULL, 0, 0 };
     (void)state;
     cm_buf_reset(&body);
@@ -309,7 +311,7 @@ test_field_selector(void **state)
 static void
 test_negotiation_and_pretty(void **state)
 {
-    struct cm_api api = { cfg, objs };
+    struct cm_api api = { cfg, objs, sources };
     struct cm_request req = { "GET", "/apis",  "curl/7.88.1",
         "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", 0, 0 };
     (void)state;
@@ -511,6 +513,7 @@ setup(void **s)
         cm_objects_load_file(&objs, TOP_SRCDIR "/examples/objects.yaml", &skipped, &d) < 0)
         return -1;
     cm_diag_free(&d);
+    sources = cm_sources_new(cfg);
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1 << 20);
     return 0;
@@ -522,6 +525,7 @@ teardown(void **s)
     (void)s;
     cm_buf_free(&body);
     cm_arena_free(&arena);
+    cm_sources_free(sources);
     cm_objects_free(objs);
     cm_config_free(cfg);
     return 0;

@@ -124,6 +124,8 @@ test_labels_and_external(void **state)
     assert_string_equal(diag, "");
     free(diag);
     m = cm_config_find(cfg, "rps");
+    assert_int_equal(m->source.kind, CM_SOURCE_STATIC);
+    assert_false(m->has_fallback);
     assert_int_equal(m->labels.n, 3);                      /* sorted by key */
     assert_string_equal(m->labels.v[0].key, "empty");
     assert_string_equal(m->labels.v[1].key, "example.com/path");
@@ -172,6 +174,17 @@ test_label_and_external_mistakes(void **state)
            "  - name: q\n    labels: {a: b}\n    source: {static: \"2\"}\n",
            "5:11: external metric 'q' with these labels is already declared at line 2");
     expect("external: {name: q}\n", "1:11: 'external' must be a list");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {file: {}}\n",
+           "4:20: a file source needs 'path'");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {file: {path: /x, max_age: 5y}}\n",
+           "4:40: bad duration '5y'");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n"
+           "    source: {file: {path: /x, object_label: \"a b\"}}\n",
+           "4:45: 'object_label' must be a label name");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {file: {path: /x, glob: y}}\n",
+           "4:31: unknown key 'glob' in a file source");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {static: \"1\"}\n"
+           "    fallback: lots\n", "5:15: bad fallback 'lots'");
     expect("version: 1\n", "1:1: missing 'metrics'");
 }
 

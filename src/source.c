@@ -1,0 +1,222 @@
+#include "source.h"
+#include "alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cm_sources *
+cm_sources_new(const struct cm_config *cfg)
+{
+    struct cm_sources *s = cm_xcalloc(1, sizeof(*s));
+    size_t i;
+
+    s->nfiles = cfg->nfiles;
+    s->files = cm_xcalloc(cfg->nfiles ? cfg->nfiles : 1, sizeof(*s->files));
+    for (i = 0; i < cfg->nmetrics + cfg->nexternal; i++) {
+        const struct cm_metric *m = i < cfg->nmetrics ? &cfg->metrics[i]
+                                                      : &cfg->external[i - cfg->nmetrics];
+        if (m->source.kind == CM_SOURCE_FILE)
+            cm_filesrc_init(&s->files[m->source.file.slot], m->source.file.path);
+    }
+    return s;
+}
+
+void
+cm_sources_free(struct cm_sources *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->nfiles; i++)
+        cm_filesrc_free(&s->files[i]);
+    free(s->files);
+    free(s);
+}
+
+int
+cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
+               struct cm_source_view *out)
+{
+    out->metric = m;
+    out->file = NULL;
+    out->failure = NULL;
+    out->now = now;
+    if (m->source.kind != CM_SOURCE_FILE)
+        return 0;
+    if (s == NULL) {
+        out->failure = "this server has no state for file sources";
+        return -1;
+    }
+    out->file = &s->files[m->source.file.slot];
+    if (cm_filesrc_refresh(out->file) == 0)
+        return 0;
+    /* An older good load is still served within max_age (values are aged one by one). */
+    if (out->file->loaded && m->source.file.max_age > 0)
+        return 0;
+    out->failure = out->file->error;
+    return -1;
+}
+
+/* 1 if a value stamped t may still be served. */
+static int
+fresh(const struct cm_source_view *v, time_t t)
+{
+    int64_t max_age = v->metric->source.file.max_age;
+
+    return max_age <= 0 || (int64_t)(v->now - t) <= max_age;
+}
+
+/*
+ * The labels a sample gives its metric: the static labels, overridden by the
+ * sample's own except those naming the object.
+ */
+static void
+merge_labels(const struct cm_labels *fixed, const struct cm_sample *s, const char *skip1,
+             const char *skip2, struct cm_arena *a, struct cm_labels *out)
+{
+    struct cm_label *v = cm_arena_alloc(a, (fixed->n + s->labels.n + 1) * sizeof(*v));
+    size_t i = 0, k = 0, n = 0;
+
+    /* both inputs are sorted by key: merge them */
+    while (i < fixed->n || k < s->labels.n) {
+        const struct cm_label *pick;
+        int c;
+
+        if (k < s->labels.n && ((skip1 && strcmp(s->labels.v[k].key, skip1) == 0) ||
+                                (skip2 && strcmp(s->labels.v[k].key, skip2) == 0))) {
+            k++;
+            continue;
+        }
+        if (i == fixed->n)
+            c = 1;
+        else if (k == s->labels.n)
+            c = -1;
+        else
+            c = strcmp(fixed->v[i].key, s->labels.v[k].key);
+        if (c < 0) {
+            pick = &fixed->v[i++];
+        } else {
+            if (c == 0)
+                i++;                   /* the sample's own value wins */
+            pick = &s->labels.v[k++];
+        }
+        v[n++] = *pick;
+    }
+    out->n = n;
+    out->v = v;
+}
+
+/* A sample's value as a canonical quantity; 0 when it cannot be served (NaN, Inf). */
+static int
+sample_value(const struct cm_source_view *v, const struct cm_sample *s, struct cm_arena *a,
+             struct cm_value *out)
+{
+    struct cm_quantity q;
+    const char *err;
+
+    out->timestamp = s->has_timestamp ? (time_t)(s->timestamp_ms / 1000)
+                                      : v->file->mtime.tv_sec;
+    if (!fresh(v, out->timestamp) || cm_quantity_from_double(s->value, &q, &err) < 0)
+        return 0;
+    out->text = cm_arena_strdup(a, q.text);
+    return 1;
+}
+
+static int
+fallback(const struct cm_source_view *v, const struct cm_selector *metric_sel,
+         struct cm_value *out)
+{
+    const struct cm_metric *m = v->metric;
+
+    if (!m->has_fallback || !cm_selector_matches(metric_sel, &m->labels))
+        return 0;
+    out->text = m->fallback.text;
+    out->timestamp = v->now;
+    return 1;
+}
+
+int
+cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
+                 const char *ns, const char *name, const struct cm_selector *metric_sel,
+                 struct cm_arena *a, struct cm_value *out)
+{
+    const struct cm_metric *m = v->metric;
+    const struct cm_file_source *fs = &m->source.file;
+    const struct cm_sample *s;
+    const char *ns_label, *obj_label;
+    size_t pos = 0;
+
+    if (v->failure != NULL)
+        return fallback(v, metric_sel, out);
+    if (m->source.kind == CM_SOURCE_STATIC) {
+        if (!cm_selector_matches(metric_sel, &m->labels))
+            return 0;
+        out->text = m->source.value.text;
+        out->timestamp = v->now;
+        return 1;
+    }
+    if (v->file->single) {
+        out->text = v->file->single_value.text;
+        out->timestamp = v->file->mtime.tv_sec;
+        if (cm_selector_matches(metric_sel, &m->labels) && fresh(v, out->timestamp))
+            return 1;
+        return fallback(v, metric_sel, out);
+    }
+    obj_label = fs->object_label ? fs->object_label : r->singular;
+    ns_label = r->namespaced ? fs->namespace_label : NULL;
+    while ((s = cm_filesrc_find(v->file, fs->series ? fs->series : m->name, ns_label, ns,
+                                obj_label, name, &pos)) != NULL) {
+        struct cm_labels labels;
+
+        merge_labels(&m->labels, s, ns_label, obj_label, a, &labels);
+        if (cm_selector_matches(metric_sel, &labels) && sample_value(v, s, a, out))
+            return 1;
+    }
+    return fallback(v, metric_sel, out);
+}
+
+void
+cm_source_each_series(const struct cm_source_view *v, const char *ns,
+                      const struct cm_selector *sel, struct cm_arena *a,
+                      int (*fn)(const struct cm_series *s, void *arg), void *arg)
+{
+    const struct cm_metric *m = v->metric;
+    const struct cm_file_source *fs = &m->source.file;
+    struct cm_series series;
+    size_t i;
+
+    if (v->failure == NULL && m->source.kind == CM_SOURCE_FILE && !v->file->single) {
+        const char *name = fs->series ? fs->series : m->name;
+        int any = 0;
+
+        for (i = 0; i < v->file->samples.n; i++) {
+            const struct cm_sample *s = &v->file->samples.v[i];
+            const char *sample_ns = cm_labels_get(&s->labels, fs->namespace_label);
+
+            if (strcmp(s->name, name) != 0 || (sample_ns != NULL && strcmp(sample_ns, ns) != 0))
+                continue;
+            merge_labels(&m->labels, s, NULL, NULL, a, &series.labels);
+            if (!cm_selector_matches(sel, &series.labels) || !sample_value(v, s, a, &series.value))
+                continue;
+            any = 1;
+            if (fn(&series, arg))
+                return;
+        }
+        if (any || !m->has_fallback)
+            return;
+    }
+    series.labels = m->labels;
+    if (v->failure == NULL && m->source.kind == CM_SOURCE_STATIC) {
+        series.value.text = m->source.value.text;
+        series.value.timestamp = v->now;
+    } else if (v->failure == NULL && m->source.kind == CM_SOURCE_FILE && v->file->single &&
+               fresh(v, v->file->mtime.tv_sec)) {
+        series.value.text = v->file->single_value.text;
+        series.value.timestamp = v->file->mtime.tv_sec;
+    } else if (!fallback(v, sel, &series.value)) {
+        return;
+    }
+    if (cm_selector_matches(sel, &series.labels))
+        fn(&series, arg);
+}

@@ -1,0 +1,79 @@
+/*
+ * source.h - the values of a metric, per request, from its declared source:
+ *
+ *   static   one quantity for every object, stamped with the request time;
+ *   file     one quantity for every object, or Prometheus samples whose
+ *            labels name the objects (see filesrc.h), stamped with the
+ *            sample's timestamp or else the file's mtime.
+ *
+ * Values older than the source's max_age are not served.  When a source has
+ * no value for an object (or nothing at all: a file that cannot be read), the
+ * metric's fallback is served instead, stamped with the request time.
+ *
+ * A worker owns one struct cm_sources: the mutable state its sources keep
+ * between requests (the file caches).
+ */
+#ifndef CM_SOURCE_H
+#define CM_SOURCE_H
+
+#include <time.h>
+
+#include "arena.h"
+#include "config.h"
+#include "filesrc.h"
+#include "selector.h"
+
+struct cm_sources {
+    size_t nfiles;
+    struct cm_filesrc *files;          /* by cm_file_source.slot */
+};
+
+/* State for every source of cfg; owned, free with cm_sources_free(). */
+struct cm_sources *cm_sources_new(const struct cm_config *cfg);
+void cm_sources_free(struct cm_sources *s);
+
+/* A metric's source, ready to answer one request. */
+struct cm_source_view {
+    const struct cm_metric *metric;
+    struct cm_filesrc *file;           /* NULL unless a file source */
+    const char *failure;               /* why the source has nothing to serve, or NULL */
+    time_t now;
+};
+
+struct cm_value {
+    const char *text;                  /* a canonical quantity; borrowed */
+    time_t timestamp;
+};
+
+/*
+ * Prepares m's source for a request at time now (a file source re-reads a
+ * changed file).  Returns 0, or -1 when the source has nothing to serve,
+ * with the reason in out->failure (a fallback still answers then).
+ */
+int cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
+                   struct cm_source_view *out);
+
+/*
+ * The value of m for one object of resource r whose metric labels match
+ * metric_sel.  Returns 1 with *out filled (text borrowed from the view or
+ * allocated from a), or 0 when there is none (and no fallback).
+ */
+int cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
+                     const char *ns, const char *name, const struct cm_selector *metric_sel,
+                     struct cm_arena *a, struct cm_value *out);
+
+/* One series of an external metric: its labels and value. */
+struct cm_series {
+    struct cm_labels labels;
+    struct cm_value value;
+};
+
+/*
+ * Calls fn for each series of external metric entry m visible in namespace
+ * ns whose labels match sel, in order; stops early when fn returns non-zero.
+ */
+void cm_source_each_series(const struct cm_source_view *v, const char *ns,
+                           const struct cm_selector *sel, struct cm_arena *a,
+                           int (*fn)(const struct cm_series *s, void *arg), void *arg);
+
+#endif
