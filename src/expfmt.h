@@ -28,6 +28,7 @@ struct cm_sample {
     double value;
     int has_timestamp;
     int64_t timestamp_ms;
+    const char *quantity;          /* left NULL by the parser; see filesrc.c */
 };
 
 struct cm_samples {

@@ -84,10 +84,10 @@ cm_filesrc_refresh(struct cm_filesrc *f)
     struct stat before, after;
     struct cm_arena fresh;
     struct cm_samples samples;
-    struct cm_quantity q;
+    struct cm_quantity q, q_single;
     const char *tok, *qerr;
     char *text = NULL, err[256];
-    size_t len = 0, tlen;
+    size_t len = 0, tlen, i;
     int fd, rc = -1, single = 0;
 
     if (stat(f->path, &before) == 0 && same_file(f, &before) && f->error[0] == '\0')
@@ -131,17 +131,22 @@ cm_filesrc_refresh(struct cm_filesrc *f)
             goto out;
         }
         single = 1;
+        q_single = q;
     } else if (cm_expfmt_parse(text, len, &fresh, &samples, err, sizeof(err)) < 0) {
         snprintf(f->error, sizeof(f->error), "%s:%s", f->path, err);
         cm_arena_free(&fresh);
         goto out;
+    }
+    for (i = 0; i < samples.n; i++) {
+        if (cm_quantity_from_double(samples.v[i].value, &q, &qerr) == 0)
+            samples.v[i].quantity = cm_arena_strdup(&fresh, q.text);
     }
     cm_arena_free(&f->arena);
     f->arena = fresh;
     f->index = NULL;
     f->single = single;
     if (single)
-        f->single_value = q;
+        f->single_value = q_single;
     f->samples = samples;
     f->loaded = 1;
     f->dev = before.st_dev;

@@ -6,7 +6,8 @@
  * should write a new file and rename() it over the old one; a reader then
  * sees either file whole.  A file that changes while it is read is left for
  * the next request.  When reading or parsing fails, the last good contents
- * stay loaded and the failure is kept in error[].
+ * stay loaded and the failure is kept in error[].  Each sample's value is
+ * converted to its quantity text once, at load (NULL for NaN and infinities).
  */
 #ifndef CM_FILESRC_H
 #define CM_FILESRC_H

@@ -107,20 +107,14 @@ merge_labels(const struct cm_labels *fixed, const struct cm_sample *s, const cha
     out->v = v;
 }
 
-/* A sample's value as a canonical quantity; 0 when it cannot be served (NaN, Inf). */
+/* A sample's value as a canonical quantity; 0 when it cannot be served (NaN, Inf, old). */
 static int
-sample_value(const struct cm_source_view *v, const struct cm_sample *s, struct cm_arena *a,
-             struct cm_value *out)
+sample_value(const struct cm_source_view *v, const struct cm_sample *s, struct cm_value *out)
 {
-    struct cm_quantity q;
-    const char *err;
-
     out->timestamp = s->has_timestamp ? (time_t)(s->timestamp_ms / 1000)
                                       : v->file->mtime.tv_sec;
-    if (!fresh(v, out->timestamp) || cm_quantity_from_double(s->value, &q, &err) < 0)
-        return 0;
-    out->text = cm_arena_strdup(a, q.text);
-    return 1;
+    out->text = s->quantity;
+    return out->text != NULL && fresh(v, out->timestamp);
 }
 
 static int
@@ -169,8 +163,12 @@ cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
                                 obj_label, name, &pos)) != NULL) {
         struct cm_labels labels;
 
-        merge_labels(&m->labels, s, ns_label, obj_label, a, &labels);
-        if (cm_selector_matches(metric_sel, &labels) && sample_value(v, s, a, out))
+        if (metric_sel->n > 0) {        /* the labels matter only to a selector */
+            merge_labels(&m->labels, s, ns_label, obj_label, a, &labels);
+            if (!cm_selector_matches(metric_sel, &labels))
+                continue;
+        }
+        if (sample_value(v, s, out))
             return 1;
     }
     return fallback(v, metric_sel, out);
@@ -197,7 +195,7 @@ cm_source_each_series(const struct cm_source_view *v, const char *ns,
             if (strcmp(s->name, name) != 0 || (sample_ns != NULL && strcmp(sample_ns, ns) != 0))
                 continue;
             merge_labels(&m->labels, s, NULL, NULL, a, &series.labels);
-            if (!cm_selector_matches(sel, &series.labels) || !sample_value(v, s, a, &series.value))
+            if (!cm_selector_matches(sel, &series.labels) || !sample_value(v, s, &series.value))
                 continue;
             any = 1;
             if (fn(&series, arg))

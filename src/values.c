@@ -172,6 +172,9 @@ struct stamper {
     struct cm_arena *arena;
     const char *tmpl;          /* the first item's bytes, from arena */
     struct item_marks m;       /* relative to tmpl */
+    time_t ts;                 /* the last timestamp formatted, and its text */
+    char ts_text[32];
+    size_t ts_len;
 };
 
 static int
@@ -181,8 +184,7 @@ stamp_item(const struct cm_object *obj, void *arg)
     struct cm_buf *out = st->j->out;
     const struct item_marks *m = &st->m;
     struct cm_value value;
-    char ts[32];
-    size_t k, from = 0, tslen;
+    size_t k, from = 0;
 
     if (!cm_source_object(st->c->source, st->c->resource, obj->namespace, obj->name,
                           st->c->metric_selector, st->arena, &value))
@@ -204,7 +206,10 @@ stamp_item(const struct cm_object *obj, void *arg)
         }
         return 0;
     }
-    tslen = cm_json_time_text(value.timestamp, ts);
+    if (st->ts_len == 0 || st->ts != value.timestamp) {
+        st->ts = value.timestamp;
+        st->ts_len = cm_json_time_text(value.timestamp, st->ts_text);
+    }
     cm_buf_addc(out, ',');
     for (k = 0; k < NSLOTS; k++) {
         cm_buf_add(out, st->tmpl + from, m->at[k] - from);
@@ -219,7 +224,7 @@ stamp_item(const struct cm_object *obj, void *arg)
             break;
         case SLOT_TIME:
             cm_buf_addc(out, '"');
-            cm_buf_add(out, ts, tslen);
+            cm_buf_add(out, st->ts_text, st->ts_len);
             cm_buf_addc(out, '"');
             break;
         default:

@@ -50,7 +50,17 @@ metrics:
     window: 1m
     source:
       static: "250m"
+  - name: bench_file
+    resources: [pods]
+    window: 1m
+    source:
+      file: {path: BENCH_DIR/bench_file.prom}
 EOF
+sed -i "s|BENCH_DIR|$dir|" "$dir/metrics.yaml"
+# the file source: one sample per pod, each its own value and timestamp
+awk 'BEGIN { for (i = 0; i < 2000; i++)
+    printf "bench_file{namespace=\"bench\",pod=\"web-%04d\"} %d.%03d 1795640400%03d\n", i, i, i % 1000, i % 1000 }' \
+    > "$dir/bench_file.prom"
 awk 'BEGIN {
     print "apiVersion: v1\nkind: List\nitems:"
     for (i = 0; i < 2000; i++) {
@@ -63,13 +73,14 @@ awk 'BEGIN {
 }' > "$dir/objects.yaml"
 
 CM=/apis/custom.metrics.k8s.io/v1beta1
-rows=(discovery by-name selector-10 selector-100 selector-1000)
+rows=(discovery by-name selector-10 selector-100 selector-1000 file-1000)
 declare -A path=(
     [discovery]="$CM"
     [by-name]="$CM/namespaces/bench/pods/web-0042/bench_metric"
     [selector-10]="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=in10%3Dyes"
     [selector-100]="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=in100%3Dyes"
     [selector-1000]="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=in1000%3Dyes"
+    [file-1000]="$CM/namespaces/bench/pods/%2A/bench_file?labelSelector=in1000%3Dyes"
 )
 
 # ---- nginx: the pair's own server block plus a static and a trivial location per row.
