@@ -88,6 +88,18 @@ at(json_object *o, const char *path)
     return o ? json_object_get_string(o) : "null";
 }
 
+/* The message of an error response (a static copy). */
+static const char *
+message_of(const char *uri, time_t now, int want_status)
+{
+    static char out[1024];
+    json_object *d = get(uri, now, want_status);
+
+    snprintf(out, sizeof(out), "%s", at(d, "message"));
+    json_object_put(d);
+    return out;
+}
+
 /* "name=value@time,..." for the items of a MetricValueList. */
 static char *
 summary(json_object *d)
@@ -130,8 +142,7 @@ test_samples_name_objects(void **state)
     assert_string_equal(summary(get(CM "deployments.apps/web/q", NOW, 200)), "web=1k@20:59:30Z");
     json_object_put(get(CM "pods/web-7d4b9c-q8z6m/q", NOW, 404));
     json_object_put(get(CM "pods/worker-5f6d8-abcde/q", NOW, 404));
-    assert_string_equal(at(get(CM "pods/web-7d4b9c-x2k4p/q?metricLabelSelector=verb%3DPUT", NOW, 404),
-                           "message"),
+    assert_string_equal(message_of(CM "pods/web-7d4b9c-x2k4p/q?metricLabelSelector=verb%3DPUT", NOW, 404),
                         "the server could not find the metric q for pods web-7d4b9c-x2k4p with selector verb=PUT");
 }
 
