@@ -206,6 +206,24 @@ load_labels(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     return problems;
 }
 
+/* An optional duration under key in map, in seconds into *out; returns the problems. */
+static int
+duration_option(struct loader *ld, yaml_node_t *map, const char *key, int64_t *out)
+{
+    yaml_node_t *n = cm_yaml_get(ld->doc, map, key);
+    const char *text, *err = NULL;
+
+    if (n == NULL)
+        return 0;
+    text = cm_yaml_scalar(n);
+    if (text == NULL || cm_duration_parse(text, strlen(text), out, &err) < 0) {
+        ERR(ld, n, "bad duration '%s': %s", text ? text : "",
+            err ? err : "a duration is a scalar such as 1m");
+        return 1;
+    }
+    return 0;
+}
+
 /* A scalar that must be a label name (file source options). */
 static const char *
 label_name_option(struct loader *ld, yaml_node_t *map, const char *key, int *problems)
@@ -234,7 +252,7 @@ load_file_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     static const char *const keys[] = {
         "path", "series", "namespace_label", "object_label", "max_age", NULL };
     struct cm_file_source *f = &m->source.file;
-    yaml_node_t *path, *series, *max_age;
+    yaml_node_t *path, *series;
     int problems;
 
     if (node->type != YAML_MAPPING_NODE) {
@@ -263,16 +281,7 @@ load_file_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     if (f->namespace_label == NULL)
         f->namespace_label = "namespace";
     f->object_label = label_name_option(ld, node, "object_label", &problems);
-    max_age = cm_yaml_get(ld->doc, node, "max_age");
-    if (max_age != NULL) {
-        const char *text = cm_yaml_scalar(max_age), *err = NULL;
-
-        if (text == NULL || cm_duration_parse(text, strlen(text), &f->max_age, &err) < 0) {
-            ERR(ld, max_age, "bad duration '%s': %s", text ? text : "",
-                err ? err : "a duration is a scalar such as 1m");
-            problems++;
-        }
-    }
+    problems += duration_option(ld, node, "max_age", &f->max_age);
     f->slot = ld->cfg->nfiles++;
     return problems;
 }
@@ -344,7 +353,7 @@ load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m, int exter
         "name", "resources", "labels", "window", "source", "fallback", NULL };
     static const char *const external_keys[] = {
         "name", "labels", "window", "source", "fallback", NULL };
-    yaml_node_t *name, *resources, *labels, *window, *source, *fallback;
+    yaml_node_t *name, *resources, *labels, *source, *fallback;
     int problems;
 
     memset(m, 0, sizeof(*m));
@@ -386,16 +395,7 @@ load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m, int exter
     if (labels != NULL)
         problems += load_labels(ld, m, labels);
 
-    window = cm_yaml_get(ld->doc, node, "window");
-    if (window != NULL) {
-        const char *text = cm_yaml_scalar(window), *err = NULL;
-
-        if (text == NULL || cm_duration_parse(text, strlen(text), &m->window, &err) < 0) {
-            ERR(ld, window, "bad duration '%s': %s", text ? text : "",
-                err ? err : "a duration is a scalar such as 1m");
-            problems++;
-        }
-    }
+    problems += duration_option(ld, node, "window", &m->window);
 
     source = cm_yaml_get(ld->doc, node, "source");
     if (source == NULL) {

@@ -125,12 +125,10 @@ parse_float(const char *s, size_t n, double *out)
         *out = NAN;
         return 0;
     }
-    errno = 0;
+    /* Out of range is ±Inf or 0, as Go gives it; only "nan" needs its own spelling. */
     *out = strtod(buf, &end);
     if (*end != '\0' || strncasecmp(buf + (*buf == '+' || *buf == '-'), "nan", 3) == 0)
         return -1;
-    if (errno == ERANGE && isinf(*out))
-        return 0;                       /* Go returns ±Inf with an error; Prometheus too */
     return 0;
 }
 

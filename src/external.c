@@ -49,10 +49,10 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
                     int pretty, struct cm_arena *a, struct cm_response *res)
 {
     const struct cm_metric *m;
-    struct cm_source_view view;
+    struct cm_source_view *views;
     struct cm_selector sel;
     struct cm_json j;
-    size_t pos = 0;
+    size_t pos = 0, n = 0, i;
 
     if (query_bool(q, "watch")) {
         cm_status_method_not_supported(res, pretty, CM_GROUP_EXTERNAL, "*", "watch");
@@ -67,10 +67,11 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
         return;
     }
     /* Every entry of this name must be able to answer before any is written. */
-    for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos)) {
-        if (cm_source_open(api->sources, m, req->now, &view) < 0 && !m->has_fallback) {
+    views = cm_arena_alloc(a, api->config->nexternal * sizeof(*views));
+    for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos), n++) {
+        if (cm_source_open(api->sources, m, req->now, &views[n]) < 0 && !m->has_fallback) {
             cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
-                            "unable to fetch external metric %s: %s", metric, view.failure);
+                            "unable to fetch external metric %s: %s", metric, views[n].failure);
             return;
         }
     }
@@ -84,12 +85,10 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
     cm_json_key(&j, "metadata");   cm_json_object_begin(&j); cm_json_object_end(&j);
     cm_json_key(&j, "items");
     cm_json_array_begin(&j);
-    pos = 0;
-    while ((m = cm_config_next_external(api->config, metric, &pos)) != NULL) {
-        void *arg[2] = { &j, (void *)m };
+    for (i = 0; i < n; i++) {
+        void *arg[2] = { &j, (void *)views[i].metric };
 
-        cm_source_open(api->sources, m, req->now, &view);    /* already fresh: one stat */
-        cm_source_each_series(&view, ns, &sel, a, write_series, arg);
+        cm_source_each_series(&views[i], ns, &sel, a, write_series, arg);
     }
     cm_json_array_end(&j);
     cm_json_object_end(&j);

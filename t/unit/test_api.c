@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "json_at.h"
 #include "source.h"
 
 static struct cm_config *cfg;
@@ -39,24 +40,6 @@ call(const char *method, const char *uri, int want_status)
     return doc;
 }
 
-static const char *
-str(json_object *o, const char *path)
-{
-    char key[128];
-    const char *dot;
-    json_object *v = o;
-
-    while (v != NULL && *path) {
-        dot = strchr(path, '.');
-        snprintf(key, sizeof(key), "%.*s", (int)(dot ? dot - path : (long)strlen(path)), path);
-        if (json_object_is_type(v, json_type_array))
-            v = json_object_array_get_idx(v, (size_t)atoi(key));
-        else if (!json_object_object_get_ex(v, key, &v))
-            return "<missing>";
-        path = dot ? dot + 1 : "";
-    }
-    return v == NULL ? "null" : json_object_get_string(v);
-}
 
 #define CM "/apis/custom.metrics.k8s.io/"
 
@@ -66,13 +49,13 @@ test_discovery(void **state)
     json_object *d;
     (void)state;
     d = call("GET", "/apis", 200);
-    assert_string_equal(str(d, "groups.0.preferredVersion.version"), "v1beta2");
+    assert_string_equal(json_at(d, "groups.0.preferredVersion.version"), "v1beta2");
     json_object_put(d);
     d = call("GET", CM "v1beta2/", 200);
-    assert_string_equal(str(d, "groupVersion"), "custom.metrics.k8s.io/v1beta2");
-    assert_string_equal(str(d, "resources.0.name"), "pods/http_requests_per_second");
-    assert_string_equal(str(d, "resources.3.name"), "namespaces/queue_depth");
-    assert_string_equal(str(d, "resources.3.namespaced"), "false");
+    assert_string_equal(json_at(d, "groupVersion"), "custom.metrics.k8s.io/v1beta2");
+    assert_string_equal(json_at(d, "resources.0.name"), "pods/http_requests_per_second");
+    assert_string_equal(json_at(d, "resources.3.name"), "namespaces/queue_depth");
+    assert_string_equal(json_at(d, "resources.3.namespaced"), "false");
     assert_int_equal(json_object_array_length(json_object_object_get(d, "resources")), 5);
     json_object_put(d);
 }
@@ -85,15 +68,15 @@ test_by_selector_returns_matching_objects_only(void **state)
     d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
              "?labelSelector=app%3Dweb%2Ctier+in+%28frontend%29", 200);
     assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 3);
-    assert_string_equal(str(d, "items.0.metricName"), "http_requests_per_second");
-    assert_string_equal(str(d, "items.0.window"), "60");
-    assert_string_equal(str(d, "items.0.value"), "250m");
-    assert_string_equal(str(d, "items.0.timestamp"), "2026-11-25T21:00:00Z");
-    assert_string_equal(str(d, "items.0.describedObject.apiVersion"), "v1");
+    assert_string_equal(json_at(d, "items.0.metricName"), "http_requests_per_second");
+    assert_string_equal(json_at(d, "items.0.window"), "60");
+    assert_string_equal(json_at(d, "items.0.value"), "250m");
+    assert_string_equal(json_at(d, "items.0.timestamp"), "2026-11-25T21:00:00Z");
+    assert_string_equal(json_at(d, "items.0.describedObject.apiVersion"), "v1");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/*/http_requests_per_second?labelSelector=app!%3Dweb", 200);
     assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 1);
-    assert_string_equal(str(d, "items.0.describedObject.name"), "worker-5f6d8-abcde");
+    assert_string_equal(json_at(d, "items.0.describedObject.name"), "worker-5f6d8-abcde");
     json_object_put(d);
 }
 
@@ -164,7 +147,7 @@ test_selector_items_are_the_writers_bytes(void **state)
 
             snprintf(path, sizeof(path), "items.%zu.describedObject.name", i);
             snprintf(one, sizeof(one), CM "%s/%s/%s/%s%s", versions[v], lists[l][2],
-                     str(d, path), lists[l][1], pretty ? "?pretty=true" : "");
+                     json_at(d, path), lists[l][1], pretty ? "?pretty=true" : "");
             by_name = raw(one);
             item = only_item(by_name, pretty);
             if (i > 0)
@@ -189,20 +172,20 @@ test_by_name_and_scopes(void **state)
     (void)state;
     d = call("GET", CM "v1beta2/namespaces/default/deployments.apps/web/queue_depth", 200);
     assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 1);
-    assert_string_equal(str(d, "apiVersion"), "custom.metrics.k8s.io/v1beta2");
-    assert_string_equal(str(d, "items.0.metric.name"), "queue_depth");
-    assert_string_equal(str(d, "items.0.metric.selector"), "null");
-    assert_string_equal(str(d, "items.0.windowSeconds"), "<missing>");
-    assert_string_equal(str(d, "items.0.describedObject.kind"), "Deployment");
-    assert_string_equal(str(d, "items.0.describedObject.apiVersion"), "apps/v1");
+    assert_string_equal(json_at(d, "apiVersion"), "custom.metrics.k8s.io/v1beta2");
+    assert_string_equal(json_at(d, "items.0.metric.name"), "queue_depth");
+    assert_string_equal(json_at(d, "items.0.metric.selector"), "null");
+    assert_string_equal(json_at(d, "items.0.windowSeconds"), "<missing>");
+    assert_string_equal(json_at(d, "items.0.describedObject.kind"), "Deployment");
+    assert_string_equal(json_at(d, "items.0.describedObject.apiVersion"), "apps/v1");
     json_object_put(d);
     d = call("GET", CM "v1beta1/nodes/node-2/node_load", 200);
-    assert_string_equal(str(d, "items.0.describedObject.namespace"), "<missing>");
-    assert_string_equal(str(d, "items.0.value"), "1500m");
+    assert_string_equal(json_at(d, "items.0.describedObject.namespace"), "<missing>");
+    assert_string_equal(json_at(d, "items.0.value"), "1500m");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/shop/metrics/queue_depth", 200);
-    assert_string_equal(str(d, "items.0.describedObject.kind"), "Namespace");
-    assert_string_equal(str(d, "items.0.describedObject.name"), "shop");
+    assert_string_equal(json_at(d, "items.0.describedObject.kind"), "Namespace");
+    assert_string_equal(json_at(d, "items.0.describedObject.name"), "shop");
     json_object_put(d);
 }
 
@@ -212,25 +195,25 @@ test_errors(void **state)
     json_object *d;
     (void)state;
     d = call("GET", CM "v1beta1/namespaces/default/pods/ghost/http_requests_per_second", 404);
-    assert_string_equal(str(d, "message"), "the server could not find the metric http_requests_per_second for pods ghost");
+    assert_string_equal(json_at(d, "message"), "the server could not find the metric http_requests_per_second for pods ghost");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/nodes/node-1/http_requests_per_second", 404);
-    assert_string_equal(str(d, "message"), "the server could not find the metric http_requests_per_second for nodes");
+    assert_string_equal(json_at(d, "message"), "the server could not find the metric http_requests_per_second for nodes");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/bar", 404);
-    assert_string_equal(str(d, "message"), "the server could not find the requested resource");
+    assert_string_equal(json_at(d, "message"), "the server could not find the requested resource");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/foo", 400);
-    assert_string_equal(str(d, "message"), "invalid request path");
+    assert_string_equal(json_at(d, "message"), "invalid request path");
     json_object_put(d);
     d = call("GET", CM "v9/namespaces/default/pods/x/m", 404);
     json_object_put(d);
     d = call("DELETE", CM "v1beta1", 405);
-    assert_string_equal(str(d, "reason"), "MethodNotAllowed");
+    assert_string_equal(json_at(d, "reason"), "MethodNotAllowed");
     assert_string_equal(res.allow, "GET, HEAD");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/x?labelSelector=a%3D%3D%3Db", 400);
-    assert_string_equal(str(d, "reason"), "BadRequest");
+    assert_string_equal(json_at(d, "reason"), "BadRequest");
     json_object_put(d);
     d = call("GET", "/apis/custom.metrics.k8s.io/v1beta1/%zz", 400);
     json_object_put(d);
@@ -291,20 +274,20 @@ test_field_selector(void **state)
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
              "?fieldSelector=metadata.name%3Dother", 400);
-    assert_string_equal(str(d, "message"), "fieldSelector metadata.name doesn't match requested name");
-    assert_string_equal(str(d, "reason"), "BadRequest");
+    assert_string_equal(json_at(d, "message"), "fieldSelector metadata.name doesn't match requested name");
+    assert_string_equal(json_at(d, "reason"), "BadRequest");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
              "?fieldSelector=metadata.name!%3Dweb-7d4b9c-x2k4p", 400);
-    assert_string_equal(str(d, "message"), "fieldSelector metadata.name doesn't match requested name");
+    assert_string_equal(json_at(d, "message"), "fieldSelector metadata.name doesn't match requested name");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
              "?fieldSelector=spec.nodeName%3Dn1", 400);
-    assert_string_equal(str(d, "message"), "field label not supported: spec.nodeName");
+    assert_string_equal(json_at(d, "message"), "field label not supported: spec.nodeName");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
              "?fieldSelector=metadata.name", 400);
-    assert_string_equal(str(d, "message"), "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
+    assert_string_equal(json_at(d, "message"), "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
     json_object_put(d);
 }
 
@@ -341,55 +324,55 @@ test_external_metrics(void **state)
     json_object *d;
     (void)state;
     d = call("GET", "/apis", 200);
-    assert_string_equal(str(d, "groups.1.name"), "external.metrics.k8s.io");
-    assert_string_equal(str(d, "groups.1.preferredVersion.groupVersion"), "external.metrics.k8s.io/v1beta1");
+    assert_string_equal(json_at(d, "groups.1.name"), "external.metrics.k8s.io");
+    assert_string_equal(json_at(d, "groups.1.preferredVersion.groupVersion"), "external.metrics.k8s.io/v1beta1");
     json_object_put(d);
     d = call("GET", "/apis/external.metrics.k8s.io", 200);
-    assert_string_equal(str(d, "kind"), "APIGroup");
-    assert_string_equal(str(d, "versions.0.version"), "v1beta1");
+    assert_string_equal(json_at(d, "kind"), "APIGroup");
+    assert_string_equal(json_at(d, "versions.0.version"), "v1beta1");
     json_object_put(d);
     d = call("GET", EM, 200);                  /* each name once, in file order */
     assert_int_equal(json_object_array_length(json_object_object_get(d, "resources")), 1);
-    assert_string_equal(str(d, "resources.0.name"), "queue_messages_ready");
-    assert_string_equal(str(d, "resources.0.namespaced"), "true");
-    assert_string_equal(str(d, "resources.0.kind"), "ExternalMetricValueList");
+    assert_string_equal(json_at(d, "resources.0.name"), "queue_messages_ready");
+    assert_string_equal(json_at(d, "resources.0.namespaced"), "true");
+    assert_string_equal(json_at(d, "resources.0.kind"), "ExternalMetricValueList");
     json_object_put(d);
 
     d = call("GET", EM "namespaces/shop/queue_messages_ready", 200);
-    assert_string_equal(str(d, "kind"), "ExternalMetricValueList");
-    assert_string_equal(str(d, "apiVersion"), "external.metrics.k8s.io/v1beta1");
+    assert_string_equal(json_at(d, "kind"), "ExternalMetricValueList");
+    assert_string_equal(json_at(d, "apiVersion"), "external.metrics.k8s.io/v1beta1");
     assert_int_equal(nitems(d), 2);
-    assert_string_equal(str(d, "items.0.metricLabels.queue"), "orders");
-    assert_string_equal(str(d, "items.0.value"), "120");
-    assert_string_equal(str(d, "items.0.window"), "<missing>");
-    assert_string_equal(str(d, "items.1.window"), "30");
-    assert_string_equal(str(d, "items.1.timestamp"), "2026-11-25T21:00:00Z");
+    assert_string_equal(json_at(d, "items.0.metricLabels.queue"), "orders");
+    assert_string_equal(json_at(d, "items.0.value"), "120");
+    assert_string_equal(json_at(d, "items.0.window"), "<missing>");
+    assert_string_equal(json_at(d, "items.1.window"), "30");
+    assert_string_equal(json_at(d, "items.1.timestamp"), "2026-11-25T21:00:00Z");
     json_object_put(d);
     d = call("GET", EM "namespaces/shop/queue_messages_ready?labelSelector=queue+in+%28billing%29", 200);
     assert_int_equal(nitems(d), 1);
-    assert_string_equal(str(d, "items.0.value"), "7");
+    assert_string_equal(json_at(d, "items.0.value"), "7");
     json_object_put(d);
     d = call("GET", EM "namespaces/shop/queue_messages_ready?labelSelector=queue%3Dnone", 200);
     assert_int_equal(nitems(d), 0);
     json_object_put(d);
 
     d = call("GET", EM "namespaces/shop/nothing", 404);
-    assert_string_equal(str(d, "message"), "the server could not find the external metric nothing");
+    assert_string_equal(json_at(d, "message"), "the server could not find the external metric nothing");
     json_object_put(d);
     d = call("GET", EM "namespaces/shop/queue_messages_ready?labelSelector=%3Dx", 400);
-    assert_string_equal(str(d, "reason"), "BadRequest");
+    assert_string_equal(json_at(d, "reason"), "BadRequest");
     json_object_put(d);
     d = call("GET", EM "namespaces/shop/queue_messages_ready?watch=true", 405);
-    assert_string_equal(str(d, "message"),
+    assert_string_equal(json_at(d, "message"),
                         "watch is not supported on resources of kind \"*.external.metrics.k8s.io\"");
-    assert_string_equal(str(d, "details.group"), "external.metrics.k8s.io");
-    assert_string_equal(str(d, "details.kind"), "*");
+    assert_string_equal(json_at(d, "details.group"), "external.metrics.k8s.io");
+    assert_string_equal(json_at(d, "details.kind"), "*");
     json_object_put(d);
     d = call("GET", EM "namespaces/shop/queue_messages_ready?watch=0", 200);
     json_object_put(d);
     /* the 404 paths of the Go library's tests */
     d = call("GET", EM "queue_messages_ready", 404);
-    assert_string_equal(str(d, "message"), "the server could not find the requested resource");
+    assert_string_equal(json_at(d, "message"), "the server could not find the requested resource");
     json_object_put(d);
     d = call("GET", EM "namespaces/shop", 404);
     json_object_put(d);
@@ -407,12 +390,12 @@ test_metric_labels(void **state)
     (void)state;
     d = call("GET", CM "v1beta2/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
              "?metricLabelSelector=verb%3DGET%2Cregion+notin+%28eu%29", 200);
-    assert_string_equal(str(d, "items.0.metric.selector.matchLabels.verb"), "GET");
-    assert_string_equal(str(d, "items.0.metric.selector.matchExpressions.0.operator"), "NotIn");
+    assert_string_equal(json_at(d, "items.0.metric.selector.matchLabels.verb"), "GET");
+    assert_string_equal(json_at(d, "items.0.metric.selector.matchExpressions.0.operator"), "NotIn");
     json_object_put(d);
     d = call("GET", CM "v1beta2/namespaces/default/pods/web-7d4b9c-x2k4p/http_requests_per_second"
              "?metricLabelSelector=verb%3DPOST", 404);
-    assert_string_equal(str(d, "message"), "the server could not find the metric "
+    assert_string_equal(json_at(d, "message"), "the server could not find the metric "
                         "http_requests_per_second for pods web-7d4b9c-x2k4p with selector verb=POST");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
@@ -483,8 +466,8 @@ test_openapi_v2(void **state)
     (void)state;
     d = call("GET", "/openapi/v2", 200);
     assert_string_equal(res.content_type, "application/json");
-    assert_string_equal(str(d, "swagger"), "2.0");
-    assert_string_equal(str(d, "info.title"), "custom-metrics-fcgi");
+    assert_string_equal(json_at(d, "swagger"), "2.0");
+    assert_string_equal(json_at(d, "info.title"), "custom-metrics-fcgi");
     assert_true(json_object_object_get_ex(d, "paths", &p));
     assert_int_equal(json_object_object_length(p), sizeof(paths) / sizeof(*paths));
     for (i = 0; i < sizeof(paths) / sizeof(*paths); i++) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "json_at.h"
 #include "source.h"
 
 #define NOW 1795640400                 /* 2026-11-25T21:00:00Z */
@@ -70,23 +71,6 @@ get(const char *uri, time_t now, int want_status)
     return json_tokener_parse(body.data);
 }
 
-static const char *
-at(json_object *o, const char *path)
-{
-    char key[64];
-    const char *dot;
-
-    while (o != NULL && *path) {
-        dot = strchr(path, '.');
-        snprintf(key, sizeof(key), "%.*s", (int)(dot ? dot - path : (long)strlen(path)), path);
-        if (json_object_is_type(o, json_type_array))
-            o = json_object_array_get_idx(o, (size_t)atoi(key));
-        else if (!json_object_object_get_ex(o, key, &o))
-            return "<missing>";
-        path = dot ? dot + 1 : "";
-    }
-    return o ? json_object_get_string(o) : "null";
-}
 
 /* The message of an error response (a static copy). */
 static const char *
@@ -95,7 +79,7 @@ message_of(const char *uri, time_t now, int want_status)
     static char out[1024];
     json_object *d = get(uri, now, want_status);
 
-    snprintf(out, sizeof(out), "%s", at(d, "message"));
+    snprintf(out, sizeof(out), "%s", json_at(d, "message"));
     json_object_put(d);
     return out;
 }
@@ -112,8 +96,8 @@ summary(json_object *d)
     for (i = 0; i < json_object_array_length(items); i++) {
         json_object *it = json_object_array_get_idx(items, i);
         len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s=%s@%s", i ? "," : "",
-                                at(it, "describedObject.name"), at(it, "value"),
-                                at(it, "timestamp") + 11);
+                                json_at(it, "describedObject.name"), json_at(it, "value"),
+                                json_at(it, "timestamp") + 11);
     }
     json_object_put(d);
     return out;
@@ -176,8 +160,8 @@ test_bad_file_keeps_good_values_within_max_age(void **state)
     /* without max_age a broken file is a 503 that says where */
     publish("q.prom", "q{namespace=\"default\"} 1\nq 2 x\n", NOW);
     d = get(CM "pods/web-7d4b9c-x2k4p/q", NOW, 503);
-    assert_string_equal(at(d, "reason"), "ServiceUnavailable");
-    assert_non_null(strstr(at(d, "message"), "/q.prom:2:5: bad timestamp 'x'"));
+    assert_string_equal(json_at(d, "reason"), "ServiceUnavailable");
+    assert_non_null(strstr(json_at(d, "message"), "/q.prom:2:5: bad timestamp 'x'"));
     json_object_put(d);
 }
 
@@ -187,7 +171,7 @@ test_missing_file_and_fallback(void **state)
     json_object *d;
     (void)state;
     d = get(CM "pods/*/missing", NOW, 503);
-    assert_non_null(strstr(at(d, "message"), "missing.prom: No such file or directory"));
+    assert_non_null(strstr(json_at(d, "message"), "missing.prom: No such file or directory"));
     json_object_put(d);
     /* the fallback answers for every object, stamped now */
     assert_string_equal(summary(get(CM "pods/*/guarded?labelSelector=app%3Dweb", NOW, 200)),
@@ -210,9 +194,9 @@ test_external_series_from_a_file(void **state)
             "queue_ready{queue=\"mail\",namespace=\"default\"} Inf\n", NOW);
     d = get(EM "shop/queue_ready", NOW, 200);
     assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 2);
-    assert_string_equal(at(d, "items.0.metricLabels.queue"), "orders");
-    assert_string_equal(at(d, "items.1.metricLabels.namespace"), "shop");
-    assert_string_equal(at(d, "items.1.value"), "7");
+    assert_string_equal(json_at(d, "items.0.metricLabels.queue"), "orders");
+    assert_string_equal(json_at(d, "items.1.metricLabels.namespace"), "shop");
+    assert_string_equal(json_at(d, "items.1.value"), "7");
     json_object_put(d);
     d = get(EM "default/queue_ready?labelSelector=queue%3Dmail", NOW, 200);
     assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 0);
