@@ -7,6 +7,7 @@
 #include "status.h"
 #include "uri.h"
 #include "values.h"
+#include "writeapi.h"
 
 #include <string.h>
 #include <strings.h>
@@ -28,13 +29,16 @@ cm_api_status_text(int status)
     switch (status) {
     case 200: return "200 OK";
     case 400: return "400 Bad Request";
+    case 401: return "401 Unauthorized";
     case 404: return "404 Not Found";
     case 405: return "405 Method Not Allowed";
     case 406: return "406 Not Acceptable";
     case 413: return "413 Payload Too Large";
     case 414: return "414 URI Too Long";
+    case 415: return "415 Unsupported Media Type";
     case 500: return "500 Internal Server Error";
     case 503: return "503 Service Unavailable";
+    case 507: return "507 Insufficient Storage";
     }
     return "500 Internal Server Error";
 }
@@ -306,6 +310,10 @@ cm_api_handle(const struct cm_api *api, const struct cm_request *req,
         return;
     }
 
+    if (cm_write_is_route(&uri)) {
+        cm_write_respond(api, req, &uri, &query, pretty, a, res);
+        return;
+    }
     route(&rt, &uri);
     if (rt.route == R_NONE) {
         cm_status_not_found(res, pretty);

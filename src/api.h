@@ -26,7 +26,8 @@ struct cm_sources;
 struct cm_api {
     const struct cm_config *config;
     const struct cm_objects *objects;   /* NULL: no object source (see README) */
-    struct cm_sources *sources;         /* the worker's own; NULL: file sources fail */
+    struct cm_sources *sources;         /* the worker's own; NULL: file and push sources fail */
+    const char *write_token_file;       /* NULL: the write API (writeapi.h) is off */
 };
 
 struct cm_request {
@@ -34,7 +35,11 @@ struct cm_request {
     const char *uri;             /* the raw request target (REQUEST_URI) */
     const char *user_agent;      /* NULL when absent */
     const char *accept;          /* NULL when absent */
+    const char *content_type;    /* NULL when absent */
+    const char *authorization;   /* NULL when absent */
     long long content_length;    /* 0 when absent */
+    const char *body;            /* a POST's body (not NUL-terminated), else NULL */
+    size_t body_len;
     time_t now;                  /* the time stamped on values */
 };
 

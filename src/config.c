@@ -287,9 +287,34 @@ load_file_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 }
 
 static int
+load_push_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
+{
+    static const char *const keys[] = { "max_age", NULL };
+    int problems;
+
+    m->source.push.max_age = CM_PUSH_DEFAULT_MAX_AGE;
+    ld->cfg->npush++;
+    if (node->type == YAML_SCALAR_NODE && strcmp(cm_yaml_scalar(node), "null") == 0 &&
+        !cm_yaml_quoted(node))
+        return 0;                      /* "push:" with nothing under it */
+    if (node->type != YAML_MAPPING_NODE) {
+        ERR(ld, node, "'push' must be a mapping such as {max_age: 5m}");
+        return 1;
+    }
+    problems = check_keys(ld, node, keys, "a push source");
+    problems += duration_option(ld, node, "max_age", &m->source.push.max_age);
+    if (problems == 0 && m->source.push.max_age <= 0) {
+        ERR(ld, cm_yaml_get(ld->doc, node, "max_age"),
+            "a push source's max_age must be longer than 0s");
+        problems++;
+    }
+    return problems;
+}
+
+static int
 load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
-    static const char *const kinds[] = { "static", "file", NULL };
+    static const char *const kinds[] = { "static", "file", "push", NULL };
     yaml_node_pair_t *pair;
     yaml_node_t *vn;
     const char *err, *text, *kind;
@@ -302,7 +327,7 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     problems = check_keys(ld, node, kinds, "a source");
     pair = node->data.mapping.pairs.start;
     if (pair == node->data.mapping.pairs.top) {
-        ERR(ld, node, "'source' is empty; it needs one of: static, file");
+        ERR(ld, node, "'source' is empty; it needs one of: static, file, push");
         return problems + 1;
     }
     if (node->data.mapping.pairs.top - pair > 1) {
@@ -317,6 +342,10 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     if (strcmp(kind, "file") == 0) {
         m->source.kind = CM_SOURCE_FILE;
         return load_file_source(ld, m, vn);
+    }
+    if (strcmp(kind, "push") == 0) {
+        m->source.kind = CM_SOURCE_PUSH;
+        return load_push_source(ld, m, vn);
     }
     m->source.kind = CM_SOURCE_STATIC;
     text = cm_yaml_scalar(vn);
@@ -445,6 +474,12 @@ check_unique(struct loader *ld, const struct cm_metric *list, size_t n,
             cm_diag_add(ld->diag, ld->path, m->line, m->col,
                         "duplicate metric name '%s' (first declared at line %zu)",
                         m->name, list[i].line);
+            return 1;
+        }
+        if (list[i].source.kind == CM_SOURCE_PUSH && m->source.kind == CM_SOURCE_PUSH) {
+            cm_diag_add(ld->diag, ld->path, m->line, m->col,
+                        "external metric '%s' already has a push entry at line %zu (one push "
+                        "entry holds every series written for a name)", m->name, list[i].line);
             return 1;
         }
         if (same_labels(&list[i].labels, &m->labels)) {

@@ -7,8 +7,10 @@
  *       resources: [pods]         # plural resource names, group-qualified when not core
  *       labels: {verb: GET}       # optional; matched by metricLabelSelector
  *       window: 1m                # optional; window / windowSeconds in responses
- *       source:
- *         static: "10"            # a quantity every described object gets
+ *       source:                   # exactly one of:
+ *         static: "10"            #   a quantity every described object gets
+ *         file: {path: P, ...}    #   values read from a file (see below)
+ *         push: {max_age: 5m}     #   values written to /write-metrics
  *   external:                     # optional: external.metrics.k8s.io series
  *     - name: queue_messages      # one entry per series; a name may repeat
  *       labels: {queue: orders}   # when the label sets differ
@@ -35,6 +37,7 @@
 enum cm_source_kind {
     CM_SOURCE_STATIC,
     CM_SOURCE_FILE,
+    CM_SOURCE_PUSH,
 };
 
 /*
@@ -54,10 +57,21 @@ struct cm_file_source {
     size_t slot;                       /* index of this file in a worker's source state */
 };
 
+/*
+ * source: {push: {max_age: D}}
+ * Values written through /write-metrics (see writeapi.h), each served until
+ * it is D old (default CM_PUSH_DEFAULT_MAX_AGE).
+ */
+#define CM_PUSH_DEFAULT_MAX_AGE 300
+struct cm_push_source {
+    int64_t max_age;                   /* seconds, > 0 */
+};
+
 struct cm_source {
     enum cm_source_kind kind;
     struct cm_quantity value;          /* CM_SOURCE_STATIC */
     struct cm_file_source file;        /* CM_SOURCE_FILE */
+    struct cm_push_source push;        /* CM_SOURCE_PUSH */
 };
 
 #define CM_METRIC_LABELS_MAX 64
@@ -83,6 +97,7 @@ struct cm_config {
     size_t nexternal;
     struct cm_metric *external;        /* in file order; names may repeat */
     size_t nfiles;                     /* file sources: slots 0..nfiles-1 */
+    size_t npush;                      /* metrics and external series with a push source */
     struct cm_arena arena;             /* owns everything above */
 };
 

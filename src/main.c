@@ -9,8 +9,10 @@
 #include "log.h"
 #include "master.h"
 #include "objects.h"
+#include "pushstore.h"
 #include "source.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,9 @@ struct args {
     const char *config;
     const char *socket;
     const char *objects;
+    const char *state_dir;
+    const char *write_token_file;
+    int push_capacity;
     int workers;
     int shutdown_timeout;
 };
@@ -75,6 +80,9 @@ parse_args(int argc, char **argv, struct args *a)
         { "workers", required_argument, NULL, 'w' },
         { "objects", required_argument, NULL, 'o' },
         { "shutdown-timeout", required_argument, NULL, 'T' },
+        { "state-dir", required_argument, NULL, 'S' },
+        { "push-capacity", required_argument, NULL, 'P' },
+        { "write-token-file", required_argument, NULL, 'W' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -97,6 +105,15 @@ parse_args(int argc, char **argv, struct args *a)
         case 'c': a->config = optarg; break;
         case 's': a->socket = optarg; break;
         case 'o': a->objects = optarg; break;
+        case 'S': a->state_dir = optarg; break;
+        case 'W': a->write_token_file = optarg; break;
+        case 'P':
+            if (parse_int(optarg, 16, (int)CM_PUSHSTORE_MAX_CAPACITY, &a->push_capacity) < 0) {
+                fprintf(stderr, "custom-metrics-fcgi: --push-capacity takes a number from 16 to %u\n",
+                        CM_PUSHSTORE_MAX_CAPACITY);
+                return 2;
+            }
+            break;
         case 'w':
             if (parse_int(optarg, 1, 1024, &a->workers) < 0) {
                 fprintf(stderr, "custom-metrics-fcgi: --workers takes a number from 1 to 1024\n");
@@ -160,6 +177,48 @@ load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
     return rc;
 }
 
+/*
+ * Checks what serving needs beyond the files: the push store (created here,
+ * once, before the workers open it) and a readable write token.
+ */
+static int
+prepare_state(const struct args *a, const struct cm_config *cfg)
+{
+    struct cm_pushstore *ps;
+    char err[512];
+    int fd;
+
+    if (a->write_token_file != NULL) {
+        fd = open(a->write_token_file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            fprintf(stderr, "custom-metrics-fcgi: cannot read --write-token-file %s: %m\n",
+                    a->write_token_file);
+            return -1;
+        }
+        close(fd);
+    }
+    if (a->state_dir == NULL) {
+        if (cfg->npush > 0) {
+            fprintf(stderr, "custom-metrics-fcgi: %s has push sources: give --state-dir, "
+                    "where pushed values are kept\n", a->config);
+            return -1;
+        }
+        return 0;
+    }
+    if (cm_pushstore_open(&ps, a->state_dir, (uint32_t)a->push_capacity, 1, err,
+                          sizeof(err)) < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        return -1;
+    }
+    cm_log(CM_LOG_INFO, "push store %s/%s: %u of %u records in use", a->state_dir,
+           CM_PUSHSTORE_FILE, cm_pushstore_count(ps), cm_pushstore_capacity(ps));
+    cm_pushstore_close(ps);
+    if (cfg->npush > 0 && a->write_token_file == NULL)
+        cm_log(CM_LOG_WARN, "push sources without --write-token-file: the write API is off, "
+               "so no value can be written");
+    return 0;
+}
+
 static size_t
 count_pairs(const struct cm_config *cfg)
 {
@@ -212,6 +271,11 @@ main(int argc, char **argv)
         cm_log(CM_LOG_INFO, "%s: %zu objects (%zu of unknown kinds skipped)",
                a.objects, cm_objects_count(objs), skipped);
 
+    if (prepare_state(&a, cfg) < 0) {
+        cm_objects_free(objs);
+        cm_config_free(cfg);
+        return 1;
+    }
     mo.listen_fd = cm_listener_open(a.socket, LISTEN_BACKLOG, err, sizeof(err));
     if (mo.listen_fd < 0) {
         fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
@@ -222,6 +286,8 @@ main(int argc, char **argv)
     api.config = cfg;
     api.objects = objs;
     api.sources = cm_sources_new(cfg);     /* each worker mutates its own copy */
+    cm_sources_set_state_dir(api.sources, a.state_dir, (uint32_t)a.push_capacity);
+    api.write_token_file = a.write_token_file;
     mo.socket_path = a.socket;
     mo.workers = a.workers;
     mo.shutdown_timeout = a.shutdown_timeout;

@@ -1,6 +1,7 @@
 #include "source.h"
 #include "alloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,33 @@ cm_sources_free(struct cm_sources *s)
     for (i = 0; i < s->nfiles; i++)
         cm_filesrc_free(&s->files[i]);
     free(s->files);
+    cm_pushstore_close(s->push);
     free(s);
+}
+
+void
+cm_sources_set_state_dir(struct cm_sources *s, const char *dir, uint32_t push_capacity)
+{
+    s->state_dir = dir;
+    s->push_capacity = push_capacity;
+}
+
+struct cm_pushstore *
+cm_sources_push(struct cm_sources *s)
+{
+    if (s->push == NULL) {
+        if (s->state_dir == NULL) {
+            snprintf(s->push_error, sizeof(s->push_error),
+                     "push values are not kept: the server runs without --state-dir");
+            return NULL;
+        }
+        if (cm_pushstore_open(&s->push, s->state_dir, s->push_capacity, 0, s->push_error,
+                              sizeof(s->push_error)) < 0)
+            return NULL;
+    }
+    if (cm_pushstore_refresh(s->push, s->push_error, sizeof(s->push_error)) < 0)
+        return NULL;
+    return s->push;
 }
 
 int
@@ -40,12 +67,20 @@ cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
 {
     out->metric = m;
     out->file = NULL;
+    out->push = NULL;
     out->failure = NULL;
     out->now = now;
-    if (m->source.kind != CM_SOURCE_FILE)
+    if (m->source.kind == CM_SOURCE_STATIC)
         return 0;
     if (s == NULL) {
-        out->failure = "this server has no state for file sources";
+        out->failure = "this server keeps no state for its sources";
+        return -1;
+    }
+    if (m->source.kind == CM_SOURCE_PUSH) {
+        out->push = cm_sources_push(s);
+        if (out->push != NULL)
+            return 0;
+        out->failure = s->push_error;
         return -1;
     }
     out->file = &s->files[m->source.file.slot];
@@ -62,44 +97,45 @@ cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
 static int
 fresh(const struct cm_source_view *v, time_t t)
 {
-    int64_t max_age = v->metric->source.file.max_age;
+    const struct cm_source *src = &v->metric->source;
+    int64_t max_age = src->kind == CM_SOURCE_PUSH ? src->push.max_age : src->file.max_age;
 
     return max_age <= 0 || (int64_t)(v->now - t) <= max_age;
 }
 
 /*
- * The labels a sample gives its metric: the static labels, overridden by the
- * sample's own except those naming the object.
+ * The labels a value gives its metric: the static labels, overridden by the
+ * value's own (a sample's, a write's) except those naming the object.
  */
 static void
-merge_labels(const struct cm_labels *fixed, const struct cm_sample *s, const char *skip1,
+merge_labels(const struct cm_labels *fixed, const struct cm_labels *own, const char *skip1,
              const char *skip2, struct cm_arena *a, struct cm_labels *out)
 {
-    struct cm_label *v = cm_arena_alloc(a, (fixed->n + s->labels.n + 1) * sizeof(*v));
+    struct cm_label *v = cm_arena_alloc(a, (fixed->n + own->n + 1) * sizeof(*v));
     size_t i = 0, k = 0, n = 0;
 
     /* both inputs are sorted by key: merge them */
-    while (i < fixed->n || k < s->labels.n) {
+    while (i < fixed->n || k < own->n) {
         const struct cm_label *pick;
         int c;
 
-        if (k < s->labels.n && ((skip1 && strcmp(s->labels.v[k].key, skip1) == 0) ||
-                                (skip2 && strcmp(s->labels.v[k].key, skip2) == 0))) {
+        if (k < own->n && ((skip1 && strcmp(own->v[k].key, skip1) == 0) ||
+                                (skip2 && strcmp(own->v[k].key, skip2) == 0))) {
             k++;
             continue;
         }
         if (i == fixed->n)
             c = 1;
-        else if (k == s->labels.n)
+        else if (k == own->n)
             c = -1;
         else
-            c = strcmp(fixed->v[i].key, s->labels.v[k].key);
+            c = strcmp(fixed->v[i].key, own->v[k].key);
         if (c < 0) {
             pick = &fixed->v[i++];
         } else {
             if (c == 0)
                 i++;                   /* the sample's own value wins */
-            pick = &s->labels.v[k++];
+            pick = &own->v[k++];
         }
         v[n++] = *pick;
     }
@@ -130,6 +166,28 @@ fallback(const struct cm_source_view *v, const struct cm_selector *metric_sel,
     return 1;
 }
 
+/* A push source's value for one object. */
+static int
+push_object(const struct cm_source_view *v, const struct cm_resource *r, const char *ns,
+            const char *name, const struct cm_selector *metric_sel, struct cm_arena *a,
+            struct cm_value *out)
+{
+    const struct cm_metric *m = v->metric;
+    struct cm_push_key key = { m->name, r->group_resource, ns, name };
+    struct cm_push_value pv;
+    struct cm_labels labels = m->labels;
+
+    if (!cm_pushstore_get(v->push, &key, a, &pv))
+        return fallback(v, metric_sel, out);
+    if (metric_sel->n > 0 && pv.labels.n > 0)
+        merge_labels(&m->labels, &pv.labels, NULL, NULL, a, &labels);
+    if (!cm_selector_matches(metric_sel, &labels) || !fresh(v, (time_t)pv.timestamp))
+        return fallback(v, metric_sel, out);
+    out->text = pv.text;
+    out->timestamp = (time_t)pv.timestamp;
+    return 1;
+}
+
 int
 cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
                  const char *ns, const char *name, const struct cm_selector *metric_sel,
@@ -150,6 +208,8 @@ cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
         out->timestamp = v->now;
         return 1;
     }
+    if (m->source.kind == CM_SOURCE_PUSH)
+        return push_object(v, r, ns, name, metric_sel, a, out);
     if (v->file->single) {
         out->text = v->file->single_value.text;
         out->timestamp = v->file->mtime.tv_sec;
@@ -164,7 +224,7 @@ cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
         struct cm_labels labels;
 
         if (metric_sel->n > 0) {        /* the labels matter only to a selector */
-            merge_labels(&m->labels, s, ns_label, obj_label, a, &labels);
+            merge_labels(&m->labels, &s->labels, ns_label, obj_label, a, &labels);
             if (!cm_selector_matches(metric_sel, &labels))
                 continue;
         }
@@ -172,6 +232,35 @@ cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
             return 1;
     }
     return fallback(v, metric_sel, out);
+}
+
+/* A walk over the external series written to a push source. */
+struct push_walk {
+    const struct cm_source_view *v;
+    const char *ns;
+    const struct cm_selector *sel;
+    struct cm_arena *a;
+    int (*fn)(const struct cm_series *s, void *arg);
+    void *arg;
+    int any;
+};
+
+/* One written series: served in its own namespace, or in all when written without one. */
+static int
+push_series(const struct cm_push_key *k, const struct cm_push_value *pv, void *arg)
+{
+    struct push_walk *w = arg;
+    struct cm_series series;
+
+    if ((*k->ns != '\0' && strcmp(k->ns, w->ns) != 0) || !fresh(w->v, (time_t)pv->timestamp))
+        return 0;
+    merge_labels(&w->v->metric->labels, &pv->labels, NULL, NULL, w->a, &series.labels);
+    if (!cm_selector_matches(w->sel, &series.labels))
+        return 0;
+    series.value.text = pv->text;
+    series.value.timestamp = (time_t)pv->timestamp;
+    w->any = 1;
+    return w->fn(&series, w->arg);
 }
 
 void
@@ -184,6 +273,14 @@ cm_source_each_series(const struct cm_source_view *v, const char *ns,
     struct cm_series series;
     size_t i;
 
+    if (v->failure == NULL && m->source.kind == CM_SOURCE_PUSH) {
+        struct push_walk w = { v, ns, sel, a, fn, arg, 0 };
+
+        cm_pushstore_each_external(v->push, m->name, a, push_series, &w);
+        if (w.any || !m->has_fallback)
+            return;
+    }
+
     if (v->failure == NULL && m->source.kind == CM_SOURCE_FILE && !v->file->single) {
         const char *name = fs->series ? fs->series : m->name;
         int any = 0;
@@ -194,7 +291,7 @@ cm_source_each_series(const struct cm_source_view *v, const char *ns,
 
             if (strcmp(s->name, name) != 0 || (sample_ns != NULL && strcmp(sample_ns, ns) != 0))
                 continue;
-            merge_labels(&m->labels, s, NULL, NULL, a, &series.labels);
+            merge_labels(&m->labels, &s->labels, NULL, NULL, a, &series.labels);
             if (!cm_selector_matches(sel, &series.labels) || !sample_value(v, s, &series.value))
                 continue;
             any = 1;

@@ -4,14 +4,16 @@
  *   static   one quantity for every object, stamped with the request time;
  *   file     one quantity for every object, or Prometheus samples whose
  *            labels name the objects (see filesrc.h), stamped with the
- *            sample's timestamp or else the file's mtime.
+ *            sample's timestamp or else the file's mtime;
+ *   push     the values written to /write-metrics (see pushstore.h), each
+ *            stamped with the time it was written.
  *
  * Values older than the source's max_age are not served.  When a source has
  * no value for an object (or nothing at all: a file that cannot be read), the
  * metric's fallback is served instead, stamped with the request time.
  *
  * A worker owns one struct cm_sources: the mutable state its sources keep
- * between requests (the file caches).
+ * between requests (the file caches, its own mapping of the push store).
  */
 #ifndef CM_SOURCE_H
 #define CM_SOURCE_H
@@ -21,21 +23,37 @@
 #include "arena.h"
 #include "config.h"
 #include "filesrc.h"
+#include "pushstore.h"
 #include "selector.h"
 
 struct cm_sources {
     size_t nfiles;
     struct cm_filesrc *files;          /* by cm_file_source.slot */
+    const char *state_dir;             /* borrowed; NULL: push sources have no store */
+    uint32_t push_capacity;
+    struct cm_pushstore *push;         /* opened on first use, in the process using it */
+    char push_error[512];
 };
 
 /* State for every source of cfg; owned, free with cm_sources_free(). */
 struct cm_sources *cm_sources_new(const struct cm_config *cfg);
 void cm_sources_free(struct cm_sources *s);
 
+/* Where push sources keep their values (dir is borrowed), and how many the store holds. */
+void cm_sources_set_state_dir(struct cm_sources *s, const char *dir, uint32_t push_capacity);
+
+/*
+ * The push store, opened on first use and brought up to date.  NULL when it
+ * cannot be used, with the reason in s->push_error.  Must be called first in
+ * the process that uses it (each process opens its own: see pushstore.h).
+ */
+struct cm_pushstore *cm_sources_push(struct cm_sources *s);
+
 /* A metric's source, ready to answer one request. */
 struct cm_source_view {
     const struct cm_metric *metric;
     struct cm_filesrc *file;           /* NULL unless a file source */
+    struct cm_pushstore *push;         /* NULL unless a push source */
     const char *failure;               /* why the source has nothing to serve, or NULL */
     time_t now;
 };
@@ -47,7 +65,7 @@ struct cm_value {
 
 /*
  * Prepares m's source for a request at time now (a file source re-reads a
- * changed file).  Returns 0, or -1 when the source has nothing to serve,
+ * changed file, a push source picks up new records).  Returns 0, or -1 when the source has nothing to serve,
  * with the reason in out->failure (a fallback still answers then).
  */
 int cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,

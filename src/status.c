@@ -22,7 +22,7 @@ write_status(struct cm_response *res, int pretty, int code, const char *reason,
     cm_json_key(&j, "kind");        cm_json_string(&j, "Status");
     cm_json_key(&j, "apiVersion");  cm_json_string(&j, "v1");
     cm_json_key(&j, "metadata");    cm_json_object_begin(&j); cm_json_object_end(&j);
-    cm_json_key(&j, "status");      cm_json_string(&j, "Failure");
+    cm_json_key(&j, "status");      cm_json_string(&j, code < 400 ? "Success" : "Failure");
     if (msg->len > 0) {
         cm_json_key(&j, "message");
         cm_json_stringn(&j, msg->data, msg->len);
@@ -84,5 +84,20 @@ cm_status_method_not_supported(struct cm_response *res, int pretty, const char *
     cm_buf_addf(&msg, "%s is not supported on resources of kind \"%s%s%s\"", action,
                 resource, *group ? "." : "", group);
     write_status(res, pretty, 405, "MethodNotAllowed", &d, &msg);
+    cm_buf_free(&msg);
+}
+
+void
+cm_status_success(struct cm_response *res, int pretty, const char *fmt, ...)
+{
+    struct details d = { 0, NULL, NULL };
+    struct cm_buf msg;
+    va_list ap;
+
+    cm_buf_init(&msg, 4096);
+    va_start(ap, fmt);
+    cm_buf_vaddf(&msg, fmt, ap);
+    va_end(ap);
+    write_status(res, pretty, 200, NULL, &d, &msg);
     cm_buf_free(&msg);
 }

@@ -19,6 +19,10 @@ void cm_status_write(struct cm_response *res, int pretty, int code,
                      const char *reason, int with_details, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* A Status "Success" with code 200 and the given message. */
+void cm_status_success(struct cm_response *res, int pretty, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The generic 404: "the server could not find the requested resource". */
 void cm_status_not_found(struct cm_response *res, int pretty);
 

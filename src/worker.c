@@ -2,6 +2,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "log.h"
+#include "writeapi.h"
 
 #include <fcgiapp.h>
 #include <signal.h>
@@ -51,6 +52,27 @@ content_length(FCGX_Request *r)
     return FCGX_GetChar(r->in) == EOF ? 0 : 1;
 }
 
+/*
+ * A POST's body, up to CM_WRITE_BODY_MAX + 1 bytes (one more than the write
+ * API takes, so that it can tell a body that is too large) into *buf, which
+ * is allocated on first use and kept for the next requests.
+ */
+static size_t
+read_body(FCGX_Request *r, char **buf)
+{
+    size_t len = 0;
+    int n;
+
+    if (*buf == NULL)
+        *buf = malloc(CM_WRITE_BODY_MAX + 1);
+    if (*buf == NULL)
+        return 0;
+    while (len < CM_WRITE_BODY_MAX + 1 &&
+           (n = FCGX_GetStr(*buf + len, (int)(CM_WRITE_BODY_MAX + 1 - len), r->in)) > 0)
+        len += (size_t)n;
+    return len;
+}
+
 static void
 respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response *res)
 {
@@ -83,6 +105,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
     FCGX_Request r;
     struct cm_arena arena;
     struct cm_buf body;
+    char *post = NULL;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_term;
@@ -113,11 +136,19 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         req.uri = FCGX_GetParam("REQUEST_URI", r.envp);
         req.user_agent = FCGX_GetParam("HTTP_USER_AGENT", r.envp);
         req.accept = FCGX_GetParam("HTTP_ACCEPT", r.envp);
+        req.content_type = FCGX_GetParam("CONTENT_TYPE", r.envp);
+        req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", r.envp);
         if (req.method == NULL)
             req.method = "GET";
         if (req.uri == NULL)
             req.uri = "";
-        req.content_length = content_length(&r);
+        if (strcmp(req.method, "POST") == 0) {
+            req.body_len = read_body(&r, &post);
+            req.body = post;
+            req.content_length = (long long)req.body_len;
+        } else {
+            req.content_length = content_length(&r);
+        }
         req.now = time(NULL);
 
         memset(&res, 0, sizeof(res));
@@ -130,6 +161,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         cm_buf_reset(&body);
     }
     FCGX_Free(&r, 1);
+    free(post);
     cm_arena_free(&arena);
     cm_buf_free(&body);
     return 0;

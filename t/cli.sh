@@ -8,7 +8,7 @@
 out=$("$CM_BIN" check --config "$top_srcdir/examples/metrics.yaml" --objects "$top_srcdir/examples/objects.yaml"); rc=$?
 check "check on the examples exits 0" "$rc" 0
 check "check prints one summary line" "$(echo "$out" | wc -l)" 1
-echo "$out" | grep -q ': ok: 3 metrics on 5 resources, 2 external series; .*14 objects' && pass "summary counts" || fail "summary: $out"
+echo "$out" | grep -q ': ok: 4 metrics on 7 resources, 2 external series; .*14 objects' && pass "summary counts" || fail "summary: $out"
 
 cat > "$tmp/bad.yaml" <<'YAML'
 metrics:
