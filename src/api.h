@@ -35,12 +35,12 @@ struct cm_request {
     const char *uri;             /* the raw request target (REQUEST_URI) */
     const char *user_agent;      /* NULL when absent */
     const char *accept;          /* NULL when absent */
+    long long content_length;    /* 0 when absent */
+    time_t now;                  /* the time stamped on values */
     const char *content_type;    /* NULL when absent */
     const char *authorization;   /* NULL when absent */
-    long long content_length;    /* 0 when absent */
     const char *body;            /* a POST's body (not NUL-terminated), else NULL */
     size_t body_len;
-    time_t now;                  /* the time stamped on values */
 };
 
 struct cm_response {

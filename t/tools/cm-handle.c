@@ -31,7 +31,7 @@ main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *objects = NULL;
-    struct cm_request req = { "GET", NULL, NULL, NULL, 0, 1795640400 };
+    struct cm_request req = { .method = "GET", .uri = NULL, .now = 1795640400 };
     struct cm_config *cfg;
     struct cm_objects *objs = NULL;
     struct cm_response res;
@@ -69,6 +69,7 @@ main(int argc, char **argv)
     api.config = cfg;
     api.objects = objs;
     api.sources = cm_sources_new(cfg);
+    api.write_token_file = NULL;
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1u << 26);
     memset(&res, 0, sizeof(res));

@@ -23,8 +23,8 @@ static struct cm_response res;
 static json_object *
 call(const char *method, const char *uri, int want_status)
 {
-    struct cm_api api = { cfg, objs, sources };
-    struct cm_request req = { method, uri, NULL, NULL, 0, 1795640400 };
+    struct cm_api api = { .config = cfg, .objects = objs, .sources = sources };
+    struct cm_request req = { .method = method, .uri = uri, .now = 1795640400 };
     json_object *doc;
 
     cm_arena_reset(&arena);
@@ -84,8 +84,8 @@ test_by_selector_returns_matching_objects_only(void **state)
 static char *
 raw(const char *uri)
 {
-    struct cm_api api = { cfg, objs, sources };
-    struct cm_request req = { "GET", uri, NULL, NULL, 0, 1795640400 };
+    struct cm_api api = { .config = cfg, .objects = objs, .sources = sources };
+    struct cm_request req = { .method = "GET", .uri = uri, .now = 1795640400 };
 
     cm_arena_reset(&arena);
     cm_buf_reset(&body);
@@ -223,8 +223,8 @@ test_errors(void **state)
 static const char *
 text_of(const char *uri, int want_status)
 {
-    struct cm_api api = { cfg, objs, sources };
-    struct cm_request req = { "GET", uri, NULL, NULL, 0, 0 };
+    struct cm_api api = { .config = cfg, .objects = objs, .sources = sources };
+    struct cm_request req = { .method = "GET", .uri = uri, .now = 0 };
 
     cm_buf_reset(&body);
     res.body = &body;
@@ -236,8 +236,8 @@ text_of(const char *uri, int want_status)
 static void
 test_health_is_text(void **state)
 {
-    struct cm_api api = { cfg, objs, sources };
-    struct cm_request req = { "GET", "/readyz", NULL, NULL, 0, 0 };
+    struct cm_api api = { .config = cfg, .objects = objs, .sources = sources };
+    struct cm_request req = { .method = "GET", .uri = "/readyz", .now = 0 };
     (void)state;
     cm_buf_reset(&body);
     res.body = &body;
@@ -294,9 +294,9 @@ test_field_selector(void **state)
 static void
 test_negotiation_and_pretty(void **state)
 {
-    struct cm_api api = { cfg, objs, sources };
-    struct cm_request req = { "GET", "/apis",  "curl/7.88.1",
-        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", 0, 0 };
+    struct cm_api api = { .config = cfg, .objects = objs, .sources = sources };
+    struct cm_request req = { .method = "GET", .uri = "/apis", .user_agent = "curl/7.88.1",
+        .accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList" };
     (void)state;
     cm_buf_reset(&body);
     res.body = &body;

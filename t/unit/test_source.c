@@ -58,8 +58,8 @@ publish(const char *name, const char *text, time_t mtime)
 static json_object *
 get(const char *uri, time_t now, int want_status)
 {
-    struct cm_api api = { cfg, objs, sources };
-    struct cm_request req = { "GET", uri, NULL, NULL, 0, now };
+    struct cm_api api = { .config = cfg, .objects = objs, .sources = sources };
+    struct cm_request req = { .method = "GET", .uri = uri, .now = now };
 
     cm_arena_reset(&arena);
     cm_buf_reset(&body);
