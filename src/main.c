@@ -198,11 +198,9 @@ prepare_state(const struct args *a, const struct cm_config *cfg)
         close(fd);
     }
     if (a->state_dir == NULL) {
-        if (cfg->npush > 0) {
-            fprintf(stderr, "custom-metrics-fcgi: %s has push sources: give --state-dir, "
-                    "where pushed values are kept\n", a->config);
-            return -1;
-        }
+        if (cfg->npush > 0)
+            cm_log(CM_LOG_WARN, "push sources without --state-dir: no value can be written, "
+                   "and reads of them answer 503 (or their fallback)");
         return 0;
     }
     if (cm_pushstore_open(&ps, a->state_dir, (uint32_t)a->push_capacity, 1, err,

@@ -17,7 +17,7 @@ get $CM > /dev/null; check "APIGroup" "$(q .kind) $(q '.versions|length')" "APIG
 for v in v1beta1 v1beta2; do
     get $CM/$v > /dev/null
     check "$v discovery" "$(q .groupVersion) $(q '.resources|length') $(q '.resources[0].name')" \
-        "custom.metrics.k8s.io/$v 5 pods/http_requests_per_second"
+        "custom.metrics.k8s.io/$v 7 pods/http_requests_per_second"
 done
 "$CURL" -ksD "$tmp/h" -o /dev/null "$url$CM/v1beta1"
 grep -qi '^content-type: application/json' "$tmp/h" && pass "JSON content type" || fail "content type"

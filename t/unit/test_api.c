@@ -56,7 +56,7 @@ test_discovery(void **state)
     assert_string_equal(json_at(d, "resources.0.name"), "pods/http_requests_per_second");
     assert_string_equal(json_at(d, "resources.3.name"), "namespaces/queue_depth");
     assert_string_equal(json_at(d, "resources.3.namespaced"), "false");
-    assert_int_equal(json_object_array_length(json_object_object_get(d, "resources")), 5);
+    assert_int_equal(json_object_array_length(json_object_object_get(d, "resources")), 7);
     json_object_put(d);
 }
 
