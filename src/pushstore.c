@@ -194,9 +194,9 @@ decode_value(const struct copy *c, struct cm_arena *a, struct cm_push_value *out
 }
 
 /*
- * Copies r's current value out without a lock: retries while a writer may
- * have overwritten the copy being read.  Returns 0, or -1 when no whole copy
- * could be read.
+ * Copies r's current value out without a lock (its header, then only the
+ * bytes in use), retrying while a writer may have overwritten the copy being
+ * read.  Returns 0, or -1 when no whole copy could be read.
  */
 static int
 read_copy(const struct record *r, struct copy *out)
@@ -205,8 +205,12 @@ read_copy(const struct record *r, struct copy *out)
 
     for (tries = 0; tries < READ_TRIES; tries++) {
         uint32_t v1 = __atomic_load_n(&r->version, __ATOMIC_ACQUIRE), v2;
+        const struct copy *c = &r->copy[(v1 >> 1) & 1];
+        size_t used;
 
-        memcpy(out, &r->copy[(v1 >> 1) & 1], sizeof(*out));
+        memcpy(out, c, offsetof(struct copy, data));
+        used = (size_t)out->text_len + 1 + out->labels_len;
+        memcpy(out->data, c->data, used < COPY_DATA ? used : COPY_DATA);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         v2 = __atomic_load_n(&r->version, __ATOMIC_RELAXED);
         /* the copy read is overwritten only by the write after the next one */

@@ -55,6 +55,11 @@ metrics:
     window: 1m
     source:
       file: {path: BENCH_DIR/bench_file.prom}
+  - name: bench_push
+    resources: [pods]
+    window: 1m
+    source:
+      push: {max_age: 1h}
 EOF
 sed -i "s|BENCH_DIR|$dir|" "$dir/metrics.yaml"
 # the file source: one sample per pod, each its own value and timestamp
@@ -73,7 +78,7 @@ awk 'BEGIN {
 }' > "$dir/objects.yaml"
 
 CM=/apis/custom.metrics.k8s.io/v1beta1
-rows=(discovery by-name selector-10 selector-100 selector-1000 file-1000)
+rows=(discovery by-name selector-10 selector-100 selector-1000 file-1000 push-1000)
 declare -A path=(
     [discovery]="$CM"
     [by-name]="$CM/namespaces/bench/pods/web-0042/bench_metric"
@@ -81,6 +86,7 @@ declare -A path=(
     [selector-100]="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=in100%3Dyes"
     [selector-1000]="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=in1000%3Dyes"
     [file-1000]="$CM/namespaces/bench/pods/%2A/bench_file?labelSelector=in1000%3Dyes"
+    [push-1000]="$CM/namespaces/bench/pods/%2A/bench_push?labelSelector=in1000%3Dyes"
 )
 
 # ---- nginx: the pair's own server block plus a static and a trivial location per row.
@@ -112,13 +118,23 @@ user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
     echo "}"
 } > "$dir/nginx.conf"
 
+echo bench-token > "$dir/write-token"
 "$CM_BIN" serve --config "$dir/metrics.yaml" --objects "$dir/objects.yaml" \
-    --socket "$dir/sock/pair.sock" --workers "$workers" 2> "$dir/pair.log" &
+    --socket "$dir/sock/pair.sock" --workers "$workers" \
+    --state-dir "$dir/state" --write-token-file "$dir/write-token" 2> "$dir/pair.log" &
 master=$!; pids+=($master)
 for _ in $(seq 1 100); do [ -S "$dir/sock/pair.sock" ] && [ "$(pgrep -c -P $master)" = "$workers" ] && break; sleep 0.1; done
 "$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
 base="https://127.0.0.1:$port"
 for _ in $(seq 1 100); do [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break; sleep 0.1; done
+
+# The push source: every pod's value written in one batch through the write API.
+awk 'BEGIN { printf "["; for (i = 0; i < 2000; i++)
+    printf "%s{\"metric\":\"bench_push\",\"resource\":\"pods\",\"namespace\":\"bench\",\"name\":\"web-%04d\",\"value\":\"%d.%03d\"}",
+        i ? "," : "", i, i, i % 1000
+    print "]" }' > "$dir/push.json"
+curl -ksf -o /dev/null -X POST -H 'Authorization: Bearer bench-token' -H 'Content-Type: application/json' \
+    --data-binary @"$dir/push.json" "$base/write-metrics" || { echo "bench: the batch write failed" >&2; exit 1; }
 
 # Each row's bytes, as the pair answers them (wrk sends no User-Agent, so compact).
 for r in "${rows[@]}"; do
