@@ -1,6 +1,7 @@
 #include "config.h"
 #include "alloc.h"
 #include "duration.h"
+#include "promql.h"
 #include "validate.h"
 #include "yamldoc.h"
 
@@ -311,10 +312,144 @@ load_push_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     return problems;
 }
 
+
+static int
+load_prom_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
+{
+    static const char *const keys[] = {
+        "query", "series", "namespace_label", "object_label", NULL };
+    struct cm_prom_source *p = &m->source.prom;
+    yaml_node_t *q, *series;
+    size_t at;
+    int problems;
+
+    if (node->type != YAML_MAPPING_NODE) {
+        ERR(ld, node, "'prometheus' must be a mapping such as {query: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'}");
+        return 1;
+    }
+    problems = check_keys(ld, node, keys, "a prometheus source");
+    if (ld->cfg->prometheus == NULL) {
+        ERR(ld, node, "a prometheus source needs the top-level 'prometheus:' block with its url");
+        problems++;
+    }
+    q = cm_yaml_get(ld->doc, node, "query");
+    if (q == NULL || cm_yaml_scalar(q) == NULL || *cm_yaml_scalar(q) == '\0') {
+        ERR(ld, q ? q : node, "a prometheus source needs 'query', a PromQL template");
+        problems++;
+    } else if (cm_promql_check(cm_yaml_scalar(q), &at) < 0) {
+        ERR(ld, q, "unknown placeholder at '%.24s' in the query (known: <<.Series>>, "
+            "<<.LabelMatchers>>, <<.GroupBy>>)", cm_yaml_scalar(q) + at);
+        problems++;
+    } else {
+        p->query = cm_arena_strdup(&ld->cfg->arena, cm_yaml_scalar(q));
+    }
+    series = cm_yaml_get(ld->doc, node, "series");
+    if (series != NULL) {
+        const char *v = cm_yaml_scalar(series);
+        if (v == NULL || *v == '\0') {
+            ERR(ld, series, "'series' must be a Prometheus metric name");
+            problems++;
+        } else {
+            p->series = cm_arena_strdup(&ld->cfg->arena, v);
+        }
+    }
+    p->namespace_label = label_name_option(ld, node, "namespace_label", &problems);
+    if (p->namespace_label == NULL)
+        p->namespace_label = "namespace";
+    p->object_label = label_name_option(ld, node, "object_label", &problems);
+    return problems;
+}
+
+/* A string option of the prometheus block; NULL when absent. */
+static const char *
+string_option(struct loader *ld, yaml_node_t *map, const char *key, int *problems)
+{
+    yaml_node_t *n = cm_yaml_get(ld->doc, map, key);
+    const char *v;
+
+    if (n == NULL)
+        return NULL;
+    v = cm_yaml_scalar(n);
+    if (v == NULL || *v == '\0') {
+        ERR(ld, n, "'%s' must be a non-empty string", key);
+        (*problems)++;
+        return NULL;
+    }
+    return cm_arena_strdup(&ld->cfg->arena, v);
+}
+
+/* prometheus: {url, timeout, bearer_token_file, ca_file, cert_file, key_file, insecure_skip_tls_verify} */
+static int
+load_prometheus(struct loader *ld, yaml_node_t *node)
+{
+    static const char *const keys[] = { "url", "timeout", "bearer_token_file", "ca_file",
+        "cert_file", "key_file", "insecure_skip_tls_verify", NULL };
+    struct cm_prometheus *p;
+    yaml_node_t *t, *ins;
+    int problems;
+
+    if (node->type != YAML_MAPPING_NODE) {
+        ERR(ld, node, "'prometheus' must be a mapping such as {url: http://prometheus:9090}");
+        return 1;
+    }
+    p = cm_arena_zalloc(&ld->cfg->arena, sizeof(*p));
+    p->timeout_ms = CM_PROM_DEFAULT_TIMEOUT_MS;
+    problems = check_keys(ld, node, keys, "the prometheus block");
+    p->url = string_option(ld, node, "url", &problems);
+    if (p->url == NULL) {
+        if (problems == 0)
+            ERR(ld, node, "the prometheus block needs 'url', such as http://prometheus:9090");
+        problems++;
+    } else if (strncmp(p->url, "http://", 7) != 0 && strncmp(p->url, "https://", 8) != 0) {
+        ERR(ld, cm_yaml_get(ld->doc, node, "url"), "the prometheus url must start with http:// or https://");
+        problems++;
+    }
+    t = cm_yaml_get(ld->doc, node, "timeout");
+    if (t != NULL) {
+        const char *v = cm_yaml_scalar(t), *err = "a duration such as 3s or 500ms";
+        size_t n = v ? strlen(v) : 0;
+        int64_t secs;
+        char *end;
+        long ms = -1;
+
+        if (n > 2 && strcmp(v + n - 2, "ms") == 0) {
+            ms = strtol(v, &end, 10);
+            if (end != v + n - 2)
+                ms = -1;
+        } else if (v != NULL && cm_duration_parse(v, n, &secs, &err) == 0) {
+            ms = secs > CM_PROM_MAX_TIMEOUT_MS / 1000 ? CM_PROM_MAX_TIMEOUT_MS + 1 : (long)secs * 1000;
+        }
+        if (ms <= 0 || ms > CM_PROM_MAX_TIMEOUT_MS) {
+            ERR(ld, t, "bad timeout '%s': %s; a timeout is 1ms to %ds (below nginx's 30s limit)",
+                v ? v : "", ms > 0 ? "too long" : err ? err : "not a duration",
+                CM_PROM_MAX_TIMEOUT_MS / 1000);
+            problems++;
+        } else {
+            p->timeout_ms = ms;
+        }
+    }
+    p->bearer_token_file = string_option(ld, node, "bearer_token_file", &problems);
+    p->ca_file = string_option(ld, node, "ca_file", &problems);
+    p->cert_file = string_option(ld, node, "cert_file", &problems);
+    p->key_file = string_option(ld, node, "key_file", &problems);
+    ins = cm_yaml_get(ld->doc, node, "insecure_skip_tls_verify");
+    if (ins != NULL) {
+        const char *v = cm_yaml_scalar(ins);
+        if (v != NULL && strcmp(v, "true") == 0) {
+            p->insecure_skip_tls_verify = 1;
+        } else if (v == NULL || strcmp(v, "false") != 0) {
+            ERR(ld, ins, "'insecure_skip_tls_verify' is true or false");
+            problems++;
+        }
+    }
+    ld->cfg->prometheus = p;
+    return problems;
+}
+
 static int
 load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
-    static const char *const kinds[] = { "static", "file", "push", NULL };
+    static const char *const kinds[] = { "static", "file", "push", "prometheus", NULL };
     yaml_node_pair_t *pair;
     yaml_node_t *vn;
     const char *err, *text, *kind;
@@ -327,7 +462,7 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     problems = check_keys(ld, node, kinds, "a source");
     pair = node->data.mapping.pairs.start;
     if (pair == node->data.mapping.pairs.top) {
-        ERR(ld, node, "'source' is empty; it needs one of: static, file, push");
+        ERR(ld, node, "'source' is empty; it needs one of: static, file, push, prometheus");
         return problems + 1;
     }
     if (node->data.mapping.pairs.top - pair > 1) {
@@ -346,6 +481,10 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     if (strcmp(kind, "push") == 0) {
         m->source.kind = CM_SOURCE_PUSH;
         return load_push_source(ld, m, vn);
+    }
+    if (strcmp(kind, "prometheus") == 0) {
+        m->source.kind = CM_SOURCE_PROMETHEUS;
+        return load_prom_source(ld, m, vn);
     }
     m->source.kind = CM_SOURCE_STATIC;
     text = cm_yaml_scalar(vn);
@@ -527,9 +666,9 @@ load_list(struct loader *ld, yaml_node_t *node, const char *key, int external,
 static int
 load_root(struct loader *ld, yaml_node_t *root)
 {
-    static const char *const keys[] = { "version", "metrics", "external", NULL };
+    static const char *const keys[] = { "version", "prometheus", "metrics", "external", NULL };
     struct cm_config *cfg = ld->cfg;
-    yaml_node_t *version, *metrics, *external;
+    yaml_node_t *version, *metrics, *external, *prom;
     int problems;
 
     if (root->type != YAML_MAPPING_NODE) {
@@ -546,6 +685,9 @@ load_root(struct loader *ld, yaml_node_t *root)
             problems++;
         }
     }
+    prom = cm_yaml_get(ld->doc, root, "prometheus");
+    if (prom != NULL)
+        problems += load_prometheus(ld, prom);   /* first: the sources refer to it */
     metrics = cm_yaml_get(ld->doc, root, "metrics");
     external = cm_yaml_get(ld->doc, root, "external");
     if (metrics == NULL && external == NULL) {

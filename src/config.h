@@ -2,6 +2,9 @@
  * config.h - metrics.yaml, version 1: the metrics the server serves.
  *
  *   version: 1                    # optional
+ *   prometheus:                   # optional: where prometheus sources query
+ *     url: http://prometheus:9090
+ *     timeout: 3s
  *   metrics:
  *     - name: pod_cpu_used_1m     # as it appears in the URL
  *       resources: [pods]         # plural resource names, group-qualified when not core
@@ -11,6 +14,7 @@
  *         static: "10"            #   a quantity every described object gets
  *         file: {path: P, ...}    #   values read from a file (see below)
  *         push: {max_age: 5m}     #   values written to /write-metrics
+ *         prometheus: {query: Q}  #   an instant query (needs the prometheus: block)
  *   external:                     # optional: external.metrics.k8s.io series
  *     - name: queue_messages      # one entry per series; a name may repeat
  *       labels: {queue: orders}   # when the label sets differ
@@ -38,6 +42,7 @@ enum cm_source_kind {
     CM_SOURCE_STATIC,
     CM_SOURCE_FILE,
     CM_SOURCE_PUSH,
+    CM_SOURCE_PROMETHEUS,
 };
 
 /*
@@ -67,11 +72,36 @@ struct cm_push_source {
     int64_t max_age;                   /* seconds, > 0 */
 };
 
+/*
+ * source: {prometheus: {query: Q, series: S, namespace_label: L, object_label: O}}
+ * Q is a template (promql.h) run as an instant query; each result series is
+ * the value of the object its labels L (default "namespace"; absent: the
+ * request's namespace) and O (default: the resource's singular) name.
+ */
+struct cm_prom_source {
+    const char *query;
+    const char *series;                /* <<.Series>>; default: the metric's name */
+    const char *namespace_label;
+    const char *object_label;          /* NULL: the resource's singular name */
+};
+
+/* The top-level prometheus: block, shared by every prometheus source. */
+#define CM_PROM_DEFAULT_TIMEOUT_MS 3000
+#define CM_PROM_MAX_TIMEOUT_MS 25000   /* below nginx's fastcgi_read_timeout */
+struct cm_prometheus {
+    const char *url;                   /* http:// or https://, required */
+    long timeout_ms;                   /* per query: connect, send and read */
+    const char *bearer_token_file;     /* re-read for every query */
+    const char *ca_file, *cert_file, *key_file;
+    int insecure_skip_tls_verify;
+};
+
 struct cm_source {
     enum cm_source_kind kind;
     struct cm_quantity value;          /* CM_SOURCE_STATIC */
     struct cm_file_source file;        /* CM_SOURCE_FILE */
     struct cm_push_source push;        /* CM_SOURCE_PUSH */
+    struct cm_prom_source prom;        /* CM_SOURCE_PROMETHEUS */
 };
 
 #define CM_METRIC_LABELS_MAX 64
@@ -98,6 +128,7 @@ struct cm_config {
     struct cm_metric *external;        /* in file order; names may repeat */
     size_t nfiles;                     /* file sources: slots 0..nfiles-1 */
     size_t npush;                      /* metrics and external series with a push source */
+    const struct cm_prometheus *prometheus;  /* NULL when there is no prometheus: block */
     struct cm_arena arena;             /* owns everything above */
 };
 

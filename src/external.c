@@ -69,7 +69,8 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
     /* Every entry of this name must be able to answer before any is written. */
     views = cm_arena_alloc(a, api->config->nexternal * sizeof(*views));
     for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos), n++) {
-        if (cm_source_open(api->sources, m, req->now, &views[n]) < 0 && !m->has_fallback) {
+        if ((cm_source_open(api->sources, m, req->now, &views[n]) < 0 ||
+             cm_source_fetch_series(&views[n], &sel, a) < 0) && !m->has_fallback) {
             cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
                             "unable to fetch external metric %s: %s", metric, views[n].failure);
             return;

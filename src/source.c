@@ -12,6 +12,7 @@ cm_sources_new(const struct cm_config *cfg)
     size_t i;
 
     s->nfiles = cfg->nfiles;
+    s->prometheus = cfg->prometheus;
     s->files = cm_xcalloc(cfg->nfiles ? cfg->nfiles : 1, sizeof(*s->files));
     for (i = 0; i < cfg->nmetrics + cfg->nexternal; i++) {
         const struct cm_metric *m = i < cfg->nmetrics ? &cfg->metrics[i]
@@ -33,6 +34,7 @@ cm_sources_free(struct cm_sources *s)
         cm_filesrc_free(&s->files[i]);
     free(s->files);
     cm_pushstore_close(s->push);
+    cm_promclient_free(s->prom_client);
     free(s);
 }
 
@@ -68,12 +70,20 @@ cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
     out->metric = m;
     out->file = NULL;
     out->push = NULL;
+    out->sources = s;
+    out->prom = NULL;
     out->failure = NULL;
     out->now = now;
     if (m->source.kind == CM_SOURCE_STATIC)
         return 0;
     if (s == NULL) {
         out->failure = "this server keeps no state for its sources";
+        return -1;
+    }
+    if (m->source.kind == CM_SOURCE_PROMETHEUS) {
+        if (s->prometheus != NULL)
+            return 0;
+        out->failure = "no prometheus: block in the configuration";
         return -1;
     }
     if (m->source.kind == CM_SOURCE_PUSH) {
@@ -166,6 +176,83 @@ fallback(const struct cm_source_view *v, const struct cm_selector *metric_sel,
     return 1;
 }
 
+int
+cm_source_wants_objects(const struct cm_source_view *v)
+{
+    return v->failure == NULL && v->metric->source.kind == CM_SOURCE_PROMETHEUS;
+}
+
+static struct cm_promclient *
+prom_client(struct cm_sources *s)
+{
+    if (s->prom_client == NULL)
+        s->prom_client = cm_promclient_new();
+    return s->prom_client;
+}
+
+int
+cm_source_fetch(struct cm_source_view *v, const struct cm_resource *r, const char *ns,
+                const char *const *names, size_t n, const struct cm_selector *metric_sel,
+                struct cm_arena *a)
+{
+    char err[1024];
+
+    if (!cm_source_wants_objects(v) || n == 0)
+        return 0;
+    v->prom = cm_promsrc_query_objects(prom_client(v->sources), v->sources->prometheus,
+                                       v->metric, r, ns, names, n, metric_sel, a, err,
+                                       sizeof(err));
+    if (v->prom != NULL)
+        return 0;
+    v->failure = cm_arena_strdup(a, err);
+    return -1;
+}
+
+int
+cm_source_fetch_series(struct cm_source_view *v, const struct cm_selector *sel,
+                       struct cm_arena *a)
+{
+    char err[1024];
+
+    if (!cm_source_wants_objects(v))
+        return 0;
+    v->prom = cm_promsrc_query_external(prom_client(v->sources), v->sources->prometheus,
+                                        v->metric, sel, a, err, sizeof(err));
+    if (v->prom != NULL)
+        return 0;
+    v->failure = cm_arena_strdup(a, err);
+    return -1;
+}
+
+/* A prometheus source's value for one object, from the fetched answer. */
+static int
+prom_object(const struct cm_source_view *v, const char *ns, const char *name,
+            const struct cm_selector *metric_sel, struct cm_arena *a, struct cm_value *out)
+{
+    const struct cm_metric *m = v->metric;
+    const struct cm_prom_sample *s;
+    size_t pos = 0;
+
+    while (v->prom != NULL && (s = cm_promsrc_find(v->prom, ns, name, &pos)) != NULL) {
+        struct cm_labels labels = m->labels;
+        struct cm_quantity q;
+        const char *err;
+
+        if (metric_sel->n > 0) {
+            merge_labels(&m->labels, &s->labels, cm_promsrc_namespace_label(v->prom),
+                         cm_promsrc_object_label(v->prom), a, &labels);
+            if (!cm_selector_matches(metric_sel, &labels))
+                continue;
+        }
+        if (cm_quantity_from_double(s->value, &q, &err) < 0)
+            continue;                  /* NaN, infinities: no value */
+        out->text = cm_arena_strdup(a, q.text);
+        out->timestamp = (time_t)s->timestamp;
+        return 1;
+    }
+    return fallback(v, metric_sel, out);
+}
+
 /* A push source's value for one object. */
 static int
 push_object(const struct cm_source_view *v, const struct cm_resource *r, const char *ns,
@@ -210,6 +297,8 @@ cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
     }
     if (m->source.kind == CM_SOURCE_PUSH)
         return push_object(v, r, ns, name, metric_sel, a, out);
+    if (m->source.kind == CM_SOURCE_PROMETHEUS)
+        return prom_object(v, r->namespaced ? ns : "", name, metric_sel, a, out);
     if (v->file->single) {
         out->text = v->file->single_value.text;
         out->timestamp = v->file->mtime.tv_sec;
@@ -273,6 +362,31 @@ cm_source_each_series(const struct cm_source_view *v, const char *ns,
     struct cm_series series;
     size_t i;
 
+    if (v->failure == NULL && m->source.kind == CM_SOURCE_PROMETHEUS && v->prom != NULL) {
+        const struct cm_prom_result *res = cm_promsrc_result(v->prom);
+        int any = 0;
+
+        for (i = 0; i < res->n; i++) {
+            const struct cm_prom_sample *s = &res->v[i];
+            const char *sample_ns = cm_labels_get(&s->labels, m->source.prom.namespace_label);
+            struct cm_quantity q;
+            const char *err;
+
+            if (sample_ns != NULL && strcmp(sample_ns, ns) != 0)
+                continue;
+            merge_labels(&m->labels, &s->labels, NULL, NULL, a, &series.labels);
+            if (!cm_selector_matches(sel, &series.labels) ||
+                cm_quantity_from_double(s->value, &q, &err) < 0)
+                continue;
+            series.value.text = cm_arena_strdup(a, q.text);
+            series.value.timestamp = (time_t)s->timestamp;
+            any = 1;
+            if (fn(&series, arg))
+                return;
+        }
+        if (any || !m->has_fallback)
+            return;
+    }
     if (v->failure == NULL && m->source.kind == CM_SOURCE_PUSH) {
         struct push_walk w = { v, ns, sel, a, fn, arg, 0 };
 

@@ -6,7 +6,9 @@
  *            labels name the objects (see filesrc.h), stamped with the
  *            sample's timestamp or else the file's mtime;
  *   push     the values written to /write-metrics (see pushstore.h), each
- *            stamped with the time it was written.
+ *            stamped with the time it was written;
+ *   prometheus  one instant query per request (see promsrc.h), stamped
+ *            with Prometheus' evaluation time.
  *
  * Values older than the source's max_age are not served.  When a source has
  * no value for an object (or nothing at all: a file that cannot be read), the
@@ -23,6 +25,7 @@
 #include "arena.h"
 #include "config.h"
 #include "filesrc.h"
+#include "promsrc.h"
 #include "pushstore.h"
 #include "selector.h"
 
@@ -33,6 +36,8 @@ struct cm_sources {
     uint32_t push_capacity;
     struct cm_pushstore *push;         /* opened on first use, in the process using it */
     char push_error[512];
+    const struct cm_prometheus *prometheus;  /* borrowed from the config */
+    struct cm_promclient *prom_client; /* made on first use: one connection per worker */
 };
 
 /* State for every source of cfg; owned, free with cm_sources_free(). */
@@ -54,6 +59,8 @@ struct cm_source_view {
     const struct cm_metric *metric;
     struct cm_filesrc *file;           /* NULL unless a file source */
     struct cm_pushstore *push;         /* NULL unless a push source */
+    struct cm_sources *sources;
+    struct cm_prom_answer *prom;       /* a prometheus source's answer, once fetched */
     const char *failure;               /* why the source has nothing to serve, or NULL */
     time_t now;
 };
@@ -70,6 +77,30 @@ struct cm_value {
  */
 int cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
                    struct cm_source_view *out);
+
+/*
+ * 1 if the source answers a request in one go for all its objects (a
+ * prometheus source): the caller then lists the objects first and passes
+ * them to cm_source_fetch() before asking for values.
+ */
+int cm_source_wants_objects(const struct cm_source_view *v);
+
+/*
+ * Fetches the values of the n objects names[] of resource r in namespace ns,
+ * with one query.  Returns 0 (also when the source needs no fetching), or -1
+ * with the reason in v->failure (allocated from a).
+ */
+int cm_source_fetch(struct cm_source_view *v, const struct cm_resource *r, const char *ns,
+                    const char *const *names, size_t n, const struct cm_selector *metric_sel,
+                    struct cm_arena *a);
+
+/*
+ * For an external metric entry: fetches the series that match sel (a
+ * prometheus source queries; the others need nothing).  Returns 0, or -1 with
+ * the reason in v->failure.
+ */
+int cm_source_fetch_series(struct cm_source_view *v, const struct cm_selector *sel,
+                           struct cm_arena *a);
 
 /*
  * The value of m for one object of resource r whose metric labels match

@@ -236,6 +236,46 @@ stamp_item(const struct cm_object *obj, void *arg)
     return cm_buf_failed(out);
 }
 
+/* The objects of a selector request, listed before their values are fetched. */
+struct collected {
+    const struct cm_object **v;
+    const char **names;
+    size_t n, cap;
+    struct cm_arena *arena;
+};
+
+static int
+collect(const struct cm_object *obj, void *arg)
+{
+    struct collected *c = arg;
+
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        const struct cm_object **v = cm_arena_alloc(c->arena, cap * sizeof(*v));
+        const char **names = cm_arena_alloc(c->arena, cap * sizeof(*names));
+
+        if (c->n) {
+            memcpy(v, c->v, c->n * sizeof(*v));
+            memcpy(names, c->names, c->n * sizeof(*names));
+        }
+        c->v = v;
+        c->names = names;
+        c->cap = cap;
+    }
+    c->v[c->n] = obj;
+    c->names[c->n++] = obj->name;
+    return 0;
+}
+
+/* The 503 of a source that has nothing to serve (and no fallback). */
+static void
+unavailable(struct cm_response *res, int pretty, const struct cm_metric_call *call,
+            const char *why)
+{
+    cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
+                    "unable to fetch metric %s for %s: %s", call->metric, call->resource, why);
+}
+
 static void
 list_begin(struct cm_json *j, const char *version)
 {
@@ -311,9 +351,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     c.metric_selector = &metric_sel;
     c.source = &view;
     if (cm_source_open(api->sources, metric, req->now, &view) < 0 && !metric->has_fallback) {
-        cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
-                        "unable to fetch metric %s for %s: %s", call->metric,
-                        call->resource, view.failure);
+        unavailable(res, pretty, call, view.failure);
         return;
     }
 
@@ -331,6 +369,11 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
         else
             exists = (r->namespaced || *call->ns == '\0') &&
                      (obj = cm_objects_get(api->objects, r, call->ns, call->name)) != NULL;
+        if (exists && cm_source_fetch(&view, r, call->ns, &call->name, 1, &metric_sel, a) < 0 &&
+            !metric->has_fallback) {
+            unavailable(res, pretty, call, view.failure);
+            return;
+        }
         if (!exists || !cm_source_object(&view, r, call->ns, call->name, &metric_sel, a, &value)) {
             struct cm_buf sel;
 
@@ -346,18 +389,34 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
         }
         list_begin(&j, call->version);
         write_item(&j, &c, obj, call->name, &value, NULL);
+    } else if (api->objects != NULL && (r->namespaced || *call->ns == '\0')) {
+        const char *ns = *call->ns ? call->ns : NULL;
+        struct stamper st;
+
+        memset(&st, 0, sizeof(st));
+        st.j = &j;
+        st.c = &c;
+        st.arena = a;
+        if (cm_source_wants_objects(&view)) {
+            /* one query for all the selected objects, then their values */
+            struct collected col = { NULL, NULL, 0, 0, a };
+            size_t i;
+
+            cm_objects_select(api->objects, r, ns, &object_sel, collect, &col);
+            if (cm_source_fetch(&view, r, call->ns, col.names, col.n, &metric_sel, a) < 0 &&
+                !metric->has_fallback) {
+                unavailable(res, pretty, call, view.failure);
+                return;
+            }
+            list_begin(&j, call->version);
+            for (i = 0; i < col.n && !stamp_item(col.v[i], &st); i++)
+                ;
+        } else {
+            list_begin(&j, call->version);
+            cm_objects_select(api->objects, r, ns, &object_sel, stamp_item, &st);
+        }
     } else {
         list_begin(&j, call->version);
-        if (api->objects != NULL && (r->namespaced || *call->ns == '\0')) {
-            struct stamper st;
-
-            memset(&st, 0, sizeof(st));
-            st.j = &j;
-            st.c = &c;
-            st.arena = a;
-            cm_objects_select(api->objects, r, *call->ns ? call->ns : NULL, &object_sel,
-                              stamp_item, &st);
-        }
     }
     cm_json_array_end(&j);
     cm_json_object_end(&j);

@@ -95,8 +95,25 @@ test_every_mistake_has_a_position(void **state)
            "3:23: unknown resource 'widgets'");
     expect("metrics:\n  - name: a\n    resources: [pods]\n",
            "2:5: metric 'a' has no 'source'");
-    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {prometheus: x}\n",
-           "4:14: unknown key 'prometheus' in a source");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {influx: x}\n",
+           "4:14: unknown key 'influx' in a source (known keys: static, file, push, prometheus)");
+    /* push and prometheus sources */
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {push: {max_age: 0s}}\n",
+           "4:30: bad duration '0s'");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {push: {maxage: 1m}}\n",
+           "4:21: unknown key 'maxage' in a push source");
+    expect("external:\n  - name: e\n    source: {push: {}}\n  - name: e\n    labels: {a: b}\n"
+           "    source: {push: {}}\n",
+           "4:11: external metric 'e' already has a push entry at line 2");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {prometheus: {query: x}}\n",
+           "4:26: a prometheus source needs the top-level 'prometheus:' block");
+    expect("prometheus: {url: http://p:9090}\nmetrics:\n  - name: a\n    resources: [pods]\n"
+           "    source: {prometheus: {query: 'x{<<.Labels>>}'}}\n",
+           "5:34: unknown placeholder at '<<.Labels>>}'");
+    expect("prometheus: {url: p:9090}\nmetrics: []\n",
+           "1:19: the prometheus url must start with http:// or https://");
+    expect("prometheus: {url: http://p, timeout: 1h}\nmetrics: []\n", "1:38: bad timeout '1h': too long; a timeout is 1ms to 25s");
+    expect("prometheus: {timeout: 1s}\nmetrics: []\n", "1:13: the prometheus block needs 'url'");
     expect("metrics:\n  - name: a/b\n    resources: [pods]\n    source: {static: \"1\"}\n",
            "2:11: a metric name is");
     expect("metrics:\n  - name: a\n   resources: [pods]\n", "3:4: ");          /* YAML syntax */

@@ -1,0 +1,146 @@
+#include "promclient.h"
+#include "alloc.h"
+
+#include <curl/curl.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RESPONSE_MAX (32u << 20)
+
+struct cm_promclient {
+    CURL *curl;
+};
+
+struct cm_promclient *
+cm_promclient_new(void)
+{
+    static int initialized;
+    struct cm_promclient *c = cm_xcalloc(1, sizeof(*c));
+
+    if (!initialized) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        initialized = 1;
+    }
+    c->curl = curl_easy_init();
+    return c;
+}
+
+void
+cm_promclient_free(struct cm_promclient *c)
+{
+    if (c == NULL)
+        return;
+    if (c->curl != NULL)
+        curl_easy_cleanup(c->curl);
+    free(c);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct cm_buf *out = arg;
+
+    if (out->len + size * n > RESPONSE_MAX)
+        return 0;                      /* curl reports a write error */
+    cm_buf_add(out, p, size * n);
+    return cm_buf_failed(out) ? 0 : size * n;
+}
+
+/* "Authorization: Bearer <file contents, trimmed>" into hdr; -1 on failure. */
+static int
+bearer_header(const char *path, char *hdr, size_t size, char *err, size_t errlen)
+{
+    char token[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = -1;
+    char *s;
+    size_t len;
+
+    if (fd >= 0) {
+        n = read(fd, token, sizeof(token) - 1);
+        close(fd);
+    }
+    if (n < 0) {
+        snprintf(err, errlen, "cannot read the bearer token file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    token[n] = '\0';
+    for (s = token; *s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'; s++)
+        ;
+    len = strcspn(s, " \n\r\t");
+    snprintf(hdr, size, "Authorization: Bearer %.*s", (int)len, s);
+    return 0;
+}
+
+long
+cm_promclient_query(struct cm_promclient *c, const struct cm_prometheus *pc, const char *query,
+                    struct cm_buf *out, char *err, size_t errlen)
+{
+    struct curl_slist *headers = NULL;
+    char url[4096], auth[4200], curl_err[CURL_ERROR_SIZE] = "";
+    char *form = NULL, *escaped = NULL;
+    size_t flen;
+    long status = -1;
+    CURLcode rc;
+
+    if (c->curl == NULL) {
+        snprintf(err, errlen, "cannot start libcurl");
+        return -1;
+    }
+    snprintf(url, sizeof(url), "%s%sapi/v1/query", pc->url,
+             pc->url[strlen(pc->url) - 1] == '/' ? "" : "/");
+    escaped = curl_easy_escape(c->curl, query, 0);
+    if (escaped == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    flen = strlen(escaped) + 7;
+    form = cm_xmalloc(flen);
+    snprintf(form, flen, "query=%s", escaped);
+    headers = curl_slist_append(headers, "Content-Type: application/x-www-form-urlencoded");
+    headers = curl_slist_append(headers, "Accept: application/json");
+    if (pc->bearer_token_file != NULL) {
+        if (bearer_header(pc->bearer_token_file, auth, sizeof(auth), err, errlen) < 0)
+            goto out;
+        headers = curl_slist_append(headers, auth);
+    }
+
+    curl_easy_reset(c->curl);         /* keeps the connection cache */
+    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, form);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)pc->timeout_ms);
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "custom-metrics-fcgi");
+    curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (pc->ca_file != NULL)
+        curl_easy_setopt(c->curl, CURLOPT_CAINFO, pc->ca_file);
+    if (pc->cert_file != NULL)
+        curl_easy_setopt(c->curl, CURLOPT_SSLCERT, pc->cert_file);
+    if (pc->key_file != NULL)
+        curl_easy_setopt(c->curl, CURLOPT_SSLKEY, pc->key_file);
+    if (pc->insecure_skip_tls_verify) {
+        curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    rc = curl_easy_perform(c->curl);
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "prometheus %s: %s", pc->url,
+                 curl_err[0] ? curl_err : curl_easy_strerror(rc));
+        goto out;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+out:
+    curl_slist_free_all(headers);
+    curl_free(escaped);
+    free(form);
+    return status;
+}

@@ -1,0 +1,32 @@
+/*
+ * promclient.h - instant queries against Prometheus' HTTP API with libcurl.
+ *
+ * A worker keeps one client, so its connection to Prometheus stays open
+ * between requests.  Every query is bounded by the configured timeout, which
+ * covers connecting, sending and reading: a slow or silent Prometheus holds a
+ * worker no longer than that.
+ */
+#ifndef CM_PROMCLIENT_H
+#define CM_PROMCLIENT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "config.h"
+
+struct cm_promclient;
+
+/* A client with no connection yet; owned, free with cm_promclient_free(). */
+struct cm_promclient *cm_promclient_new(void);
+void cm_promclient_free(struct cm_promclient *c);
+
+/*
+ * POSTs query to PC's /api/v1/query and appends the response body to out
+ * (error answers too: their body says what Prometheus objects to).  Returns
+ * the HTTP status, or -1 with the reason in err when no answer came (refused,
+ * timed out, TLS failure, unreadable token file).
+ */
+long cm_promclient_query(struct cm_promclient *c, const struct cm_prometheus *pc,
+                         const char *query, struct cm_buf *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,199 @@
+#include "promsrc.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+struct cm_prom_answer {
+    struct cm_prom_result result;
+    const char *request_ns;            /* for series without a namespace label */
+    const char *ns_label, *obj_label;  /* ns_label NULL: cluster-scoped objects */
+    size_t mask;
+    uint32_t *head;                    /* first series of a key, + 1 */
+    uint32_t *chain;                   /* next series of the same key, + 1 */
+};
+
+static uint64_t
+hash_key(const char *ns, const char *name)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (; *ns; ns++)
+        h = (h ^ (unsigned char)*ns) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 1099511628211ull;
+    return h;
+}
+
+/* The object a series names: (namespace, name), or 0 when it names none. */
+static int
+key_of(const struct cm_prom_answer *ans, const struct cm_prom_sample *s, const char **ns,
+       const char **name)
+{
+    *ns = "";
+    *name = cm_labels_get(&s->labels, ans->obj_label);
+    if (*name == NULL)
+        return 0;
+    if (ans->ns_label != NULL) {
+        *ns = cm_labels_get(&s->labels, ans->ns_label);
+        if (*ns == NULL)
+            *ns = ans->request_ns;
+    }
+    return 1;
+}
+
+static void
+build_index(struct cm_prom_answer *ans, struct cm_arena *a)
+{
+    size_t cap = 16, i, h;
+
+    while (cap < 2 * ans->result.n)
+        cap *= 2;
+    ans->mask = cap - 1;
+    ans->head = cm_arena_zalloc(a, cap * sizeof(*ans->head));
+    ans->chain = cm_arena_zalloc(a, (ans->result.n + 1) * sizeof(*ans->chain));
+    for (i = ans->result.n; i-- > 0;) {      /* backwards: each chain in result order */
+        const char *ns, *name, *ns2, *name2;
+
+        if (!key_of(ans, &ans->result.v[i], &ns, &name))
+            continue;
+        for (h = hash_key(ns, name) & ans->mask; ans->head[h] != 0; h = (h + 1) & ans->mask) {
+            key_of(ans, &ans->result.v[ans->head[h] - 1], &ns2, &name2);
+            if (strcmp(ns, ns2) == 0 && strcmp(name, name2) == 0)
+                break;
+        }
+        ans->chain[i] = ans->head[h];
+        ans->head[h] = (uint32_t)i + 1;
+    }
+}
+
+/* Runs the rendered query and parses its answer into ans->result. */
+static int
+run(struct cm_promclient *c, const struct cm_prometheus *pc, const char *query,
+    struct cm_arena *a, struct cm_prom_answer *ans, char *err, size_t errlen)
+{
+    struct cm_buf body;
+    char why[512];
+    long status;
+    int rc = -1;
+
+    cm_buf_init(&body, 64u << 20);
+    status = cm_promclient_query(c, pc, query, &body, err, errlen);
+    if (status < 0)
+        goto out;
+    if (cm_prom_parse(body.data ? body.data : "", body.len, a, &ans->result, why,
+                      sizeof(why)) < 0) {
+        if (status != 200)
+            snprintf(err, errlen, "prometheus %s answered %ld: %s (query: %.200s)", pc->url,
+                     status, why, query);
+        else
+            snprintf(err, errlen, "prometheus %s: %s (query: %.200s)", pc->url, why, query);
+        goto out;
+    }
+    rc = 0;
+out:
+    cm_buf_free(&body);
+    return rc;
+}
+
+struct cm_prom_answer *
+cm_promsrc_query_objects(struct cm_promclient *c, const struct cm_prometheus *pc,
+                         const struct cm_metric *m, const struct cm_resource *r, const char *ns,
+                         const char *const *names, size_t n, const struct cm_selector *metric_sel,
+                         struct cm_arena *a, char *err, size_t errlen)
+{
+    const struct cm_prom_source *ps = &m->source.prom;
+    struct cm_prom_answer *ans = cm_arena_zalloc(a, sizeof(*ans));
+    struct cm_promql_vars vars;
+    struct cm_buf matchers, query;
+    int rc;
+
+    ans->request_ns = ns;
+    ans->obj_label = ps->object_label ? ps->object_label : r->singular;
+    ans->ns_label = r->namespaced ? ps->namespace_label : NULL;
+    cm_buf_init(&matchers, 16u << 20);
+    cm_buf_init(&query, 32u << 20);
+    if (ans->ns_label != NULL)
+        cm_promql_match_eq(&matchers, ans->ns_label, ns);
+    cm_promql_match_any(&matchers, ans->obj_label, names, n);
+    cm_promql_match_selector(&matchers, metric_sel);
+    vars.series = ps->series ? ps->series : m->name;
+    vars.label_matchers = matchers.data ? matchers.data : "";
+    vars.group_by = ans->obj_label;
+    cm_promql_render(ps->query, &vars, &query);
+    rc = run(c, pc, query.data, a, ans, err, errlen);
+    cm_buf_free(&matchers);
+    cm_buf_free(&query);
+    if (rc < 0)
+        return NULL;
+    build_index(ans, a);
+    return ans;
+}
+
+struct cm_prom_answer *
+cm_promsrc_query_external(struct cm_promclient *c, const struct cm_prometheus *pc,
+                          const struct cm_metric *m, const struct cm_selector *sel,
+                          struct cm_arena *a, char *err, size_t errlen)
+{
+    const struct cm_prom_source *ps = &m->source.prom;
+    struct cm_prom_answer *ans = cm_arena_zalloc(a, sizeof(*ans));
+    struct cm_promql_vars vars;
+    struct cm_buf matchers, query;
+    int rc;
+
+    cm_buf_init(&matchers, 1u << 20);
+    cm_buf_init(&query, 2u << 20);
+    cm_promql_match_selector(&matchers, sel);
+    vars.series = ps->series ? ps->series : m->name;
+    vars.label_matchers = matchers.data ? matchers.data : "";
+    vars.group_by = "";
+    cm_promql_render(ps->query, &vars, &query);
+    rc = run(c, pc, query.data, a, ans, err, errlen);
+    cm_buf_free(&matchers);
+    cm_buf_free(&query);
+    return rc < 0 ? NULL : ans;
+}
+
+const struct cm_prom_result *
+cm_promsrc_result(const struct cm_prom_answer *ans)
+{
+    return &ans->result;
+}
+
+const char *
+cm_promsrc_object_label(const struct cm_prom_answer *ans)
+{
+    return ans->obj_label;
+}
+
+const char *
+cm_promsrc_namespace_label(const struct cm_prom_answer *ans)
+{
+    return ans->ns_label;
+}
+
+const struct cm_prom_sample *
+cm_promsrc_find(const struct cm_prom_answer *ans, const char *ns, const char *name, size_t *pos)
+{
+    const char *ns2, *name2;
+    uint32_t at;
+    size_t h;
+
+    if (ans->head == NULL)
+        return NULL;
+    if (ans->ns_label == NULL)
+        ns = "";
+    for (h = hash_key(ns, name) & ans->mask; (at = ans->head[h]) != 0; h = (h + 1) & ans->mask) {
+        key_of(ans, &ans->result.v[at - 1], &ns2, &name2);
+        if (strcmp(ns, ns2) == 0 && strcmp(name, name2) == 0)
+            break;
+    }
+    for (; at != 0; at = ans->chain[at - 1]) {
+        if (at - 1 >= *pos) {
+            *pos = at;
+            return &ans->result.v[at - 1];
+        }
+    }
+    return NULL;
+}

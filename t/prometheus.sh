@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Prometheus sources against a real Prometheus (Debian's package), started on
+# loopback, scraping a fixture target that nginx serves.  Queried through the
+# real pair; then Prometheus stopped, and a Prometheus that answers too slowly.
+. "$top_srcdir/t/lib.sh"
+PROMETHEUS=${PROMETHEUS:-$(command -v prometheus || true)}
+need "$NGINX" "$CURL" "$JQ" "$PROMETHEUS"
+
+free_port() { local p; while :; do p=$(( 20000 + RANDOM % 40000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
+target_port=$(free_port) slow_port=$(free_port) prom_port=$(free_port)
+
+# ---- the fixture target, and a "Prometheus" that trickles its answer (1 byte/s)
+mkdir -p "$tmp/target/tmp"
+cat > "$tmp/target/metrics" <<'TXT'
+# TYPE fixture_requests counter
+fixture_requests{namespace="default",pod="web-7d4b9c-x2k4p",verb="GET"} 10
+fixture_requests{namespace="default",pod="web-7d4b9c-x2k4p",verb="POST"} 5
+fixture_requests{namespace="default",pod="web-7d4b9c-h3j9s",verb="GET"} 2.5
+fixture_requests{namespace="shop",pod="web-7d4b9c-x2k4p",verb="GET"} 1000
+# TYPE fixture_queue gauge
+fixture_queue{namespace="default",pod="web-7d4b9c-q8z6m",queue="a"} 7
+fixture_queue{namespace="default",pod="web-7d4b9c-h3j9s",queue="b"} NaN
+fixture_queue{namespace="default",deployment="web"} 3
+# TYPE fixture_backlog gauge
+fixture_backlog{queue="orders"} 120
+fixture_backlog{queue="billing",namespace="shop"} 9
+TXT
+user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
+cat > "$tmp/target/nginx.conf" <<CONF
+$user_line
+worker_processes 1; pid $tmp/target/nginx.pid; error_log $tmp/target/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/target/tmp; fastcgi_temp_path $tmp/target/tmp;
+    proxy_temp_path $tmp/target/tmp; scgi_temp_path $tmp/target/tmp; uwsgi_temp_path $tmp/target/tmp;
+    server {
+        listen 127.0.0.1:$target_port;
+        location = /metrics { default_type text/plain; root $tmp/target; }
+    }
+    server {
+        listen 127.0.0.1:$slow_port;
+        location / { limit_rate 1; default_type application/json;
+                     return 200 '{"status":"success","data":{"resultType":"vector","result":[]}}'; }
+    }
+}
+CONF
+"$NGINX" -p "$tmp/target/" -c "$tmp/target/nginx.conf" -e "$tmp/target/error.log" -g 'daemon off;' &
+pids+=($!)
+
+# ---- Prometheus: scrapes the target every second
+cat > "$tmp/prometheus.yml" <<YML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: fixture
+    honor_labels: true
+    static_configs: [{targets: ["127.0.0.1:$target_port"]}]
+YML
+"$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prom-data" \
+    --web.listen-address="127.0.0.1:$prom_port" > "$tmp/prometheus.log" 2>&1 &
+prom_pid=$!; pids+=($prom_pid)
+prom="http://127.0.0.1:$prom_port"
+ready=""
+for _ in $(seq 1 300); do
+    n=$("$CURL" -s "$prom/api/v1/query?query=fixture_backlog" 2>/dev/null | "$JQ" -r '.data.result | length' 2>/dev/null || true)
+    [ "$n" = 2 ] && { ready=1; break; }
+    kill -0 "$prom_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$ready" ] || { tail -20 "$tmp/prometheus.log"; echo "Prometheus did not scrape the fixture"; exit 1; }
+pass "Prometheus scrapes the fixture target"
+
+cat > "$tmp/metrics.yaml" <<YAML
+prometheus:
+  url: $prom
+  timeout: 2s
+metrics:
+  - name: http_requests
+    resources: [pods]
+    source:
+      prometheus:
+        query: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+        series: fixture_requests
+  - name: queue_len
+    resources: [pods, deployments.apps]
+    source:
+      prometheus: {query: '<<.Series>>{<<.LabelMatchers>>}', series: fixture_queue}
+  - name: guarded
+    resources: [pods]
+    fallback: "0"
+    source:
+      prometheus: {query: '<<.Series>>{<<.LabelMatchers>>}', series: fixture_queue}
+  - name: broken
+    resources: [pods]
+    source:
+      prometheus: {query: 'rate(<<.Series>>{<<.LabelMatchers>>}[1m]'}
+external:
+  - name: fixture_backlog
+    labels: {source: prometheus}
+    source:
+      prometheus: {query: '<<.Series>>{<<.LabelMatchers>>}'}
+YAML
+start_pair --workers 1 --config "$tmp/metrics.yaml" --objects "$top_srcdir/examples/objects.yaml"
+CM=/apis/custom.metrics.k8s.io/v1beta2/namespaces/default
+items() { "$JQ" -r '[.items[] | .describedObject.name + "=" + .value] | join(",")' "$tmp/body"; }
+queries() { "$CURL" -s "$prom/metrics" | awk '/^prometheus_http_requests_total\{.*handler="\/api\/v1\/query"/ { n += $2 } END { print n + 0 }'; }
+
+# By selector: one query for all the pods; the namespace label is aggregated
+# away, so the request's namespace applies; the shop pod of the same name is not counted.
+before=$(queries)
+get "$CM/pods/*/http_requests?labelSelector=app%3Dweb" > /dev/null
+after=$(queries)
+check "by selector: summed per pod" "$(items)" "web-7d4b9c-h3j9s=2500m,web-7d4b9c-x2k4p=15"
+check "by selector: one query for all the pods" "$((after - before))" 1
+timestamp=$("$JQ" -r '.items[0].timestamp' "$tmp/body")
+now=$(date -u +%s); ts=$(date -u -d "$timestamp" +%s)
+check "the timestamp is Prometheus' evaluation time" "$(( ts <= now && ts >= now - 5 ))" 1
+
+get "$CM/pods/web-7d4b9c-q8z6m/queue_len?metricLabelSelector=queue%3Da" > /dev/null
+check "by name, with a metric label selector" "$(items)" "web-7d4b9c-q8z6m=7"
+check "by name: a metric label that does not match" \
+    "$(get "$CM/pods/web-7d4b9c-q8z6m/queue_len?metricLabelSelector=queue%3Db" | head -c3)" 404
+check "NaN is no value" "$(get "$CM/pods/web-7d4b9c-h3j9s/queue_len" | head -c3)" 404
+get "$CM/deployments.apps/web/queue_len" > /dev/null
+check "deployments by their label" "$(items)" "web=3"
+check "a fallback for pods with no series" \
+    "$(get "$CM/pods/*/guarded?labelSelector=app%3Dweb" >/dev/null; items)" \
+    "web-7d4b9c-h3j9s=0,web-7d4b9c-q8z6m=7,web-7d4b9c-x2k4p=0"
+
+code=$(get "$CM/pods/web-7d4b9c-x2k4p/broken" | head -c3)
+check "a bad query is a 503" "$code" 503
+check "that says what Prometheus said" \
+    "$("$JQ" -r .message "$tmp/body" | grep -c 'unable to fetch metric broken for pods: .*bad_data.*parse error')" 1
+
+EM=/apis/external.metrics.k8s.io/v1beta1/namespaces
+check "external: series in their namespace, and those with none" \
+    "$(get "$EM/shop/fixture_backlog" >/dev/null; "$JQ" -r '[.items[] | .metricLabels.queue + "=" + .value + "/" + .metricLabels.source] | sort | join(",")' "$tmp/body")" \
+    "billing=9/prometheus,orders=120/prometheus"
+check "external: labelSelector becomes matchers" \
+    "$(get "$EM/shop/fixture_backlog?labelSelector=queue%3Dbilling" >/dev/null; "$JQ" -r '[.items[].value] | join(",")' "$tmp/body")" 9
+
+# ---- Prometheus goes away
+kill -TERM "$prom_pid"; wait "$prom_pid" 2>/dev/null || true
+code=$(get "$CM/pods/web-7d4b9c-x2k4p/http_requests" | head -c3)
+check "Prometheus down: 503" "$code" 503
+check "Prometheus down: the Status says why" \
+    "$("$JQ" -r .message "$tmp/body" | grep -c "unable to fetch metric http_requests for pods: prometheus $prom")" 1
+check "Prometheus down: the fallback answers" \
+    "$(get "$CM/pods/web-7d4b9c-x2k4p/guarded" >/dev/null; items)" "web-7d4b9c-x2k4p=0"
+
+# ---- a Prometheus too slow to answer: the timeout bounds the request
+sed -e "s|url: $prom|url: http://127.0.0.1:$slow_port|" -e 's|timeout: 2s|timeout: 300ms|' \
+    "$tmp/metrics.yaml" > "$tmp/slow.yaml"
+"$top_builddir/t/tools/cm-handle" --config "$tmp/slow.yaml" \
+    --objects "$top_srcdir/examples/objects.yaml" --headers \
+    "$CM/pods/web-7d4b9c-x2k4p/http_requests" > "$tmp/slow.out" 2>&1
+check "slow Prometheus: 503" "$(head -1 "$tmp/slow.out")" "503 Service Unavailable"
+check "slow Prometheus: timed out" "$(grep -c 'timed out after 3[0-9][0-9] milliseconds' "$tmp/slow.out")" 1
+finish
