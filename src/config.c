@@ -317,7 +317,7 @@ static int
 load_prom_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
     static const char *const keys[] = {
-        "query", "series", "namespace_label", "object_label", NULL };
+        "query", "series", "namespace_label", "object_label", "max_age", NULL };
     struct cm_prom_source *p = &m->source.prom;
     yaml_node_t *q, *series;
     size_t at;
@@ -357,6 +357,8 @@ load_prom_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     if (p->namespace_label == NULL)
         p->namespace_label = "namespace";
     p->object_label = label_name_option(ld, node, "object_label", &problems);
+    problems += duration_option(ld, node, "max_age", &p->max_age);
+    p->slot = ld->cfg->nprom++;
     return problems;
 }
 

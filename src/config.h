@@ -73,16 +73,21 @@ struct cm_push_source {
 };
 
 /*
- * source: {prometheus: {query: Q, series: S, namespace_label: L, object_label: O}}
+ * source: {prometheus: {query: Q, series: S, namespace_label: L, object_label: O,
+ *                       max_age: D}}
  * Q is a template (promql.h) run as an instant query; each result series is
  * the value of the object its labels L (default "namespace"; absent: the
- * request's namespace) and O (default: the resource's singular) name.
+ * request's namespace) and O (default: the resource's singular) name.  With
+ * D, a worker serves each object's last good value while it is younger than
+ * D when a query fails.
  */
 struct cm_prom_source {
     const char *query;
     const char *series;                /* <<.Series>>; default: the metric's name */
     const char *namespace_label;
     const char *object_label;          /* NULL: the resource's singular name */
+    int64_t max_age;                   /* seconds; > 0: last good values served while Prometheus fails */
+    size_t slot;                       /* index of its cache in a worker's source state */
 };
 
 /* The top-level prometheus: block, shared by every prometheus source. */
@@ -128,6 +133,7 @@ struct cm_config {
     struct cm_metric *external;        /* in file order; names may repeat */
     size_t nfiles;                     /* file sources: slots 0..nfiles-1 */
     size_t npush;                      /* metrics and external series with a push source */
+    size_t nprom;                      /* prometheus sources: slots 0..nprom-1 */
     const struct cm_prometheus *prometheus;  /* NULL when there is no prometheus: block */
     struct cm_arena arena;             /* owns everything above */
 };

@@ -161,18 +161,6 @@ cm_promsrc_result(const struct cm_prom_answer *ans)
     return &ans->result;
 }
 
-const char *
-cm_promsrc_object_label(const struct cm_prom_answer *ans)
-{
-    return ans->obj_label;
-}
-
-const char *
-cm_promsrc_namespace_label(const struct cm_prom_answer *ans)
-{
-    return ans->ns_label;
-}
-
 const struct cm_prom_sample *
 cm_promsrc_find(const struct cm_prom_answer *ans, const char *ns, const char *name, size_t *pos)
 {

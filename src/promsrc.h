@@ -52,8 +52,4 @@ const struct cm_prom_result *cm_promsrc_result(const struct cm_prom_answer *ans)
 const struct cm_prom_sample *cm_promsrc_find(const struct cm_prom_answer *ans, const char *ns,
                                              const char *name, size_t *pos);
 
-/* The labels of answer's object queries that name the object (to leave out of metric labels). */
-const char *cm_promsrc_object_label(const struct cm_prom_answer *ans);
-const char *cm_promsrc_namespace_label(const struct cm_prom_answer *ans);
-
 #endif

@@ -20,6 +20,13 @@ cm_sources_new(const struct cm_config *cfg)
         if (m->source.kind == CM_SOURCE_FILE)
             cm_filesrc_init(&s->files[m->source.file.slot], m->source.file.path);
     }
+    s->nprom = cfg->nprom;
+    s->prom_caches = cm_xcalloc(cfg->nprom ? cfg->nprom : 1, sizeof(*s->prom_caches));
+    for (i = 0; i < cfg->nmetrics; i++) {
+        const struct cm_metric *m = &cfg->metrics[i];
+        if (m->source.kind == CM_SOURCE_PROMETHEUS && m->source.prom.max_age > 0)
+            s->prom_caches[m->source.prom.slot] = cm_prom_cache_new(m->source.prom.max_age);
+    }
     return s;
 }
 
@@ -35,6 +42,9 @@ cm_sources_free(struct cm_sources *s)
     free(s->files);
     cm_pushstore_close(s->push);
     cm_promclient_free(s->prom_client);
+    for (i = 0; i < s->nprom; i++)
+        cm_prom_cache_free(s->prom_caches[i]);
+    free(s->prom_caches);
     free(s);
 }
 
@@ -72,6 +82,7 @@ cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
     out->push = NULL;
     out->sources = s;
     out->prom = NULL;
+    out->stale = NULL;
     out->failure = NULL;
     out->now = now;
     if (m->source.kind == CM_SOURCE_STATIC)
@@ -108,7 +119,9 @@ static int
 fresh(const struct cm_source_view *v, time_t t)
 {
     const struct cm_source *src = &v->metric->source;
-    int64_t max_age = src->kind == CM_SOURCE_PUSH ? src->push.max_age : src->file.max_age;
+    int64_t max_age = src->kind == CM_SOURCE_PUSH ? src->push.max_age
+                      : src->kind == CM_SOURCE_PROMETHEUS ? src->prom.max_age
+                      : src->file.max_age;
 
     return max_age <= 0 || (int64_t)(v->now - t) <= max_age;
 }
@@ -195,15 +208,25 @@ cm_source_fetch(struct cm_source_view *v, const struct cm_resource *r, const cha
                 const char *const *names, size_t n, const struct cm_selector *metric_sel,
                 struct cm_arena *a)
 {
+    struct cm_prom_cache *cache;
     char err[1024];
 
     if (!cm_source_wants_objects(v) || n == 0)
         return 0;
+    cache = v->sources->prom_caches[v->metric->source.prom.slot];
     v->prom = cm_promsrc_query_objects(prom_client(v->sources), v->sources->prometheus,
                                        v->metric, r, ns, names, n, metric_sel, a, err,
                                        sizeof(err));
-    if (v->prom != NULL)
+    if (v->prom != NULL) {
+        if (cache != NULL)
+            cm_prom_cache_store(cache, v->prom, r->namespaced ? ns : "", names, n, v->now);
         return 0;
+    }
+    /* Values of an earlier good answer are served while younger than max_age. */
+    if (cache != NULL && cm_prom_cache_count(cache) > 0) {
+        v->stale = cache;
+        return 0;
+    }
     v->failure = cm_arena_strdup(a, err);
     return -1;
 }
@@ -226,26 +249,36 @@ cm_source_fetch_series(struct cm_source_view *v, const struct cm_selector *sel,
 
 /* A prometheus source's value for one object, from the fetched answer. */
 static int
-prom_object(const struct cm_source_view *v, const char *ns, const char *name,
+prom_object(const struct cm_source_view *v, const struct cm_resource *r, const char *ns,
+            const char *name,
             const struct cm_selector *metric_sel, struct cm_arena *a, struct cm_value *out)
 {
     const struct cm_metric *m = v->metric;
+    const struct cm_prom_result *cached = v->stale ? cm_prom_cache_get(v->stale, ns, name) : NULL;
     const struct cm_prom_sample *s;
+    const char *ns_label = r->namespaced ? m->source.prom.namespace_label : NULL;
+    const char *obj_label = m->source.prom.object_label ? m->source.prom.object_label
+                                                        : r->singular;
     size_t pos = 0;
 
-    while (v->prom != NULL && (s = cm_promsrc_find(v->prom, ns, name, &pos)) != NULL) {
+    for (;;) {
         struct cm_labels labels = m->labels;
         struct cm_quantity q;
         const char *err;
 
+        if (v->prom != NULL)
+            s = cm_promsrc_find(v->prom, ns, name, &pos);
+        else
+            s = cached != NULL && pos < cached->n ? &cached->v[pos++] : NULL;
+        if (s == NULL)
+            break;
         if (metric_sel->n > 0) {
-            merge_labels(&m->labels, &s->labels, cm_promsrc_namespace_label(v->prom),
-                         cm_promsrc_object_label(v->prom), a, &labels);
+            merge_labels(&m->labels, &s->labels, ns_label, obj_label, a, &labels);
             if (!cm_selector_matches(metric_sel, &labels))
                 continue;
         }
-        if (cm_quantity_from_double(s->value, &q, &err) < 0)
-            continue;                  /* NaN, infinities: no value */
+        if (cm_quantity_from_double(s->value, &q, &err) < 0 || !fresh(v, (time_t)s->timestamp))
+            continue;                  /* NaN, infinities, too old: no value */
         out->text = cm_arena_strdup(a, q.text);
         out->timestamp = (time_t)s->timestamp;
         return 1;
@@ -298,7 +331,7 @@ cm_source_object(const struct cm_source_view *v, const struct cm_resource *r,
     if (m->source.kind == CM_SOURCE_PUSH)
         return push_object(v, r, ns, name, metric_sel, a, out);
     if (m->source.kind == CM_SOURCE_PROMETHEUS)
-        return prom_object(v, r->namespaced ? ns : "", name, metric_sel, a, out);
+        return prom_object(v, r, r->namespaced ? ns : "", name, metric_sel, a, out);
     if (v->file->single) {
         out->text = v->file->single_value.text;
         out->timestamp = v->file->mtime.tv_sec;

@@ -25,6 +25,7 @@
 #include "arena.h"
 #include "config.h"
 #include "filesrc.h"
+#include "promcache.h"
 #include "promsrc.h"
 #include "pushstore.h"
 #include "selector.h"
@@ -38,6 +39,8 @@ struct cm_sources {
     char push_error[512];
     const struct cm_prometheus *prometheus;  /* borrowed from the config */
     struct cm_promclient *prom_client; /* made on first use: one connection per worker */
+    size_t nprom;
+    struct cm_prom_cache **prom_caches;   /* by cm_prom_source.slot; NULL without max_age */
 };
 
 /* State for every source of cfg; owned, free with cm_sources_free(). */
@@ -61,6 +64,7 @@ struct cm_source_view {
     struct cm_pushstore *push;         /* NULL unless a push source */
     struct cm_sources *sources;
     struct cm_prom_answer *prom;       /* a prometheus source's answer, once fetched */
+    const struct cm_prom_cache *stale; /* or, when the query failed, its last good values */
     const char *failure;               /* why the source has nothing to serve, or NULL */
     time_t now;
 };

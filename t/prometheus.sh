@@ -90,6 +90,10 @@ metrics:
     fallback: "0"
     source:
       prometheus: {query: '<<.Series>>{<<.LabelMatchers>>}', series: fixture_queue}
+  - name: remembered
+    resources: [pods]
+    source:
+      prometheus: {query: '<<.Series>>{<<.LabelMatchers>>}', series: fixture_queue, max_age: 10m}
   - name: broken
     resources: [pods]
     source:
@@ -139,8 +143,20 @@ check "external: series in their namespace, and those with none" \
 check "external: labelSelector becomes matchers" \
     "$(get "$EM/shop/fixture_backlog?labelSelector=queue%3Dbilling" >/dev/null; "$JQ" -r '[.items[].value] | join(",")' "$tmp/body")" 9
 
+# with max_age, the worker remembers each object's last good answer
+get "$CM/pods/*/remembered?labelSelector=app%3Dweb" > /dev/null
+check "max_age: a live answer" "$(items)" "web-7d4b9c-q8z6m=7"
+remembered_at=$("$JQ" -r '.items[0].timestamp' "$tmp/body")
+
 # ---- Prometheus goes away
 kill -TERM "$prom_pid"; wait "$prom_pid" 2>/dev/null || true
+get "$CM/pods/web-7d4b9c-q8z6m/remembered" > /dev/null
+check "Prometheus down, within max_age: the last good value" "$(items)" "web-7d4b9c-q8z6m=7"
+check "...with its real timestamp" "$("$JQ" -r '.items[0].timestamp' "$tmp/body")" "$remembered_at"
+check "...and by selector" "$(get "$CM/pods/*/remembered?labelSelector=app%3Dweb" >/dev/null; items)" \
+    "web-7d4b9c-q8z6m=7"
+check "...an object it had no value for is a 404" \
+    "$(get "$CM/pods/web-7d4b9c-h3j9s/remembered" | head -c3)" 404
 code=$(get "$CM/pods/web-7d4b9c-x2k4p/http_requests" | head -c3)
 check "Prometheus down: 503" "$code" 503
 check "Prometheus down: the Status says why" \
