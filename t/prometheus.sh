@@ -4,10 +4,11 @@
 # real pair; then Prometheus stopped, and a Prometheus that answers too slowly.
 . "$top_srcdir/t/lib.sh"
 PROMETHEUS=${PROMETHEUS:-$(command -v prometheus || true)}
-need "$NGINX" "$CURL" "$JQ" "$PROMETHEUS"
+OPENSSL=${OPENSSL:-$(command -v openssl || true)}
+need "$NGINX" "$CURL" "$JQ" "$PROMETHEUS" "$OPENSSL"
 
 free_port() { local p; while :; do p=$(( 20000 + RANDOM % 40000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
-target_port=$(free_port) slow_port=$(free_port) prom_port=$(free_port)
+target_port=$(free_port) slow_port=$(free_port) prom_port=$(free_port) tls_port=$(free_port)
 
 # ---- the fixture target, and a "Prometheus" that trickles its answer (1 byte/s)
 mkdir -p "$tmp/target/tmp"
@@ -25,6 +26,12 @@ fixture_queue{namespace="default",deployment="web"} 3
 fixture_backlog{queue="orders"} 120
 fixture_backlog{queue="billing",namespace="shop"} 9
 TXT
+# Prometheus behind TLS and a bearer-token check (as kube-rbac-proxy would put it)
+"$OPENSSL" req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
+    -subj /CN=prometheus -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$tmp/target/tls.key" -out "$tmp/target/tls.crt" >/dev/null 2>&1
+echo "prom-secret" > "$tmp/prom-token"
+echo "wrong" > "$tmp/wrong-token"
 user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
 cat > "$tmp/target/nginx.conf" <<CONF
 $user_line
@@ -37,6 +44,14 @@ http {
     server {
         listen 127.0.0.1:$target_port;
         location = /metrics { default_type text/plain; root $tmp/target; }
+    }
+    server {
+        listen 127.0.0.1:$tls_port ssl;
+        ssl_certificate $tmp/target/tls.crt; ssl_certificate_key $tmp/target/tls.key;
+        location / {
+            if (\$http_authorization != "Bearer prom-secret") { return 401; }
+            proxy_pass http://127.0.0.1:$prom_port;
+        }
     }
     server {
         listen 127.0.0.1:$slow_port;
@@ -142,6 +157,27 @@ check "external: series in their namespace, and those with none" \
     "billing=9/prometheus,orders=120/prometheus"
 check "external: labelSelector becomes matchers" \
     "$(get "$EM/shop/fixture_backlog?labelSelector=queue%3Dbilling" >/dev/null; "$JQ" -r '[.items[].value] | join(",")' "$tmp/body")" 9
+
+# ---- Prometheus over TLS with a bearer token (one request each through cm-handle: real libcurl)
+tls_case() {   # tls_case NAME EXTRA-YAML-LINES EXPECTED-STATUS [MESSAGE-PATTERN]
+    { echo "prometheus:"; echo "  url: https://127.0.0.1:$tls_port"; printf '%b' "$2"
+      sed -n '/^metrics:/,$p' "$tmp/metrics.yaml"; } > "$tmp/tls.yaml"
+    "$top_builddir/t/tools/cm-handle" --config "$tmp/tls.yaml" \
+        --objects "$top_srcdir/examples/objects.yaml" --headers \
+        "$CM/pods/web-7d4b9c-q8z6m/queue_len" > "$tmp/tls.out" 2>&1
+    check "$1" "$(head -1 "$tmp/tls.out")" "$3"
+    [ -z "${4:-}" ] || check "$1: why" "$(grep -c "$4" "$tmp/tls.out")" 1
+}
+tls_case "TLS verified with ca_file, bearer token" \
+    "  ca_file: $tmp/target/tls.crt\n  bearer_token_file: $tmp/prom-token\n" "200 OK"
+check "TLS: the value" "$(tail -1 "$tmp/tls.out" | "$JQ" -r '.items[0].value')" 7
+tls_case "TLS: a wrong token" \
+    "  ca_file: $tmp/target/tls.crt\n  bearer_token_file: $tmp/wrong-token\n" \
+    "503 Service Unavailable" "answered 401"
+tls_case "TLS: an unknown CA" "  bearer_token_file: $tmp/prom-token\n" \
+    "503 Service Unavailable" "certificate"
+tls_case "TLS: insecure_skip_tls_verify" \
+    "  insecure_skip_tls_verify: true\n  bearer_token_file: $tmp/prom-token\n" "200 OK"
 
 # with max_age, the worker remembers each object's last good answer
 get "$CM/pods/*/remembered?labelSelector=app%3Dweb" > /dev/null
