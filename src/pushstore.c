@@ -51,6 +51,7 @@ struct header {
     uint32_t capacity;
     uint32_t count;                    /* records published; bumped after they are whole */
     uint32_t replaced;                 /* a compacted file has taken this one's path */
+    uint32_t writes;                   /* bumped after every write: readers' cache epoch */
 };
 
 /* One mapped file. */
@@ -72,6 +73,29 @@ struct cm_pushstore {
     size_t mask;
     uint32_t *ext;                     /* the external series' records */
     size_t next, ext_cap;
+    /*
+     * What this process knows of each indexed record: a copy of its key (so
+     * lookups touch no shared page), and its value once decoded, reused while
+     * the record's write count is the same; while the store's write count
+     * (epoch) has not moved, not even the record's version is read.
+     */
+    struct known *known;
+    size_t nknown;
+    struct cm_arena keys;
+    uint32_t epoch;                    /* hdr->writes at the last refresh */
+    void **grave;                      /* replaced values, freed at the next refresh */
+    size_t ngrave, grave_cap;
+};
+
+struct known {
+    const char *key;                   /* from ps->keys; NULL: a malformed record */
+    uint32_t hash;
+    uint32_t key_len;
+    uint32_t writes;                   /* the record's version >> 1 when decoded */
+    uint32_t epoch;                    /* the store's write count when last checked */
+    int valid;
+    struct cm_push_value v;
+    void *mem;                         /* owns v's strings and labels */
 };
 
 static uint32_t
@@ -193,13 +217,53 @@ decode_value(const struct copy *c, struct cm_arena *a, struct cm_push_value *out
     return 0;
 }
 
+/* decode_value() into one malloc'd block (*mem), for the worker's cache of decoded values. */
+static int
+decode_owned(const struct copy *c, void **mem, struct cm_push_value *out)
+{
+    size_t used = (size_t)c->text_len + 1 + c->labels_len, i;
+    struct cm_label *labels;
+    const char *p, *end;
+    char *data;
+
+    if (used > COPY_DATA || c->data[c->text_len] != '\0' || c->nlabels > COPY_DATA / 2 ||
+        (c->labels_len > 0 && c->data[used - 1] != '\0'))
+        return -1;
+    *mem = cm_xmalloc(c->nlabels * sizeof(*labels) + used);
+    labels = *mem;
+    data = (char *)(labels + c->nlabels);
+    memcpy(data, c->data, used);
+    p = data + c->text_len + 1;
+    end = data + used;
+    for (i = 0; i < c->nlabels; i++) {
+        if (p >= end)
+            break;
+        labels[i].key = p;
+        p += strlen(p) + 1;
+        if (p >= end)
+            break;
+        labels[i].value = p;
+        p += strlen(p) + 1;
+    }
+    if (i < c->nlabels || p != end) {
+        free(*mem);
+        *mem = NULL;
+        return -1;
+    }
+    out->text = data;
+    out->timestamp = c->timestamp;
+    out->labels.n = c->nlabels;
+    out->labels.v = labels;
+    return 0;
+}
+
 /*
  * Copies r's current value out without a lock (its header, then only the
  * bytes in use), retrying while a writer may have overwritten the copy being
  * read.  Returns 0, or -1 when no whole copy could be read.
  */
 static int
-read_copy(const struct record *r, struct copy *out)
+read_copy(const struct record *r, struct copy *out, uint32_t *version)
 {
     int tries;
 
@@ -214,8 +278,11 @@ read_copy(const struct record *r, struct copy *out)
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         v2 = __atomic_load_n(&r->version, __ATOMIC_RELAXED);
         /* the copy read is overwritten only by the write after the next one */
-        if (v2 - v1 <= ((v1 & 1) ? 1u : 2u))
+        if (v2 - v1 <= ((v1 & 1) ? 1u : 2u)) {
+            if (version != NULL)
+                *version = v1;
             return 0;
+        }
     }
     return -1;
 }
@@ -233,6 +300,13 @@ write_copy(struct record *r, const struct copy *c)
     /* else a writer died mid-write into the same copy: it is not current */
     memcpy(&r->copy[(w + 1) & 1], c, sizeof(*c));
     __atomic_store_n(&r->version, 2 * (w + 1), __ATOMIC_RELEASE);
+}
+
+/* Tells readers that something was written (after the write is visible). */
+static void
+bump_writes(struct header *h)
+{
+    __atomic_add_fetch(&h->writes, 1, __ATOMIC_RELEASE);
 }
 
 static void
@@ -355,8 +429,35 @@ open_path(struct cm_pushstore *ps, int reset_bad, struct mapping *m, char *err, 
 }
 
 static void
+bury(struct cm_pushstore *ps, void *mem)
+{
+    if (mem == NULL)
+        return;
+    if (ps->ngrave == ps->grave_cap) {
+        ps->grave_cap = ps->grave_cap ? 2 * ps->grave_cap : 16;
+        ps->grave = cm_xrealloc(ps->grave, ps->grave_cap * sizeof(*ps->grave));
+    }
+    ps->grave[ps->ngrave++] = mem;
+}
+
+static void
+empty_grave(struct cm_pushstore *ps)
+{
+    while (ps->ngrave > 0)
+        free(ps->grave[--ps->ngrave]);
+}
+
+static void
 index_reset(struct cm_pushstore *ps)
 {
+    size_t i;
+
+    for (i = 0; i < ps->nindexed; i++)
+        bury(ps, ps->known[i].mem);
+    free(ps->known);
+    ps->known = NULL;
+    ps->nknown = 0;
+    cm_arena_reset(&ps->keys);
     free(ps->slots);
     ps->slots = NULL;
     ps->mask = 0;
@@ -369,7 +470,7 @@ index_insert(struct cm_pushstore *ps, uint32_t i)
 {
     size_t h;
 
-    for (h = ps->m.rec[i].hash & ps->mask; ps->slots[h] != 0; h = (h + 1) & ps->mask)
+    for (h = ps->known[i].hash & ps->mask; ps->slots[h] != 0; h = (h + 1) & ps->mask)
         ;
     ps->slots[h] = i + 1;
 }
@@ -381,10 +482,22 @@ index_add(struct cm_pushstore *ps, uint32_t i)
     const struct record *r = &ps->m.rec[i];
     char buf[KEY_MAX];
     struct cm_push_key k;
+    struct known *kn;
     uint32_t j;
 
+    if (i >= ps->nknown) {
+        size_t n = ps->nknown ? 2 * ps->nknown : 256;
+
+        ps->known = cm_xrealloc(ps->known, n * sizeof(*ps->known));
+        ps->nknown = n;
+    }
+    kn = &ps->known[i];
+    memset(kn, 0, sizeof(*kn));
     if (decode_key(r, buf, &k) < 0)
         return;
+    kn->key_len = r->key_len;
+    kn->key = memcpy(cm_arena_alloc(&ps->keys, kn->key_len), buf, kn->key_len);
+    kn->hash = hash_bytes(buf, kn->key_len);
     if ((size_t)(i + 1) * 2 > ps->mask) {
         size_t size = ps->mask ? 2 * (ps->mask + 1) : 1024;
 
@@ -392,7 +505,7 @@ index_add(struct cm_pushstore *ps, uint32_t i)
         ps->slots = cm_xcalloc(size, sizeof(*ps->slots));
         ps->mask = size - 1;
         for (j = 0; j < i; j++)
-            if (ps->m.rec[j].key_len != 0)
+            if (ps->known[j].key != NULL)
                 index_insert(ps, j);
     }
     index_insert(ps, i);
@@ -415,9 +528,9 @@ index_find(const struct cm_pushstore *ps, const char *buf, size_t len)
     if (ps->slots == NULL)
         return -1;
     for (s = h & ps->mask; (at = ps->slots[s]) != 0; s = (s + 1) & ps->mask) {
-        const struct record *r = &ps->m.rec[at - 1];
+        const struct known *kn = &ps->known[at - 1];
 
-        if (r->hash == h && r->key_len == len && memcmp(r->key, buf, len) == 0)
+        if (kn->hash == h && kn->key_len == len && memcmp(kn->key, buf, len) == 0)
             return (long)at - 1;
     }
     return -1;
@@ -441,6 +554,7 @@ cm_pushstore_open(struct cm_pushstore **out, const char *dir, uint32_t capacity,
 
     *out = NULL;
     ps->m.fd = -1;
+    cm_arena_init(&ps->keys, 0);
     ps->dir = cm_xstrdup(dir);
     ps->path = join(dir, CM_PUSHSTORE_FILE);
     ps->tmp_path = join(dir, CM_PUSHSTORE_FILE ".tmp");
@@ -467,8 +581,12 @@ cm_pushstore_close(struct cm_pushstore *ps)
 {
     if (ps == NULL)
         return;
+    if (ps->m.hdr != NULL)
+        index_reset(ps);
+    empty_grave(ps);
+    free(ps->grave);
+    cm_arena_free(&ps->keys);
     unmap(&ps->m);
-    free(ps->slots);
     free(ps->ext);
     free(ps->dir);
     free(ps->path);
@@ -508,9 +626,11 @@ cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen)
 {
     uint32_t count;
 
+    empty_grave(ps);                   /* values handed out before this request */
     if (__atomic_load_n(&ps->m.hdr->replaced, __ATOMIC_ACQUIRE) &&
         switch_file(ps, err, errlen) < 0)
         return -1;
+    ps->epoch = __atomic_load_n(&ps->m.hdr->writes, __ATOMIC_ACQUIRE);
     count = __atomic_load_n(&ps->m.hdr->count, __ATOMIC_ACQUIRE);
     if (count > ps->m.capacity) {
         snprintf(err, errlen, "%s is damaged: it counts more records than it holds", ps->path);
@@ -528,13 +648,32 @@ cm_pushstore_get(struct cm_pushstore *ps, const struct cm_push_key *key,
     char buf[KEY_MAX];
     struct copy c;
     size_t len = encode_key(key, buf);
+    struct known *d;
+    uint32_t version;
     long i;
 
+    (void)a;
     if (len == 0 || (i = index_find(ps, buf, len)) < 0)
         return 0;
-    if (read_copy(&ps->m.rec[i], &c) < 0)
-        return 0;
-    return decode_value(&c, a, out) == 0;
+    d = &ps->known[i];
+    if (d->valid && d->epoch == ps->epoch) {
+        *out = d->v;                   /* nothing was written since it was checked */
+        return 1;
+    }
+    version = __atomic_load_n(&ps->m.rec[i].version, __ATOMIC_ACQUIRE);
+    if (!d->valid || d->writes != version >> 1) {
+        if (read_copy(&ps->m.rec[i], &c, &version) < 0)
+            return 0;
+        bury(ps, d->mem);              /* still borrowed by this request's earlier answers */
+        d->mem = NULL;
+        d->valid = decode_owned(&c, &d->mem, &d->v) == 0;
+        d->writes = version >> 1;
+        if (!d->valid)
+            return 0;
+    }
+    d->epoch = ps->epoch;
+    *out = d->v;
+    return 1;
 }
 
 void
@@ -554,7 +693,7 @@ cm_pushstore_each_external(struct cm_pushstore *ps, const char *metric, struct c
 
         if (decode_key(r, buf, &k) < 0 || strcmp(k.metric, metric) != 0)
             continue;
-        if (read_copy(r, &c) < 0 || decode_value(&c, a, &v) < 0)
+        if (read_copy(r, &c, NULL) < 0 || decode_value(&c, a, &v) < 0)
             continue;
         if (fn(&k, &v, arg))
             return;
@@ -661,7 +800,7 @@ compact(struct cm_pushstore *ps, cm_pushstore_keep_fn keep, void *keep_arg,
         struct cm_push_key k;
         struct copy c;
 
-        if (decode_key(r, buf, &k) < 0 || read_copy(r, &c) < 0 || !keep(&k, c.timestamp, keep_arg))
+        if (decode_key(r, buf, &k) < 0 || read_copy(r, &c, NULL) < 0 || !keep(&k, c.timestamp, keep_arg))
             continue;
         if (n == cap)
             break;                     /* more kept than the new file holds: the rest go */
@@ -701,6 +840,7 @@ cm_pushstore_put(struct cm_pushstore *ps, const struct cm_push_key *key,
     i = index_find(ps, buf, len);
     if (i >= 0) {
         write_copy(&ps->m.rec[i], &c);
+        bump_writes(ps->m.hdr);
         return 0;
     }
     if (ps->m.hdr->count == ps->m.capacity) {
@@ -713,5 +853,6 @@ cm_pushstore_put(struct cm_pushstore *ps, const struct cm_push_key *key,
         }
     }
     append(ps, buf, len, &c);
+    bump_writes(ps->m.hdr);
     return 0;
 }
