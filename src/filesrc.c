@@ -1,4 +1,5 @@
 #include "filesrc.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +14,16 @@
 struct cm_sample_index {
     struct cm_sample_index *next;
     const char *series, *ns_label, *obj_label;
+    const char *asked[3];              /* the caller's own pointers for them: a fast match */
     size_t mask;                       /* table size - 1 */
     uint32_t *head;                    /* first sample of a key, + 1; 0 is empty */
     uint32_t *chain;                   /* per sample: the next one with its key, + 1 */
+    struct sample_key *key;            /* per sample: its key, looked up once */
+};
+
+struct sample_key {
+    uint64_t hash;
+    const char *ns, *name;
 };
 
 void
@@ -162,19 +170,6 @@ out:
     return rc;
 }
 
-static uint64_t
-hash_key(const char *ns, const char *name)
-{
-    uint64_t h = 1469598103934665603ull;
-
-    for (; *ns; ns++)
-        h = (h ^ (unsigned char)*ns) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (; *name; name++)
-        h = (h ^ (unsigned char)*name) * 1099511628211ull;
-    return h;
-}
-
 static const char *
 label_or_empty(const struct cm_sample *s, const char *label)
 {
@@ -183,13 +178,14 @@ label_or_empty(const struct cm_sample *s, const char *label)
     return v ? v : "";
 }
 
+/* 1 if indexed sample i has the key (ns, name) whose hash is h. */
 static int
-key_equal(const struct cm_sample *s, const struct cm_sample_index *ix,
-          const char *ns, const char *name)
+key_equal(const struct cm_sample_index *ix, uint32_t i, uint64_t h, const char *ns,
+          const char *name)
 {
-    const char *o = cm_labels_get(&s->labels, ix->obj_label);
+    const struct sample_key *k = &ix->key[i];
 
-    return o != NULL && strcmp(o, name) == 0 && strcmp(label_or_empty(s, ix->ns_label), ns) == 0;
+    return k->hash == h && strcmp(k->name, name) == 0 && strcmp(k->ns, ns) == 0;
 }
 
 static int
@@ -213,17 +209,23 @@ build_index(struct cm_filesrc *f, const char *series, const char *ns_label,
     ix->mask = cap - 1;
     ix->head = cm_arena_zalloc(&f->arena, cap * sizeof(*ix->head));
     ix->chain = cm_arena_zalloc(&f->arena, (f->samples.n ? f->samples.n : 1) * sizeof(*ix->chain));
+    ix->key = cm_arena_zalloc(&f->arena, (f->samples.n + 1) * sizeof(*ix->key));
     /* Backwards, pushing to the front, so each chain is in file order. */
     for (i = f->samples.n; i-- > 0;) {
         const struct cm_sample *s = &f->samples.v[i];
         const char *o = cm_labels_get(&s->labels, obj_label);
         const char *ns = label_or_empty(s, ns_label);
+        uint64_t kh;
         size_t h;
 
         if (o == NULL || strcmp(s->name, series) != 0)
             continue;
-        for (h = hash_key(ns, o) & ix->mask; ix->head[h] != 0; h = (h + 1) & ix->mask)
-            if (key_equal(&f->samples.v[ix->head[h] - 1], ix, ns, o))
+        kh = cm_hash_pair(ns, o);
+        ix->key[i].ns = ns;
+        ix->key[i].name = o;
+        ix->key[i].hash = kh;
+        for (h = kh & ix->mask; ix->head[h] != 0; h = (h + 1) & ix->mask)
+            if (key_equal(ix, ix->head[h] - 1, kh, ns, o))
                 break;
         ix->chain[i] = ix->head[h];
         ix->head[h] = (uint32_t)i + 1;
@@ -238,21 +240,32 @@ cm_filesrc_find(struct cm_filesrc *f, const char *series, const char *ns_label,
                 const char *ns, const char *obj_label, const char *name, size_t *pos)
 {
     struct cm_sample_index *ix;
+    uint64_t kh;
     uint32_t at;
     size_t h;
 
     if (!f->loaded || f->single)
         return NULL;
+    /* callers pass the same configuration strings each time: compare pointers first */
     for (ix = f->index; ix != NULL; ix = ix->next)
-        if (strcmp(ix->series, series) == 0 && same_str(ix->ns_label, ns_label) &&
-            strcmp(ix->obj_label, obj_label) == 0)
+        if (ix->asked[0] == series && ix->asked[1] == ns_label && ix->asked[2] == obj_label)
             break;
-    if (ix == NULL)
-        ix = build_index(f, series, ns_label, obj_label);
+    if (ix == NULL) {
+        for (ix = f->index; ix != NULL; ix = ix->next)
+            if (strcmp(ix->series, series) == 0 && same_str(ix->ns_label, ns_label) &&
+                strcmp(ix->obj_label, obj_label) == 0)
+                break;
+        if (ix == NULL)
+            ix = build_index(f, series, ns_label, obj_label);
+        ix->asked[0] = series;
+        ix->asked[1] = ns_label;
+        ix->asked[2] = obj_label;
+    }
     if (ns_label == NULL)
         ns = "";
-    for (h = hash_key(ns, name) & ix->mask; (at = ix->head[h]) != 0; h = (h + 1) & ix->mask)
-        if (key_equal(&f->samples.v[at - 1], ix, ns, name))
+    kh = cm_hash_pair(ns, name);
+    for (h = kh & ix->mask; (at = ix->head[h]) != 0; h = (h + 1) & ix->mask)
+        if (key_equal(ix, at - 1, kh, ns, name))
             break;
     for (; at != 0; at = ix->chain[at - 1]) {
         if (at - 1 >= *pos) {

@@ -1,5 +1,6 @@
 #include "promcache.h"
 #include "alloc.h"
+#include "hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,24 +41,13 @@ cm_prom_cache_free(struct cm_prom_cache *c)
     free(c);
 }
 
-static size_t
-hash(const char *key, size_t len)
-{
-    uint64_t h = 1469598103934665603ull;
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-    return (size_t)h;
-}
-
 /* The slot holding key, or the empty slot where it would go. */
 static size_t
 find(const struct cm_prom_cache *c, const char *key, size_t len)
 {
     size_t s;
 
-    for (s = hash(key, len) & (c->cap - 1); c->slot[s] != NULL; s = (s + 1) & (c->cap - 1))
+    for (s = cm_hash_bytes(key, len) & (c->cap - 1); c->slot[s] != NULL; s = (s + 1) & (c->cap - 1))
         if (c->slot[s]->key_len == len && memcmp(c->slot[s]->key, key, len) == 0)
             break;
     return s;

@@ -1,4 +1,5 @@
 #include "promsrc.h"
+#include "hash.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -12,19 +13,6 @@ struct cm_prom_answer {
     uint32_t *head;                    /* first series of a key, + 1 */
     uint32_t *chain;                   /* next series of the same key, + 1 */
 };
-
-static uint64_t
-hash_key(const char *ns, const char *name)
-{
-    uint64_t h = 1469598103934665603ull;
-
-    for (; *ns; ns++)
-        h = (h ^ (unsigned char)*ns) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (; *name; name++)
-        h = (h ^ (unsigned char)*name) * 1099511628211ull;
-    return h;
-}
 
 /* The object a series names: (namespace, name), or 0 when it names none. */
 static int
@@ -58,7 +46,7 @@ build_index(struct cm_prom_answer *ans, struct cm_arena *a)
 
         if (!key_of(ans, &ans->result.v[i], &ns, &name))
             continue;
-        for (h = hash_key(ns, name) & ans->mask; ans->head[h] != 0; h = (h + 1) & ans->mask) {
+        for (h = cm_hash_pair(ns, name) & ans->mask; ans->head[h] != 0; h = (h + 1) & ans->mask) {
             key_of(ans, &ans->result.v[ans->head[h] - 1], &ns2, &name2);
             if (strcmp(ns, ns2) == 0 && strcmp(name, name2) == 0)
                 break;
@@ -172,7 +160,7 @@ cm_promsrc_find(const struct cm_prom_answer *ans, const char *ns, const char *na
         return NULL;
     if (ans->ns_label == NULL)
         ns = "";
-    for (h = hash_key(ns, name) & ans->mask; (at = ans->head[h]) != 0; h = (h + 1) & ans->mask) {
+    for (h = cm_hash_pair(ns, name) & ans->mask; (at = ans->head[h]) != 0; h = (h + 1) & ans->mask) {
         key_of(ans, &ans->result.v[at - 1], &ns2, &name2);
         if (strcmp(ns, ns2) == 0 && strcmp(name, name2) == 0)
             break;

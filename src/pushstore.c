@@ -1,5 +1,6 @@
 #include "pushstore.h"
 #include "alloc.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -15,7 +16,7 @@
 #define MAGIC "CMPUSH01"
 #define HEADER_SIZE 4096u
 #define RECORD_SIZE 2048u
-#define KEY_MAX 640u
+#define KEY_MAX CM_PUSHSTORE_KEY_MAX
 #define COPY_DATA 680u
 #define READ_TRIES 1000
 
@@ -98,15 +99,29 @@ struct known {
     void *mem;                         /* owns v's strings and labels */
 };
 
+/*
+ * A key's hash combines the hash of its scope (metric NUL resource NUL ns
+ * NUL) with that of its name (name NUL), so that a request looking up many
+ * names in one scope hashes the scope once.
+ */
 static uint32_t
-hash_bytes(const char *s, size_t n)
+hash_combine(uint64_t scope, uint64_t name)
 {
-    uint32_t h = 2166136261u;
-    size_t i;
+    return (uint32_t)cm_hash_combine(scope, name);
+}
 
-    for (i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+/* The hash of an encoded key (metric NUL resource NUL ns NUL name NUL). */
+static uint32_t
+hash_key(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    int k;
+
+    for (k = 0; k < 3 && p < end; k++) {
+        const char *nul = memchr(p, '\0', (size_t)(end - p));
+        p = nul ? nul + 1 : end;
+    }
+    return hash_combine(cm_hash_bytes(buf, (size_t)(p - buf)), cm_hash_bytes(p, (size_t)(end - p)));
 }
 
 /* key as metric NUL resource NUL ns NUL name NUL in buf[KEY_MAX]; its length, or 0. */
@@ -497,7 +512,7 @@ index_add(struct cm_pushstore *ps, uint32_t i)
         return;
     kn->key_len = r->key_len;
     kn->key = memcpy(cm_arena_alloc(&ps->keys, kn->key_len), buf, kn->key_len);
-    kn->hash = hash_bytes(buf, kn->key_len);
+    kn->hash = hash_key(buf, kn->key_len);
     if ((size_t)(i + 1) * 2 > ps->mask) {
         size_t size = ps->mask ? 2 * (ps->mask + 1) : 1024;
 
@@ -522,7 +537,7 @@ index_add(struct cm_pushstore *ps, uint32_t i)
 static long
 index_find(const struct cm_pushstore *ps, const char *buf, size_t len)
 {
-    uint32_t h = hash_bytes(buf, len), at;
+    uint32_t h = hash_key(buf, len), at;
     size_t s;
 
     if (ps->slots == NULL)
@@ -642,18 +657,66 @@ cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen)
 }
 
 int
+cm_pushstore_scope(struct cm_push_scope *out, const char *metric, const char *resource,
+                   const char *ns)
+{
+    const char *part[3] = { metric, resource, ns };
+    size_t i, n;
+
+    out->len = 0;
+    for (i = 0; i < 3; i++) {
+        n = strlen(part[i]) + 1;
+        if (out->len + n > KEY_MAX)
+            return -1;
+        memcpy(out->prefix + out->len, part[i], n);
+        out->len += n;
+    }
+    out->hash = cm_hash_bytes(out->prefix, out->len);
+    return 0;
+}
+
+/* The index of the record keyed by sc's scope and name, or -1. */
+static long
+index_find_in(const struct cm_pushstore *ps, const struct cm_push_scope *sc, const char *name)
+{
+    size_t nlen = strlen(name) + 1, s;
+    uint32_t h = hash_combine(sc->hash, cm_hash_bytes(name, nlen)), at;
+
+    if (ps->slots == NULL)
+        return -1;
+    for (s = h & ps->mask; (at = ps->slots[s]) != 0; s = (s + 1) & ps->mask) {
+        const struct known *kn = &ps->known[at - 1];
+
+        if (kn->hash == h && kn->key_len == sc->len + nlen &&
+            memcmp(kn->key, sc->prefix, sc->len) == 0 &&
+            memcmp(kn->key + sc->len, name, nlen) == 0)
+            return (long)at - 1;
+    }
+    return -1;
+}
+
+int
 cm_pushstore_get(struct cm_pushstore *ps, const struct cm_push_key *key,
                  struct cm_arena *a, struct cm_push_value *out)
 {
-    char buf[KEY_MAX];
+    struct cm_push_scope sc;
+
+    (void)a;
+    if (cm_pushstore_scope(&sc, key->metric, key->resource, key->ns) < 0)
+        return 0;
+    return cm_pushstore_get_in(ps, &sc, key->name, out);
+}
+
+int
+cm_pushstore_get_in(struct cm_pushstore *ps, const struct cm_push_scope *sc, const char *name,
+                    struct cm_push_value *out)
+{
     struct copy c;
-    size_t len = encode_key(key, buf);
     struct known *d;
     uint32_t version;
     long i;
 
-    (void)a;
-    if (len == 0 || (i = index_find(ps, buf, len)) < 0)
+    if ((i = index_find_in(ps, sc, name)) < 0)
         return 0;
     d = &ps->known[i];
     if (d->valid && d->epoch == ps->epoch) {
@@ -765,7 +828,7 @@ append(struct cm_pushstore *ps, const char *key, size_t key_len, const struct co
     memset(r, 0, offsetof(struct record, key));
     memcpy(r->key, key, key_len);
     r->key_len = (uint16_t)key_len;
-    r->hash = hash_bytes(key, key_len);
+    r->hash = hash_key(key, key_len);
     memcpy(&r->copy[0], c, sizeof(*c));
     __atomic_store_n(&ps->m.hdr->count, i + 1, __ATOMIC_RELEASE);
     index_add(ps, ps->nindexed++);

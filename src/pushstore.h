@@ -38,6 +38,7 @@
 #define CM_PUSHSTORE_FILE "push.db"
 #define CM_PUSHSTORE_DEFAULT_CAPACITY 65536u
 #define CM_PUSHSTORE_MAX_CAPACITY (1u << 22)
+#define CM_PUSHSTORE_KEY_MAX 640       /* metric, resource, namespace, name and their NULs */
 
 struct cm_pushstore;
 
@@ -85,6 +86,21 @@ int cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen);
  */
 int cm_pushstore_get(struct cm_pushstore *ps, const struct cm_push_key *key,
                      struct cm_arena *a, struct cm_push_value *out);
+
+/* The first three parts of a key, prepared once for looking up many names. */
+struct cm_push_scope {
+    char prefix[CM_PUSHSTORE_KEY_MAX];
+    size_t len;
+    uint64_t hash;
+};
+
+/* Prepares *out; -1 when the parts do not fit in a key. */
+int cm_pushstore_scope(struct cm_push_scope *out, const char *metric, const char *resource,
+                       const char *ns);
+
+/* cm_pushstore_get() of the key (sc's parts, name). */
+int cm_pushstore_get_in(struct cm_pushstore *ps, const struct cm_push_scope *sc,
+                        const char *name, struct cm_push_value *out);
 
 /*
  * Calls fn for every external series (resource "") of metric, in the order

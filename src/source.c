@@ -99,6 +99,8 @@ cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
     }
     if (m->source.kind == CM_SOURCE_PUSH) {
         out->push = cm_sources_push(s);
+        out->memo = &s->memo;
+        out->memo->resource = NULL;
         if (out->push != NULL)
             return 0;
         out->failure = s->push_error;
@@ -293,11 +295,19 @@ push_object(const struct cm_source_view *v, const struct cm_resource *r, const c
             struct cm_value *out)
 {
     const struct cm_metric *m = v->metric;
-    struct cm_push_key key = { m->name, r->group_resource, ns, name };
+    struct cm_push_memo *memo = v->memo;
     struct cm_push_value pv;
     struct cm_labels labels = m->labels;
 
-    if (!cm_pushstore_get(v->push, &key, a, &pv))
+    if (memo->metric != m || memo->resource != r || strcmp(memo->ns, ns) != 0) {
+        /* a new scope (the first object, or another namespace): hash it once */
+        memo->metric = m;
+        memo->resource = r;
+        snprintf(memo->ns, sizeof(memo->ns), "%s", ns);
+        memo->ok = strlen(ns) < sizeof(memo->ns) &&
+                   cm_pushstore_scope(&memo->scope, m->name, r->group_resource, ns) == 0;
+    }
+    if (!memo->ok || !cm_pushstore_get_in(v->push, &memo->scope, name, &pv))
         return fallback(v, metric_sel, out);
     if (metric_sel->n > 0 && pv.labels.n > 0)
         merge_labels(&m->labels, &pv.labels, NULL, NULL, a, &labels);

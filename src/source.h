@@ -30,6 +30,15 @@
 #include "pushstore.h"
 #include "selector.h"
 
+/* A push source's last lookup scope, kept by the view to hash it once per request. */
+struct cm_push_memo {
+    const struct cm_metric *metric;
+    const struct cm_resource *resource;
+    char ns[64];
+    int ok;
+    struct cm_push_scope scope;
+};
+
 struct cm_sources {
     size_t nfiles;
     struct cm_filesrc *files;          /* by cm_file_source.slot */
@@ -41,6 +50,7 @@ struct cm_sources {
     struct cm_promclient *prom_client; /* made on first use: one connection per worker */
     size_t nprom;
     struct cm_prom_cache **prom_caches;   /* by cm_prom_source.slot; NULL without max_age */
+    struct cm_push_memo memo;          /* for the push source being read */
 };
 
 /* State for every source of cfg; owned, free with cm_sources_free(). */
@@ -62,6 +72,7 @@ struct cm_source_view {
     const struct cm_metric *metric;
     struct cm_filesrc *file;           /* NULL unless a file source */
     struct cm_pushstore *push;         /* NULL unless a push source */
+    struct cm_push_memo *memo;         /* the push scope last looked up in (see source.c) */
     struct cm_sources *sources;
     struct cm_prom_answer *prom;       /* a prometheus source's answer, once fetched */
     const struct cm_prom_cache *stale; /* or, when the query failed, its last good values */
