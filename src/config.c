@@ -247,13 +247,41 @@ label_name_option(struct loader *ld, yaml_node_t *map, const char *key, int *pro
     return v ? cm_arena_strdup(&ld->cfg->arena, v) : NULL;
 }
 
+/*
+ * series, namespace_label and object_label: how file and prometheus sources
+ * name the series they read and the object each sample describes.  Returns
+ * the problems.
+ */
+static int
+load_naming(struct loader *ld, yaml_node_t *node, const char **series,
+            const char **namespace_label, const char **object_label)
+{
+    yaml_node_t *sn = cm_yaml_get(ld->doc, node, "series");
+    int problems = 0;
+
+    if (sn != NULL) {
+        const char *v = cm_yaml_scalar(sn);
+        if (v == NULL || *v == '\0') {
+            ERR(ld, sn, "'series' must be a Prometheus metric name");
+            problems++;
+        } else {
+            *series = cm_arena_strdup(&ld->cfg->arena, v);
+        }
+    }
+    *namespace_label = label_name_option(ld, node, "namespace_label", &problems);
+    if (*namespace_label == NULL)
+        *namespace_label = "namespace";
+    *object_label = label_name_option(ld, node, "object_label", &problems);
+    return problems;
+}
+
 static int
 load_file_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
     static const char *const keys[] = {
         "path", "series", "namespace_label", "object_label", "max_age", NULL };
     struct cm_file_source *f = &m->source.file;
-    yaml_node_t *path, *series;
+    yaml_node_t *path;
     int problems;
 
     if (node->type != YAML_MAPPING_NODE) {
@@ -268,20 +296,7 @@ load_file_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     } else {
         f->path = cm_arena_strdup(&ld->cfg->arena, cm_yaml_scalar(path));
     }
-    series = cm_yaml_get(ld->doc, node, "series");
-    if (series != NULL) {
-        const char *v = cm_yaml_scalar(series);
-        if (v == NULL || *v == '\0') {
-            ERR(ld, series, "'series' must be a Prometheus metric name");
-            problems++;
-        } else {
-            f->series = cm_arena_strdup(&ld->cfg->arena, v);
-        }
-    }
-    f->namespace_label = label_name_option(ld, node, "namespace_label", &problems);
-    if (f->namespace_label == NULL)
-        f->namespace_label = "namespace";
-    f->object_label = label_name_option(ld, node, "object_label", &problems);
+    problems += load_naming(ld, node, &f->series, &f->namespace_label, &f->object_label);
     problems += duration_option(ld, node, "max_age", &f->max_age);
     f->slot = ld->cfg->nfiles++;
     return problems;
@@ -319,7 +334,7 @@ load_prom_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     static const char *const keys[] = {
         "query", "series", "namespace_label", "object_label", "max_age", NULL };
     struct cm_prom_source *p = &m->source.prom;
-    yaml_node_t *q, *series;
+    yaml_node_t *q;
     size_t at;
     int problems;
 
@@ -343,20 +358,7 @@ load_prom_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
     } else {
         p->query = cm_arena_strdup(&ld->cfg->arena, cm_yaml_scalar(q));
     }
-    series = cm_yaml_get(ld->doc, node, "series");
-    if (series != NULL) {
-        const char *v = cm_yaml_scalar(series);
-        if (v == NULL || *v == '\0') {
-            ERR(ld, series, "'series' must be a Prometheus metric name");
-            problems++;
-        } else {
-            p->series = cm_arena_strdup(&ld->cfg->arena, v);
-        }
-    }
-    p->namespace_label = label_name_option(ld, node, "namespace_label", &problems);
-    if (p->namespace_label == NULL)
-        p->namespace_label = "namespace";
-    p->object_label = label_name_option(ld, node, "object_label", &problems);
+    problems += load_naming(ld, node, &p->series, &p->namespace_label, &p->object_label);
     problems += duration_option(ld, node, "max_age", &p->max_age);
     p->slot = ld->cfg->nprom++;
     return problems;

@@ -1,15 +1,14 @@
 #include "promclient.h"
 #include "alloc.h"
+#include "tokenfile.h"
 
 #include <curl/curl.h>
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define RESPONSE_MAX (32u << 20)
 
@@ -111,29 +110,17 @@ on_body(char *p, size_t size, size_t n, void *arg)
     return cm_buf_failed(out) ? 0 : size * n;
 }
 
-/* "Authorization: Bearer <file contents, trimmed>" into hdr; -1 on failure. */
+/* "Authorization: Bearer <the token in path>" into hdr; -1 on failure. */
 static int
 bearer_header(const char *path, char *hdr, size_t size, char *err, size_t errlen)
 {
     char token[4096];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = -1;
-    char *s;
-    size_t len;
 
-    if (fd >= 0) {
-        n = read(fd, token, sizeof(token) - 1);
-        close(fd);
-    }
-    if (n < 0) {
+    if (cm_token_read(path, token, sizeof(token)) < 0) {
         snprintf(err, errlen, "cannot read the bearer token file %s: %s", path, strerror(errno));
         return -1;
     }
-    token[n] = '\0';
-    for (s = token; *s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'; s++)
-        ;
-    len = strcspn(s, " \n\r\t");
-    snprintf(hdr, size, "Authorization: Bearer %.*s", (int)len, s);
+    snprintf(hdr, size, "Authorization: Bearer %s", token);
     return 0;
 }
 

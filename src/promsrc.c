@@ -56,16 +56,29 @@ build_index(struct cm_prom_answer *ans, struct cm_arena *a)
     }
 }
 
-/* Runs the rendered query and parses its answer into ans->result. */
+/*
+ * Renders m's query with the given matchers and group-by label, runs it, and
+ * parses its answer into ans->result.
+ */
 static int
-run(struct cm_promclient *c, const struct cm_prometheus *pc, const char *query,
-    struct cm_arena *a, struct cm_prom_answer *ans, char *err, size_t errlen)
+run(struct cm_promclient *c, const struct cm_prometheus *pc, const struct cm_metric *m,
+    const struct cm_buf *matchers, const char *group_by, struct cm_arena *a,
+    struct cm_prom_answer *ans, char *err, size_t errlen)
 {
-    struct cm_buf body;
+    const struct cm_prom_source *ps = &m->source.prom;
+    struct cm_promql_vars vars;
+    struct cm_buf body, q;
+    const char *query;
     char why[512];
     long status;
     int rc = -1;
 
+    vars.series = ps->series ? ps->series : m->name;
+    vars.label_matchers = matchers->data ? matchers->data : "";
+    vars.group_by = group_by;
+    cm_buf_init(&q, 32u << 20);
+    cm_promql_render(ps->query, &vars, &q);
+    query = q.data ? q.data : "";
     cm_buf_init(&body, 64u << 20);
     status = cm_promclient_query(c, pc, query, &body, err, errlen);
     if (status < 0)
@@ -82,6 +95,7 @@ run(struct cm_promclient *c, const struct cm_prometheus *pc, const char *query,
     rc = 0;
 out:
     cm_buf_free(&body);
+    cm_buf_free(&q);
     return rc;
 }
 
@@ -93,26 +107,19 @@ cm_promsrc_query_objects(struct cm_promclient *c, const struct cm_prometheus *pc
 {
     const struct cm_prom_source *ps = &m->source.prom;
     struct cm_prom_answer *ans = cm_arena_zalloc(a, sizeof(*ans));
-    struct cm_promql_vars vars;
-    struct cm_buf matchers, query;
+    struct cm_buf matchers;
     int rc;
 
     ans->request_ns = ns;
     ans->obj_label = ps->object_label ? ps->object_label : r->singular;
     ans->ns_label = r->namespaced ? ps->namespace_label : NULL;
     cm_buf_init(&matchers, 16u << 20);
-    cm_buf_init(&query, 32u << 20);
     if (ans->ns_label != NULL)
         cm_promql_match_eq(&matchers, ans->ns_label, ns);
     cm_promql_match_any(&matchers, ans->obj_label, names, n);
     cm_promql_match_selector(&matchers, metric_sel);
-    vars.series = ps->series ? ps->series : m->name;
-    vars.label_matchers = matchers.data ? matchers.data : "";
-    vars.group_by = ans->obj_label;
-    cm_promql_render(ps->query, &vars, &query);
-    rc = run(c, pc, query.data, a, ans, err, errlen);
+    rc = run(c, pc, m, &matchers, ans->obj_label, a, ans, err, errlen);
     cm_buf_free(&matchers);
-    cm_buf_free(&query);
     if (rc < 0)
         return NULL;
     build_index(ans, a);
@@ -124,22 +131,14 @@ cm_promsrc_query_external(struct cm_promclient *c, const struct cm_prometheus *p
                           const struct cm_metric *m, const struct cm_selector *sel,
                           struct cm_arena *a, char *err, size_t errlen)
 {
-    const struct cm_prom_source *ps = &m->source.prom;
     struct cm_prom_answer *ans = cm_arena_zalloc(a, sizeof(*ans));
-    struct cm_promql_vars vars;
-    struct cm_buf matchers, query;
+    struct cm_buf matchers;
     int rc;
 
     cm_buf_init(&matchers, 1u << 20);
-    cm_buf_init(&query, 2u << 20);
     cm_promql_match_selector(&matchers, sel);
-    vars.series = ps->series ? ps->series : m->name;
-    vars.label_matchers = matchers.data ? matchers.data : "";
-    vars.group_by = "";
-    cm_promql_render(ps->query, &vars, &query);
-    rc = run(c, pc, query.data, a, ans, err, errlen);
+    rc = run(c, pc, m, &matchers, "", a, ans, err, errlen);
     cm_buf_free(&matchers);
-    cm_buf_free(&query);
     return rc < 0 ? NULL : ans;
 }
 

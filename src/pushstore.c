@@ -37,7 +37,7 @@ struct copy {
  */
 struct record {
     uint32_t version;
-    uint32_t hash;                     /* of key[0..key_len) */
+    uint32_t reserved;                 /* 0 (each process hashes the keys it indexes) */
     uint16_t key_len;                  /* the NULs included */
     uint16_t pad[3];
     char key[KEY_MAX];                 /* metric NUL resource NUL ns NUL name NUL */
@@ -196,21 +196,28 @@ encode_value(const struct cm_push_value *v, struct copy *c, char *err, size_t er
     return 0;
 }
 
-/* A copy read out of the file into a's memory; -1 if it is malformed. */
-static int
-decode_value(const struct copy *c, struct cm_arena *a, struct cm_push_value *out)
+/* The bytes decode_value() needs for c (its labels, then its data), or 0 if c is malformed. */
+static size_t
+decoded_size(const struct copy *c)
 {
-    struct cm_label *labels;
-    const char *p, *end;
-    char *data;
-    size_t i, used = (size_t)c->text_len + 1 + c->labels_len;
+    size_t used = (size_t)c->text_len + 1 + c->labels_len;
 
     if (used > COPY_DATA || c->data[c->text_len] != '\0' || c->nlabels > COPY_DATA / 2 ||
         (c->labels_len > 0 && c->data[used - 1] != '\0'))
-        return -1;
-    data = cm_arena_alloc(a, used);
+        return 0;
+    return c->nlabels * sizeof(struct cm_label) + used;
+}
+
+/* Decodes c into block (decoded_size(c) bytes); -1 if its labels are malformed. */
+static int
+decode_value(const struct copy *c, void *block, struct cm_push_value *out)
+{
+    size_t used = (size_t)c->text_len + 1 + c->labels_len, i;
+    struct cm_label *labels = block;
+    char *data = (char *)(labels + c->nlabels);
+    const char *p, *end;
+
     memcpy(data, c->data, used);
-    labels = cm_arena_alloc(a, (c->nlabels ? c->nlabels : 1) * sizeof(*labels));
     p = data + c->text_len + 1;
     end = data + used;
     for (i = 0; i < c->nlabels; i++) {
@@ -225,46 +232,6 @@ decode_value(const struct copy *c, struct cm_arena *a, struct cm_push_value *out
     }
     if (p != end)
         return -1;
-    out->text = data;
-    out->timestamp = c->timestamp;
-    out->labels.n = c->nlabels;
-    out->labels.v = labels;
-    return 0;
-}
-
-/* decode_value() into one malloc'd block (*mem), for the worker's cache of decoded values. */
-static int
-decode_owned(const struct copy *c, void **mem, struct cm_push_value *out)
-{
-    size_t used = (size_t)c->text_len + 1 + c->labels_len, i;
-    struct cm_label *labels;
-    const char *p, *end;
-    char *data;
-
-    if (used > COPY_DATA || c->data[c->text_len] != '\0' || c->nlabels > COPY_DATA / 2 ||
-        (c->labels_len > 0 && c->data[used - 1] != '\0'))
-        return -1;
-    *mem = cm_xmalloc(c->nlabels * sizeof(*labels) + used);
-    labels = *mem;
-    data = (char *)(labels + c->nlabels);
-    memcpy(data, c->data, used);
-    p = data + c->text_len + 1;
-    end = data + used;
-    for (i = 0; i < c->nlabels; i++) {
-        if (p >= end)
-            break;
-        labels[i].key = p;
-        p += strlen(p) + 1;
-        if (p >= end)
-            break;
-        labels[i].value = p;
-        p += strlen(p) + 1;
-    }
-    if (i < c->nlabels || p != end) {
-        free(*mem);
-        *mem = NULL;
-        return -1;
-    }
     out->text = data;
     out->timestamp = c->timestamp;
     out->labels.n = c->nlabels;
@@ -697,11 +664,10 @@ index_find_in(const struct cm_pushstore *ps, const struct cm_push_scope *sc, con
 
 int
 cm_pushstore_get(struct cm_pushstore *ps, const struct cm_push_key *key,
-                 struct cm_arena *a, struct cm_push_value *out)
+                 struct cm_push_value *out)
 {
     struct cm_push_scope sc;
 
-    (void)a;
     if (cm_pushstore_scope(&sc, key->metric, key->resource, key->ns) < 0)
         return 0;
     return cm_pushstore_get_in(ps, &sc, key->name, out);
@@ -714,6 +680,7 @@ cm_pushstore_get_in(struct cm_pushstore *ps, const struct cm_push_scope *sc, con
     struct copy c;
     struct known *d;
     uint32_t version;
+    size_t size;
     long i;
 
     if ((i = index_find_in(ps, sc, name)) < 0)
@@ -728,8 +695,9 @@ cm_pushstore_get_in(struct cm_pushstore *ps, const struct cm_push_scope *sc, con
         if (read_copy(&ps->m.rec[i], &c, &version) < 0)
             return 0;
         bury(ps, d->mem);              /* still borrowed by this request's earlier answers */
-        d->mem = NULL;
-        d->valid = decode_owned(&c, &d->mem, &d->v) == 0;
+        size = decoded_size(&c);
+        d->mem = size ? cm_xmalloc(size) : NULL;
+        d->valid = d->mem != NULL && decode_value(&c, d->mem, &d->v) == 0;
         d->writes = version >> 1;
         if (!d->valid)
             return 0;
@@ -753,10 +721,12 @@ cm_pushstore_each_external(struct cm_pushstore *ps, const char *metric, struct c
         struct cm_push_key k;
         struct cm_push_value v;
         struct copy c;
+        size_t size;
 
         if (decode_key(r, buf, &k) < 0 || strcmp(k.metric, metric) != 0)
             continue;
-        if (read_copy(r, &c, NULL) < 0 || decode_value(&c, a, &v) < 0)
+        if (read_copy(r, &c, NULL) < 0 || (size = decoded_size(&c)) == 0 ||
+            decode_value(&c, cm_arena_alloc(a, size), &v) < 0)
             continue;
         if (fn(&k, &v, arg))
             return;
@@ -828,7 +798,6 @@ append(struct cm_pushstore *ps, const char *key, size_t key_len, const struct co
     memset(r, 0, offsetof(struct record, key));
     memcpy(r->key, key, key_len);
     r->key_len = (uint16_t)key_len;
-    r->hash = hash_key(key, key_len);
     memcpy(&r->copy[0], c, sizeof(*c));
     __atomic_store_n(&ps->m.hdr->count, i + 1, __ATOMIC_RELEASE);
     index_add(ps, ps->nindexed++);
@@ -870,7 +839,6 @@ compact(struct cm_pushstore *ps, cm_pushstore_keep_fn keep, void *keep_arg,
         to = &fresh.rec[n++];
         memcpy(to->key, r->key, r->key_len);
         to->key_len = r->key_len;
-        to->hash = r->hash;
         memcpy(&to->copy[0], &c, sizeof(c));
     }
     fresh.hdr->count = n;

@@ -82,10 +82,10 @@ int cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen);
  * The value stored under key: returns 1 with *out filled, or 0 when there is
  * none.  Takes no lock.  Each process keeps the values it decoded and hands
  * them out again while their record has not been written: *out is borrowed,
- * valid until the next cm_pushstore_refresh() (a is not used).
+ * valid until the next cm_pushstore_refresh().
  */
 int cm_pushstore_get(struct cm_pushstore *ps, const struct cm_push_key *key,
-                     struct cm_arena *a, struct cm_push_value *out);
+                     struct cm_push_value *out);
 
 /* The first three parts of a key, prepared once for looking up many names. */
 struct cm_push_scope {

@@ -2,18 +2,17 @@
 #include "pushstore.h"
 #include "source.h"
 #include "status.h"
+#include "tokenfile.h"
 #include "validate.h"
 
 #include <json-c/json.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #define TOKEN_MAX 4096
 
@@ -251,38 +250,6 @@ cm_write_keep(const struct cm_push_key *k, int64_t timestamp, void *arg)
 
 /* --- the request -------------------------------------------------------- */
 
-/* The token in path: its contents without surrounding white space. */
-static int
-read_token(const char *path, char *buf, size_t size, struct failure *f)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = -1;
-    size_t len;
-    char *s;
-
-    if (fd >= 0) {
-        do
-            n = read(fd, buf, size - 1);
-        while (n < 0 && errno == EINTR);
-        close(fd);
-    }
-    if (n < 0)
-        return fail(f, 500, "InternalError", "cannot read the write token file %s: %s", path,
-                    strerror(errno));
-    buf[n] = '\0';
-    for (s = buf; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
-        ;
-    len = strlen(s);
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-                       s[len - 1] == '\r'))
-        len--;
-    memmove(buf, s, len);
-    buf[len] = '\0';
-    if (len == 0)
-        return fail(f, 500, "InternalError", "the write token file %s is empty", path);
-    return 0;
-}
-
 /* "Bearer TOKEN" with the token of the token file, compared in constant time. */
 static int
 authorize(const char *token_file, const char *header, struct failure *f)
@@ -292,8 +259,13 @@ authorize(const char *token_file, const char *header, struct failure *f)
     size_t i, n;
     unsigned char diff = 0;
 
-    if (read_token(token_file, want, sizeof(want), f) < 0)
-        return -1;
+    switch (cm_token_read(token_file, want, sizeof(want))) {
+    case -1:
+        return fail(f, 500, "InternalError", "cannot read the write token file %s: %s",
+                    token_file, strerror(errno));
+    case 0:
+        return fail(f, 500, "InternalError", "the write token file %s is empty", token_file);
+    }
     if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
         return fail(f, 401, "Unauthorized", "Unauthorized");
     for (got = header + 7; *got == ' '; got++)

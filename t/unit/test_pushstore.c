@@ -115,7 +115,7 @@ get(struct cm_pushstore *ps, const char *ns, const char *name)
 
     if (cm_pushstore_refresh(ps, err, sizeof(err)) < 0)
         fail_msg("refresh: %s", err);
-    if (!cm_pushstore_get(ps, &k, &arena, &v))
+    if (!cm_pushstore_get(ps, &k, &v))
         return NULL;
     assert_int_equal(v.labels.n, 2);
     assert_string_equal(v.labels.v[1].key, "seq");
@@ -148,7 +148,7 @@ test_values_and_labels_round_trip(void **s)
     assert_int_equal(cm_pushstore_put(ps, &k, &v, keep_all, NULL, err, sizeof(err)), 0);
     cm_pushstore_unlock(ps);
     assert_int_equal(cm_pushstore_refresh(other, err, sizeof(err)), 0);
-    assert_int_equal(cm_pushstore_get(other, &k, &arena, &got), 1);
+    assert_int_equal(cm_pushstore_get(other, &k, &got), 1);
     assert_string_equal(got.text, "12");
     assert_int_equal(got.timestamp, 100);
     assert_int_equal(got.labels.n, 2);
