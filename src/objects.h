@@ -1,11 +1,12 @@
 /*
  * objects.h - the objects that exist: an immutable snapshot of Kubernetes
- * objects (namespace, name, labels) per resource.
+ * objects (namespace, name, uid, labels), one image (objimage.h) per
+ * resource.
  *
  * This is the one interface between request handling and wherever objects
- * come from.  Today a snapshot is loaded from a file (--objects, a List as
- * "kubectl get ... -o yaml|json" prints it); a live-cluster watch cache will
- * build snapshots through the same builder.  Handlers only read snapshots.
+ * come from: a file (--objects, a List as "kubectl get ... -o yaml|json"
+ * prints it), built in memory; or the watch cache (objcache.h), whose images
+ * are files every worker maps.  Handlers only read snapshots.
  *
  * Within a resource, objects are sorted by (namespace, name), so one
  * namespace is a contiguous range and a lookup by name is a binary search.
@@ -21,9 +22,15 @@
 #include "resource.h"
 #include "selector.h"
 
+/*
+ * A view of one object.  The strings are borrowed from the snapshot (valid
+ * while it is); labels.v is borrowed from the call that filled the view and
+ * is valid only during it (a visit callback, see below).
+ */
 struct cm_object {
     const char *namespace;     /* "" for cluster-scoped objects */
     const char *name;
+    const char *uid;           /* "" when unknown */
     struct cm_labels labels;
 };
 
@@ -32,11 +39,11 @@ struct cm_objects_builder;
 
 struct cm_objects_builder *cm_objects_builder_new(void);
 /*
- * Adds an object; every string is copied.  labels need not be sorted.
- * Returns 0, or -1 if the labels repeat a key.
+ * Adds an object; every string is copied.  labels need not be sorted; uid may
+ * be NULL.  Returns 0, or -1 if the labels repeat a key.
  */
 int cm_objects_builder_add(struct cm_objects_builder *b, const struct cm_resource *r,
-                           const char *ns, const char *name,
+                           const char *ns, const char *name, const char *uid,
                            const struct cm_label *labels, size_t nlabels);
 /*
  * Consumes the builder.  Returns 0 with an owned snapshot in *out, or -1 when
@@ -46,20 +53,38 @@ int cm_objects_builder_finish(struct cm_objects_builder *b, struct cm_objects **
                               struct cm_buf *err);
 void cm_objects_free(struct cm_objects *objs);
 
-/* The object, or NULL.  Borrowed from objs. */
-const struct cm_object *cm_objects_get(const struct cm_objects *objs,
-                                       const struct cm_resource *r,
-                                       const char *ns, const char *name);
 /*
- * The objects of resource r in namespace ns (every namespace when ns is
- * NULL): stores the first in *first_out and returns how many follow
- * contiguously.
+ * An empty snapshot that images are attached to one resource at a time (the
+ * watch cache's readers).  Owned; free with cm_objects_free().
  */
-size_t cm_objects_range(const struct cm_objects *objs, const struct cm_resource *r,
-                        const char *ns, const struct cm_object **first_out);
+struct cm_objects *cm_objects_new(void);
+
+/*
+ * Makes img (len bytes) the objects of r, replacing what r had.  The image
+ * is checked first (cm_objimage_check); on success objs takes it over and
+ * calls release(img, len, arg) when it is replaced or freed.  Returns 0, or
+ * -1 for a malformed image (objs unchanged, img still the caller's).
+ */
+int cm_objects_attach(struct cm_objects *objs, const struct cm_resource *r,
+                      const void *img, size_t len,
+                      void (*release)(const void *img, size_t len, void *arg), void *arg);
+
+/* The image of r's objects, or NULL when r has none; borrowed from objs. */
+const void *cm_objects_image(const struct cm_objects *objs, const struct cm_resource *r,
+                             size_t *len_out);
+
+/*
+ * Fills *out with the object and returns 1, or returns 0 when there is no
+ * such object.  out->labels is left empty.
+ */
+int cm_objects_get(const struct cm_objects *objs, const struct cm_resource *r,
+                   const char *ns, const char *name, struct cm_object *out);
 size_t cm_objects_count(const struct cm_objects *objs);
 
-/* Called for each selected object; a non-zero return stops the walk. */
+/*
+ * Called for each selected object; a non-zero return stops the walk.  obj is
+ * valid during the call only (its strings as long as the snapshot).
+ */
 typedef int (*cm_objects_visit_fn)(const struct cm_object *obj, void *arg);
 
 /*

@@ -32,7 +32,7 @@ static void
 load_object(struct loader *ld, yaml_node_t *obj)
 {
     yaml_node_t *meta, *labels;
-    const char *api_version, *kind, *name, *ns, *slash;
+    const char *api_version, *kind, *name, *ns, *uid, *slash;
     const struct cm_resource *r;
     struct cm_label lv[MAX_LABELS];
     char group[256];
@@ -68,6 +68,7 @@ load_object(struct loader *ld, yaml_node_t *obj)
     }
     name = get_scalar(ld, meta, "name");
     ns = get_scalar(ld, meta, "namespace");
+    uid = get_scalar(ld, meta, "uid");
     if (name == NULL || *name == '\0') {
         ERR(ld, meta, "this %s has no metadata.name", kind);
         return;
@@ -101,7 +102,7 @@ load_object(struct loader *ld, yaml_node_t *obj)
         ERR(ld, labels, "metadata.labels must be a mapping");
         return;
     }
-    if (cm_objects_builder_add(ld->b, r, ns, name, lv, nl) < 0)
+    if (cm_objects_builder_add(ld->b, r, ns, name, uid, lv, nl) < 0)
         ERR(ld, labels, "%s '%s' repeats a label key", kind, name);
 }
 

@@ -238,7 +238,7 @@ stamp_item(const struct cm_object *obj, void *arg)
 
 /* The objects of a selector request, listed before their values are fetched. */
 struct collected {
-    const struct cm_object **v;
+    struct cm_object *v;       /* copies without labels (the view's are gone) */
     const char **names;
     size_t n, cap;
     struct cm_arena *arena;
@@ -251,7 +251,7 @@ collect(const struct cm_object *obj, void *arg)
 
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 64;
-        const struct cm_object **v = cm_arena_alloc(c->arena, cap * sizeof(*v));
+        struct cm_object *v = cm_arena_alloc(c->arena, cap * sizeof(*v));
         const char **names = cm_arena_alloc(c->arena, cap * sizeof(*names));
 
         if (c->n) {
@@ -262,7 +262,9 @@ collect(const struct cm_object *obj, void *arg)
         c->names = names;
         c->cap = cap;
     }
-    c->v[c->n] = obj;
+    c->v[c->n] = *obj;
+    c->v[c->n].labels.n = 0;
+    c->v[c->n].labels.v = NULL;
     c->names[c->n++] = obj->name;
     return 0;
 }
@@ -360,7 +362,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     cm_json_init(&j, res->body, pretty);
 
     if (strcmp(call->name, "*") != 0) {
-        const struct cm_object *obj = NULL;
+        struct cm_object found, *obj = NULL;
         struct cm_value value;
         int exists;
 
@@ -368,7 +370,8 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
             exists = r->namespaced ? *call->ns != '\0' : *call->ns == '\0';
         else
             exists = (r->namespaced || *call->ns == '\0') &&
-                     (obj = cm_objects_get(api->objects, r, call->ns, call->name)) != NULL;
+                     cm_objects_get(api->objects, r, call->ns, call->name, &found) &&
+                     (obj = &found) != NULL;
         if (exists && cm_source_fetch(&view, r, call->ns, &call->name, 1, &metric_sel, a) < 0 &&
             !metric->has_fallback) {
             unavailable(res, pretty, call, view.failure);
@@ -409,7 +412,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
                 return;
             }
             list_begin(&j, call->version);
-            for (i = 0; i < col.n && !stamp_item(col.v[i], &st); i++)
+            for (i = 0; i < col.n && !stamp_item(&col.v[i], &st); i++)
                 ;
         } else {
             list_begin(&j, call->version);

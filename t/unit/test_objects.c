@@ -1,4 +1,4 @@
-/* The object snapshot: loading kubectl's List output, lookups and ranges. */
+/* The object snapshot: loading kubectl's List output, lookups, selection, images. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +10,63 @@
 #include <unistd.h>
 
 #include "objects.h"
+#include "objimage.h"
 
 static char path[64];
+
+/* What a visit saw, copied (a view lives only during its call). */
+struct seen {
+    char ns[64], name[64], uid[64], labels[256];
+};
+
+struct collected {
+    size_t n;
+    struct seen v[4096];
+};
+
+static int
+collect(const struct cm_object *o, void *arg)
+{
+    struct collected *c = arg;
+    struct seen *s = &c->v[c->n++];
+    size_t i, len = 0;
+
+    snprintf(s->ns, sizeof(s->ns), "%s", o->namespace);
+    snprintf(s->name, sizeof(s->name), "%s", o->name);
+    snprintf(s->uid, sizeof(s->uid), "%s", o->uid);
+    s->labels[0] = '\0';
+    for (i = 0; i < o->labels.n; i++)
+        len += (size_t)snprintf(s->labels + len, sizeof(s->labels) - len, "%s%s=%s",
+                                i ? "," : "", o->labels.v[i].key, o->labels.v[i].value);
+    return 0;
+}
+
+/* Every object of r in ns (NULL: all), in order: a selector with no terms scans. */
+static void
+scan(const struct cm_objects *objs, const struct cm_resource *r, const char *ns,
+     struct collected *out)
+{
+    struct cm_selector none = { 0 };
+    size_t visited;
+
+    out->n = 0;
+    visited = cm_objects_select(objs, r, ns, &none, collect, out);
+    assert_int_equal(visited, out->n);
+}
+
+/* The labels of one object as "k=v,k=v", or NULL when there is no such object. */
+static const char *
+labels_of(const struct cm_objects *objs, const char *resource, const char *ns, const char *name)
+{
+    static struct collected c;
+    size_t i;
+
+    scan(objs, cm_resource_lookup(resource), ns, &c);
+    for (i = 0; i < c.n; i++)
+        if (strcmp(c.v[i].name, name) == 0)
+            return c.v[i].labels;
+    return NULL;
+}
 
 static int
 load_text(const char *text, struct cm_objects **objs, size_t *skipped, struct cm_diag *d)
@@ -33,28 +88,33 @@ static void
 test_example_list(void **state)
 {
     struct cm_objects *objs;
-    const struct cm_object *o, *first;
+    struct cm_object o;
     const struct cm_resource *pods = cm_resource_lookup("pods");
+    static struct collected c;
     struct cm_diag d;
-    size_t skipped, n;
+    size_t skipped;
     (void)state;
     cm_diag_init(&d);
     assert_int_equal(cm_objects_load_file(&objs, TOP_SRCDIR "/examples/objects.yaml", &skipped, &d), 0);
     assert_int_equal(skipped, 0);
     assert_int_equal(cm_objects_count(objs), 14);
-    o = cm_objects_get(objs, pods, "default", "web-7d4b9c-x2k4p");
-    assert_non_null(o);
-    assert_string_equal(cm_labels_get(&o->labels, "app"), "web");
-    assert_null(cm_objects_get(objs, pods, "shop", "web-7d4b9c-x2k4p"));
-    n = cm_objects_range(objs, pods, "default", &first);
-    assert_int_equal(n, 4);
-    assert_string_equal(first[0].name, "web-7d4b9c-h3j9s");  /* sorted by name */
-    assert_int_equal(cm_objects_range(objs, pods, NULL, &first), 5);
-    assert_int_equal(cm_objects_range(objs, pods, "nope", &first), 0);
-    o = cm_objects_get(objs, cm_resource_lookup("nodes"), "ignored-for-cluster-scope", "node-1");
-    assert_non_null(o);
-    assert_string_equal(o->namespace, "");
-    assert_non_null(cm_objects_get(objs, cm_resource_lookup("deployments.apps"), "default", "web"));
+    assert_int_equal(cm_objects_get(objs, pods, "default", "web-7d4b9c-x2k4p", &o), 1);
+    assert_string_equal(o.name, "web-7d4b9c-x2k4p");
+    assert_string_equal(o.namespace, "default");
+    assert_string_equal(labels_of(objs, "pods", "default", "web-7d4b9c-x2k4p"),
+                        "app=web,pod-template-hash=7d4b9c,tier=frontend");
+    assert_int_equal(cm_objects_get(objs, pods, "shop", "web-7d4b9c-x2k4p", &o), 0);
+    scan(objs, pods, "default", &c);
+    assert_int_equal(c.n, 4);
+    assert_string_equal(c.v[0].name, "web-7d4b9c-h3j9s");  /* sorted by name */
+    scan(objs, pods, NULL, &c);
+    assert_int_equal(c.n, 5);
+    scan(objs, pods, "nope", &c);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(cm_objects_get(objs, cm_resource_lookup("nodes"), "ignored-for-cluster-scope",
+                                    "node-1", &o), 1);
+    assert_string_equal(o.namespace, "");
+    assert_int_equal(cm_objects_get(objs, cm_resource_lookup("deployments.apps"), "default", "web", &o), 1);
     cm_objects_free(objs);
     cm_diag_free(&d);
 }
@@ -67,11 +127,14 @@ test_json_list_and_single_object(void **state)
     size_t skipped;
     (void)state;
     cm_diag_init(&d);
+    struct cm_object o;
     assert_int_equal(load_text("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n"
         "        {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", "
-        "\"namespace\": \"n\", \"labels\": {\"a\": \"\\u003cb\\u003e\"}}}\n    ],\n"
+        "\"namespace\": \"n\", \"uid\": \"6f1c\", \"labels\": {\"a\": \"\\u003cb\\u003e\"}}}\n    ],\n"
         "    \"kind\": \"List\"\n}\n", &objs, &skipped, &d), 0);
-    assert_string_equal(cm_labels_get(&cm_objects_get(objs, cm_resource_lookup("pods"), "n", "p")->labels, "a"), "<b>");
+    assert_string_equal(labels_of(objs, "pods", "n", "p"), "a=<b>");
+    assert_int_equal(cm_objects_get(objs, cm_resource_lookup("pods"), "n", "p", &o), 1);
+    assert_string_equal(o.uid, "6f1c");
     cm_objects_free(objs);
     assert_int_equal(load_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: n}\n"
                                "---\napiVersion: v1\nkind: Node\nmetadata: {name: x}\n"
@@ -105,20 +168,6 @@ test_mistakes_are_reported(void **state)
     assert_int_equal(load_text("items: [\n", &objs, &skipped, &d), -1);
     assert_non_null(strstr(d.text.data, path));
     cm_diag_free(&d);
-}
-
-struct collected {
-    size_t n;
-    const struct cm_object *v[4096];
-};
-
-static int
-collect(const struct cm_object *o, void *arg)
-{
-    struct collected *c = arg;
-
-    c->v[c->n++] = o;
-    return 0;
 }
 
 /*
@@ -160,7 +209,7 @@ test_select_agrees_with_a_scan(void **state)
         snprintf(shard, sizeof(shard), "s%u", (seed >> 18) % 5);
         l[nl].key = "shard"; l[nl++].value = shard;
         assert_int_equal(cm_objects_builder_add(b, pods, namespaces[(seed >> 20) % 3],
-                                                name, l, nl), 0);
+                                                name, NULL, l, nl), 0);
     }
     cm_buf_init(&err, 1024);
     assert_int_equal(cm_objects_builder_finish(b, &objs, &err), 0);
@@ -173,24 +222,114 @@ test_select_agrees_with_a_scan(void **state)
         assert_int_equal(cm_selector_parse(&sel, selectors[k], strlen(selectors[k]), &a, &perr), 0);
         for (nsi = 0; nsi <= 3; nsi++) {
             const char *ns = nsi < 3 ? namespaces[nsi] : NULL;
-            struct collected got = { 0 }, want = { 0 };
-            const struct cm_object *first;
-            size_t n = cm_objects_range(objs, pods, ns, &first), j, visited;
+            static struct collected got, all;
+            size_t j, w = 0, visited;
 
-            for (j = 0; j < n; j++)
-                if (cm_selector_matches(&sel, &first[j].labels))
-                    want.v[want.n++] = &first[j];
+            got.n = 0;
+            scan(objs, pods, ns, &all);
             visited = cm_objects_select(objs, pods, ns, &sel, collect, &got);
             assert_int_equal(visited, got.n);
-            if (got.n != want.n)
+            for (j = 0; j < all.n; j++) {
+                struct cm_label l[8];
+                struct cm_labels set = { 0, l };
+                char *save = NULL, *tok, text[256];
+
+                snprintf(text, sizeof(text), "%s", all.v[j].labels);
+                for (tok = strtok_r(text, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                    char *eq = strchr(tok, '=');
+                    *eq = '\0';
+                    l[set.n].key = tok;
+                    l[set.n++].value = eq + 1;
+                }
+                if (!cm_selector_matches(&sel, &set))
+                    continue;
+                if (w >= got.n || strcmp(got.v[w].name, all.v[j].name) != 0 ||
+                    strcmp(got.v[w].ns, all.v[j].ns) != 0)
+                    fail_msg("selector '%s' in %s: object %zu differs from a scan's",
+                             selectors[k], ns ? ns : "all namespaces", w);
+                w++;
+            }
+            if (got.n != w)
                 fail_msg("selector '%s' in %s: %zu objects, a scan finds %zu",
-                         selectors[k], ns ? ns : "all namespaces", got.n, want.n);
-            for (j = 0; j < got.n; j++)
-                assert_ptr_equal(got.v[j], want.v[j]);
+                         selectors[k], ns ? ns : "all namespaces", got.n, w);
         }
     }
     cm_arena_free(&a);
     cm_objects_free(objs);
+}
+
+/*
+ * An image is read back as built: strings shared, posts ascending, lookups
+ * exact; and any image that is not well-formed (a short file, a flipped
+ * offset) is refused by cm_objimage_check() before anyone reads it.
+ */
+static void
+test_image_round_trip_and_check(void **state)
+{
+    struct cm_label web[] = { { "tier", "front" }, { "app", "web" } };
+    struct cm_label db[] = { { "app", "db" } };
+    struct cm_objimage_entry e[] = {
+        { "shop", "web-2", "u2", web, 2 },
+        { "default", "db-0", "u3", db, 1 },
+        { "shop", "web-1", NULL, web, 2 },
+    };
+    const struct cm_objimage_pair *p;
+    struct cm_label l[4];
+    void *img;
+    size_t len, dup = 99, lo, hi, i;
+    unsigned char *bytes;
+    (void)state;
+
+    assert_int_equal(cm_objimage_build(e, 3, &img, &len, &dup), 0);
+    assert_int_equal(cm_objimage_check(img, len), 0);
+    assert_int_equal(cm_objimage_find(img, "default", "db-0"), 0);
+    assert_int_equal(cm_objimage_find(img, "shop", "web-1"), 1);
+    assert_int_equal(cm_objimage_find(img, "shop", "web-3"), -1);
+    assert_string_equal(cm_objimage_str(img, cm_objimage_objects(img)[2].uid), "u2");
+    assert_string_equal(cm_objimage_str(img, cm_objimage_objects(img)[1].uid), "");
+    cm_objimage_ns_range(img, "shop", &lo, &hi);
+    assert_int_equal(lo, 1);
+    assert_int_equal(hi, 3);
+    assert_int_equal(cm_objimage_labels(img, 1, l, 4), 2);
+    assert_string_equal(l[0].key, "app");                 /* sorted by key */
+    assert_string_equal(l[1].value, "front");
+    p = cm_objimage_pair(img, "app", "web");
+    assert_non_null(p);
+    assert_int_equal(p->count, 2);
+    assert_int_equal(cm_objimage_posts(img, p)[0], 1);
+    assert_int_equal(cm_objimage_posts(img, p)[1], 2);
+    assert_null(cm_objimage_pair(img, "app", "cache"));
+    /* "app" is stored once however many objects carry it */
+    {
+        const char *strings = cm_objimage_str(img, 0);
+        size_t n = 0, off;
+
+        for (off = 0; off < cm_objimage_header(img)->strings_len; off += strlen(strings + off) + 1)
+            n += strcmp(strings + off, "app") == 0;
+        assert_int_equal(n, 1);
+    }
+
+    assert_int_equal(cm_objimage_check(img, len - 1), -1);
+    bytes = img;
+    for (i = 8; i < sizeof(struct cm_objimage_header); i++) {
+        unsigned char keep = bytes[i];
+
+        bytes[i] ^= 0x40;
+        assert_int_equal(cm_objimage_check(img, len), -1);
+        bytes[i] = keep;
+    }
+    /* an object's label run pointing past the labels */
+    ((struct cm_objimage_object *)(bytes + cm_objimage_header(img)->objects_off))[0].nlabels = 1000;
+    assert_int_equal(cm_objimage_check(img, len), -1);
+    free(img);
+
+    e[2].name = "web-2";                                  /* a repeat */
+    assert_int_equal(cm_objimage_build(e, 3, &img, &len, &dup), -1);
+    assert_true(dup == 0 || dup == 2);
+    assert_int_equal(cm_objimage_build(e, 0, &img, &len, &dup), 0);
+    assert_int_equal(cm_objimage_check(img, len), 0);
+    assert_int_equal(cm_objimage_find(img, "", "x"), -1);
+    free(img);
 }
 
 int
@@ -198,6 +337,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_list),
+        cmocka_unit_test(test_image_round_trip_and_check),
         cmocka_unit_test(test_json_list_and_single_object),
         cmocka_unit_test(test_mistakes_are_reported),
         cmocka_unit_test(test_select_agrees_with_a_scan),
