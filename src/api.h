@@ -21,11 +21,14 @@
 #define CM_GROUP_EXTERNAL "external.metrics.k8s.io"
 
 struct cm_sources;
+struct cm_objcache;
 
 /* What a worker serves from; borrowed.  Only the source state changes. */
 struct cm_api {
     const struct cm_config *config;
     const struct cm_objects *objects;   /* NULL: no object source (see README) */
+    struct cm_objcache *cache;          /* the watch cache, for health checks; the
+                                           worker refreshes objects from it, else NULL */
     struct cm_sources *sources;         /* the worker's own; NULL: file and push sources fail */
     const char *write_token_file;       /* NULL: the write API (writeapi.h) is off */
 };

@@ -7,10 +7,13 @@
 #include "diag.h"
 #include "listener.h"
 #include "log.h"
+#include "kubeconn.h"
 #include "master.h"
+#include "objcache.h"
 #include "objects.h"
 #include "pushstore.h"
 #include "source.h"
+#include "watcher.h"
 
 #include <fcntl.h>
 #include <getopt.h>
@@ -41,6 +44,17 @@ static const char usage_text[] =
     "  -w, --workers N            worker processes (default: the number of CPUs)\n"
     "  -o, --objects FILE         the objects that exist: a Kubernetes List in YAML or\n"
     "                             JSON, as 'kubectl get ... -o yaml' prints it\n"
+    "      --kubeconfig FILE      watch the objects of the cluster this kubeconfig's\n"
+    "                             current context names\n"
+    "      --kube-context NAME    the kubeconfig context to use instead\n"
+    "      --master-url URL       the kube-apiserver's URL (with --kubeconfig: instead\n"
+    "                             of its server; alone: no credentials, e.g. kubectl proxy)\n"
+    "                             Neither, no --objects, and KUBERNETES_SERVICE_HOST set:\n"
+    "                             the in-cluster service account\n"
+    "      --cache-dir DIR        where the watch cache keeps its images (default: the\n"
+    "                             socket's directory)\n"
+    "      --watch-retry-max S    the longest wait between attempts to reach the\n"
+    "                             kube-apiserver (default 30)\n"
     "      --shutdown-timeout S   seconds to let requests finish on SIGTERM (default 10)\n"
     "  -v, --verbose              log debug records\n"
     "\n"
@@ -52,6 +66,11 @@ struct args {
     const char *config;
     const char *socket;
     const char *objects;
+    const char *kubeconfig;
+    const char *kube_context;
+    const char *master_url;
+    const char *cache_dir;
+    int watch_retry_max;
     const char *state_dir;
     const char *write_token_file;
     int push_capacity;
@@ -83,6 +102,11 @@ parse_args(int argc, char **argv, struct args *a)
         { "state-dir", required_argument, NULL, 'S' },
         { "push-capacity", required_argument, NULL, 'P' },
         { "write-token-file", required_argument, NULL, 'W' },
+        { "kubeconfig", required_argument, NULL, 'K' },
+        { "kube-context", required_argument, NULL, 'X' },
+        { "master-url", required_argument, NULL, 'M' },
+        { "cache-dir", required_argument, NULL, 'D' },
+        { "watch-retry-max", required_argument, NULL, 'R' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -92,6 +116,7 @@ parse_args(int argc, char **argv, struct args *a)
 
     memset(a, 0, sizeof(*a));
     a->shutdown_timeout = 10;
+    a->watch_retry_max = CM_WATCHER_RETRY_MAX_MS / 1000;
     a->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (a->workers < 1)
         a->workers = 1;
@@ -107,6 +132,16 @@ parse_args(int argc, char **argv, struct args *a)
         case 'o': a->objects = optarg; break;
         case 'S': a->state_dir = optarg; break;
         case 'W': a->write_token_file = optarg; break;
+        case 'K': a->kubeconfig = optarg; break;
+        case 'X': a->kube_context = optarg; break;
+        case 'M': a->master_url = optarg; break;
+        case 'D': a->cache_dir = optarg; break;
+        case 'R':
+            if (parse_int(optarg, 1, 300, &a->watch_retry_max) < 0) {
+                fprintf(stderr, "custom-metrics-fcgi: --watch-retry-max takes seconds from 1 to 300\n");
+                return 2;
+            }
+            break;
         case 'P':
             if (parse_int(optarg, 16, (int)CM_PUSHSTORE_MAX_CAPACITY, &a->push_capacity) < 0) {
                 fprintf(stderr, "custom-metrics-fcgi: --push-capacity takes a number from 16 to %u\n",
@@ -150,6 +185,15 @@ parse_args(int argc, char **argv, struct args *a)
         fprintf(stderr, "custom-metrics-fcgi: %s needs --config FILE\n", a->command);
         return 2;
     }
+    if (a->objects != NULL && (a->kubeconfig != NULL || a->master_url != NULL)) {
+        fprintf(stderr, "custom-metrics-fcgi: --objects or a cluster (--kubeconfig, "
+                "--master-url), not both\n");
+        return 2;
+    }
+    if (a->kube_context != NULL && a->kubeconfig == NULL) {
+        fprintf(stderr, "custom-metrics-fcgi: --kube-context needs --kubeconfig\n");
+        return 2;
+    }
     if (strcmp(a->command, "serve") == 0 && a->socket == NULL) {
         fprintf(stderr, "custom-metrics-fcgi: serve needs --socket PATH\n");
         return 2;
@@ -157,10 +201,48 @@ parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
+/*
+ * The cluster to watch, if any: --kubeconfig and/or --master-url, or the
+ * in-cluster service account when neither nor --objects is given and the
+ * process runs in a pod.  Returns 1 with *conn filled, 0 for no cluster, -1
+ * after printing the problems.
+ */
+static int
+load_cluster(const struct args *a, struct cm_kubeconn *conn, struct cm_diag *d)
+{
+    char err[512];
+
+    memset(conn, 0, sizeof(*conn));
+    if (a->kubeconfig != NULL) {
+        if (cm_kubeconn_kubeconfig(conn, a->kubeconfig, a->kube_context, d) < 0)
+            return -1;
+    } else if (a->master_url == NULL) {
+        const char *host = getenv("KUBERNETES_SERVICE_HOST");
+
+        if (a->objects != NULL || host == NULL || *host == '\0')
+            return 0;
+        if (cm_kubeconn_in_cluster(conn, CM_KUBE_SA_DIR, err, sizeof(err)) < 0) {
+            cm_diag_add(d, "in-cluster", 0, 0, "%s", err);
+            return -1;
+        }
+        return 1;
+    } else {
+        conn->origin = strdup("--master-url, no credentials");
+    }
+    if (a->master_url != NULL) {
+        if (cm_kubeconn_set_server(conn, a->master_url, err, sizeof(err)) < 0) {
+            cm_diag_add(d, "--master-url", 0, 0, "%s", err);
+            cm_kubeconn_free(conn);
+            return -1;
+        }
+    }
+    return 1;
+}
+
 /* Loads what both commands validate; prints problems and returns -1 on any. */
 static int
 load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
-     size_t *skipped)
+     size_t *skipped, struct cm_kubeconn *conn, int *cluster)
 {
     struct cm_diag d;
     int rc = 0;
@@ -172,9 +254,59 @@ load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
         rc = -1;
     if (a->objects != NULL && cm_objects_load_file(objs, a->objects, skipped, &d) < 0)
         rc = -1;
+    *cluster = load_cluster(a, conn, &d);
+    if (*cluster < 0)
+        rc = -1;
     cm_diag_print(&d, stderr);
     cm_diag_free(&d);
     return rc;
+}
+
+/* The resources the watch cache follows: every one metrics.yaml names, and namespaces. */
+static size_t
+watched_resources(const struct cm_config *cfg, const struct cm_resource **res, size_t cap)
+{
+    size_t n = 0, i, k, j;
+
+    res[n++] = cm_resource_namespaces();
+    for (i = 0; i < cfg->nmetrics; i++) {
+        for (k = 0; k < cfg->metrics[i].nresources; k++) {
+            const struct cm_resource *r = cfg->metrics[i].resources[k];
+
+            for (j = 0; j < n && res[j] != r; j++)
+                ;
+            if (j == n && n < cap)
+                res[n++] = r;
+        }
+    }
+    return n;
+}
+
+struct watch_args {
+    const struct cm_kubeconn *conn;
+    struct cm_objcache *cache;
+    long retry_max_ms;
+};
+
+static int
+watch_main(void *arg)
+{
+    struct watch_args *w = arg;
+
+    return cm_watcher_run(w->conn, w->cache, w->retry_max_ms);
+}
+
+/* The socket's directory: where the watch cache's images go by default. */
+static char *
+socket_dir(const char *socket)
+{
+    const char *slash = strrchr(socket, '/');
+
+    if (slash == NULL)
+        return strdup(".");
+    if (slash == socket)
+        return strdup("/");
+    return strndup(socket, (size_t)(slash - socket));
 }
 
 /*
@@ -233,18 +365,22 @@ main(int argc, char **argv)
     struct args a;
     struct cm_config *cfg = NULL;
     struct cm_objects *objs = NULL;
+    struct cm_objcache *cache = NULL;
+    struct cm_kubeconn conn;
+    struct watch_args wa;
     struct cm_api api;
     struct cm_master_opts mo;
     size_t skipped;
     char err[512];
-    int rc;
+    int rc, cluster = 0;
 
     rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc;
-    if (load(&a, &cfg, &objs, &skipped) < 0) {
+    if (load(&a, &cfg, &objs, &skipped, &conn, &cluster) < 0) {
         if (strcmp(a.command, "serve") == 0)
             fprintf(stderr, "custom-metrics-fcgi: not starting: fix the problems above\n");
+        cm_objects_free(objs);
         cm_config_free(cfg);
         return 1;
     }
@@ -256,15 +392,34 @@ main(int argc, char **argv)
         if (objs != NULL)
             printf("; %s: %zu objects (%zu of unknown kinds skipped)", a.objects,
                    cm_objects_count(objs), skipped);
+        if (cluster)
+            printf("; cluster %s (%s)", conn.server, conn.origin);
         printf("\n");
         cm_objects_free(objs);
         cm_config_free(cfg);
+        cm_kubeconn_free(&conn);
         return 0;
     }
 
-    if (objs == NULL)
-        cm_log(CM_LOG_WARN, "no --objects: by-name requests answer for any object name, "
-               "by-selector requests answer an empty list");
+    if (cluster) {
+        const struct cm_resource *res[CM_OBJCACHE_MAX];
+        size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
+        char *dir = a.cache_dir ? strdup(a.cache_dir) : socket_dir(a.socket);
+
+        if (cm_objcache_create(&cache, dir, res, n, err, sizeof(err)) < 0) {
+            fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+            free(dir);
+            cm_config_free(cfg);
+            cm_kubeconn_free(&conn);
+            return 1;
+        }
+        cm_log(CM_LOG_INFO, "objects from %s (%s); cache images in %s", conn.server,
+               conn.origin, dir);
+        free(dir);
+    } else if (objs == NULL) {
+        cm_log(CM_LOG_WARN, "no --objects and no cluster: by-name requests answer for any "
+               "object name, by-selector requests answer an empty list");
+    }
     else
         cm_log(CM_LOG_INFO, "%s: %zu objects (%zu of unknown kinds skipped)",
                a.objects, cm_objects_count(objs), skipped);
@@ -282,7 +437,8 @@ main(int argc, char **argv)
         return 1;
     }
     api.config = cfg;
-    api.objects = objs;
+    api.objects = cache ? cm_objcache_refresh(cache) : objs;
+    api.cache = cache;
     api.sources = cm_sources_new(cfg);     /* each worker mutates its own copy */
     cm_sources_set_state_dir(api.sources, a.state_dir, (uint32_t)a.push_capacity);
     api.write_token_file = a.write_token_file;
@@ -290,9 +446,20 @@ main(int argc, char **argv)
     mo.workers = a.workers;
     mo.shutdown_timeout = a.shutdown_timeout;
     mo.api = &api;
+    mo.helper = NULL;
+    if (cache != NULL) {
+        wa.conn = &conn;
+        wa.cache = cache;
+        wa.retry_max_ms = a.watch_retry_max * 1000L;
+        mo.helper = watch_main;
+        mo.helper_arg = &wa;
+        mo.helper_name = "watch cache";
+    }
     rc = cm_master_run(&mo);
     cm_sources_free(api.sources);
     cm_objects_free(objs);
+    cm_objcache_free(cache);
+    cm_kubeconn_free(&conn);
     cm_config_free(cfg);
     return rc;
 }

@@ -33,8 +33,15 @@ now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The slot past the workers is the helper's. */
+static int
+is_helper(const struct slot *s, const struct slot *slots, const struct cm_master_opts *o)
+{
+    return o->helper != NULL && s == &slots[o->workers];
+}
+
 static void
-spawn(struct slot *s, const struct cm_master_opts *o, const sigset_t *oldmask)
+spawn(struct slot *s, struct slot *slots, const struct cm_master_opts *o, const sigset_t *oldmask)
 {
     pid_t master = getpid(), pid = fork();
 
@@ -46,6 +53,10 @@ spawn(struct slot *s, const struct cm_master_opts *o, const sigset_t *oldmask)
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
+        if (is_helper(s, slots, o)) {
+            close(o->listen_fd);
+            _exit(o->helper(o->helper_arg));
+        }
         _exit(cm_worker_run(o->listen_fd, master, o->api));
     }
     s->pid = pid;
@@ -62,9 +73,9 @@ describe_exit(int status, char *buf, size_t len)
         snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
-/* Reaps exited workers; schedules respawns unless stopping. */
+/* Reaps exited workers (and the helper); schedules respawns unless stopping. */
 static int
-reap(struct slot *slots, int n, int stopping)
+reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o)
 {
     int status, alive = 0, i;
     pid_t pid;
@@ -89,8 +100,8 @@ reap(struct slot *slots, int n, int stopping)
                     delay = BACKOFF_MAX_MS;
             }
             s->respawn_at_ms = t + delay;
-            cm_log(CM_LOG_WARN, "worker %ld %s; respawning in %lld ms",
-                   (long)pid, how, delay);
+            cm_log(CM_LOG_WARN, "%s %ld %s; respawning in %lld ms",
+                   is_helper(s, slots, o) ? o->helper_name : "worker", (long)pid, how, delay);
             break;
         }
     }
@@ -110,7 +121,7 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
     for (i = 0; i < n; i++)
         if (slots[i].pid > 0)
             kill(slots[i].pid, SIGTERM);
-    while ((alive = reap(slots, n, 1)) > 0) {
+    while ((alive = reap(slots, n, 1, o)) > 0) {
         struct timespec ts = { 0, 50 * 1000000 };
         long long t = now_ms();
 
@@ -129,7 +140,8 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
 int
 cm_master_run(const struct cm_master_opts *o)
 {
-    struct slot *slots = cm_xcalloc((size_t)o->workers, sizeof(*slots));
+    int nslots = o->workers + (o->helper != NULL);
+    struct slot *slots = cm_xcalloc((size_t)nslots, sizeof(*slots));
     sigset_t set, oldmask;
     int i, stopping = 0;
 
@@ -141,8 +153,8 @@ cm_master_run(const struct cm_master_opts *o)
     sigprocmask(SIG_BLOCK, &set, &oldmask);
     signal(SIGPIPE, SIG_IGN);
 
-    for (i = 0; i < o->workers; i++)
-        spawn(&slots[i], o, &oldmask);
+    for (i = 0; i < nslots; i++)
+        spawn(&slots[i], slots, o, &oldmask);
     cm_log(CM_LOG_INFO, "serving on %s with %d workers", o->socket_path, o->workers);
 
     while (!stopping) {
@@ -150,11 +162,11 @@ cm_master_run(const struct cm_master_opts *o)
         struct timespec ts;
         int sig;
 
-        for (i = 0; i < o->workers; i++) {
+        for (i = 0; i < nslots; i++) {
             if (slots[i].pid != 0)
                 continue;
             if (slots[i].respawn_at_ms <= t)
-                spawn(&slots[i], o, &oldmask);
+                spawn(&slots[i], slots, o, &oldmask);
             else if (slots[i].respawn_at_ms < next)
                 next = slots[i].respawn_at_ms;
         }
@@ -173,9 +185,9 @@ cm_master_run(const struct cm_master_opts *o)
         default:
             break;
         }
-        reap(slots, o->workers, stopping);
+        reap(slots, nslots, stopping, o);
     }
-    stop_pool(slots, o->workers, o, &set);
+    stop_pool(slots, nslots, o, &set);
     cm_listener_close(o->listen_fd, o->socket_path);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     free(slots);

@@ -8,6 +8,9 @@
  * socket (idle workers return from accept), lets workers finish the request
  * they are serving, kills stragglers after the shutdown timeout, removes the
  * socket and returns 0.
+ *
+ * It may also supervise one helper process, the watch cache (watcher.h),
+ * respawned like a worker when it dies and stopped with the pool.
  */
 #ifndef CM_MASTER_H
 #define CM_MASTER_H
@@ -20,6 +23,9 @@ struct cm_master_opts {
     int workers;
     int shutdown_timeout;         /* seconds */
     const struct cm_api *api;
+    int (*helper)(void *arg);     /* NULL: no helper; else its process's main */
+    void *helper_arg;
+    const char *helper_name;      /* "watch cache", for the log */
 };
 
 /* Runs until asked to stop; returns the process exit status. */

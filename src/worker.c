@@ -2,6 +2,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "log.h"
+#include "objcache.h"
 #include "writeapi.h"
 
 #include <fcgiapp.h>
@@ -106,6 +107,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
     struct cm_arena arena;
     struct cm_buf body;
     char *post = NULL;
+    struct cm_api live = *api;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_term;
@@ -153,7 +155,9 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
 
         memset(&res, 0, sizeof(res));
         res.body = &body;
-        cm_api_handle(api, &req, &arena, &res);
+        if (api->cache != NULL)
+            live.objects = cm_objcache_refresh(api->cache);   /* the newest images */
+        cm_api_handle(&live, &req, &arena, &res);
         respond(&r, &req, &res);
 
         FCGX_Finish_r(&r);
