@@ -34,7 +34,7 @@ start_pair() {
         --dir "$tmp/pair" "$@" > "$tmp/pair.log" 2>&1 &
     pids+=($!)
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 300); do
         [ -s "$tmp/pair/url" ] && break
         kill -0 "${pids[-1]}" 2>/dev/null || { cat "$tmp/pair.log"; echo "run-local died"; exit 1; }
         sleep 0.1

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Objects from a live cluster: the real pair (nginx, TLS, workers, the watch
+# cache) against t/tools/kube-double.py, a test double of the kube-apiserver
+# over TLS with a bearer token, which replays fixture objects and injects
+# faults: a stream cut inside an event, 410 Gone, compaction, a slow LIST, a
+# hung server, a wrong token, and a restart with another set of objects.
+. "$top_srcdir/t/lib.sh"
+PYTHON=$(command -v python3 || true)
+need "$NGINX" "$CURL" "$JQ" "$PYTHON" "$(command -v openssl || true)"
+
+# ---- the double: a CA, a server certificate, a token file, a kubeconfig
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
+    -subj "/CN=test-ca" -keyout "$tmp/ca.key" -out "$tmp/ca.crt" >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=kube-apiserver" \
+    -keyout "$tmp/api.key" -out "$tmp/api.csr" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' > "$tmp/san"
+openssl x509 -req -in "$tmp/api.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+    -days 2 -extfile "$tmp/san" -out "$tmp/api.crt" >/dev/null 2>&1
+echo "token-one" > "$tmp/token"
+
+cat > "$tmp/fixture.json" <<'JSON'
+{"namespaces": [{"name": "default"}, {"name": "shop"}],
+ "pods": [{"namespace": "default", "name": "web-1", "labels": {"app": "web"}},
+          {"namespace": "default", "name": "web-2", "labels": {"app": "web"}},
+          {"namespace": "default", "name": "db-0", "labels": {"app": "db"}},
+          {"namespace": "shop", "name": "web-1", "labels": {"app": "web"}}],
+ "deployments.apps": [{"namespace": "default", "name": "web", "labels": {"app": "web"}}],
+ "nodes": [{"name": "node-1"}]}
+JSON
+cat > "$tmp/fixture2.json" <<'JSON'
+{"namespaces": [{"name": "default"}],
+ "pods": [{"namespace": "default", "name": "api-7", "labels": {"app": "web"}}]}
+JSON
+cat > "$tmp/metrics.yaml" <<'YAML'
+metrics:
+  - name: load
+    resources: [pods, deployments.apps, nodes, namespaces]
+    source: {static: "1"}
+YAML
+
+double_pid=""
+start_double() {     # start_double FIXTURE RV-START
+    local i
+    for i in $(seq 1 20); do
+        "$PYTHON" "$top_srcdir/t/tools/kube-double.py" --port "$api_port" --control-port "$ctl_port" \
+            --cert "$tmp/api.crt" --key "$tmp/api.key" --token "$(cat "$tmp/token")" \
+            --fixture "$1" --rv-start "$2" >> "$tmp/double.log" 2>&1 &
+        double_pid=$!
+        pids+=("$double_pid")
+        for _ in $(seq 1 50); do
+            "$CURL" -s -o /dev/null "http://127.0.0.1:$ctl_port/stats" && return 0
+            kill -0 "$double_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$double_pid" 2>/dev/null; wait "$double_pid" 2>/dev/null
+        api_port=$((20000 + RANDOM % 40000)); ctl_port=$((api_port + 1))
+    done
+    cat "$tmp/double.log"; echo "the kube-apiserver double did not start"; exit 1
+}
+stop_double() { kill "$double_pid" 2>/dev/null; wait "$double_pid" 2>/dev/null || true; }
+api_port=$((20000 + RANDOM % 40000)); ctl_port=$((api_port + 1))
+start_double "$tmp/fixture.json" 1000
+
+write_kubeconfig() {
+    cat > "$tmp/kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+current-context: test
+clusters:
+- name: double
+  cluster: {server: 'https://127.0.0.1:$api_port', certificate-authority: ca.crt}
+users:
+- name: watcher
+  user: {tokenFile: token}
+contexts:
+- name: test
+  context: {cluster: double, user: watcher}
+YAML
+}
+write_kubeconfig
+ctl() { "$CURL" -s -X POST "http://127.0.0.1:$ctl_port/$1" -d "$2" >/dev/null; }
+stat_of() { "$CURL" -s "http://127.0.0.1:$ctl_port/stats" | "$JQ" -r ".$1"; }
+
+start_pair --workers 3 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
+pair_pid=${pids[-1]}
+CM=/apis/custom.metrics.k8s.io/v1beta2
+# names NS SELECTOR: the pods a by-selector request answers, in order
+names() {
+    "$CURL" -ks --max-time 5 "$url$CM/namespaces/$1/pods/%2A/load?labelSelector=$2" |
+        "$JQ" -r '[.items[].describedObject.name] | join(",")'
+}
+# eventually DESC WANT CMD...: CMD prints WANT within 15 s
+eventually() {
+    local desc=$1 want=$2 got="" i
+    shift 2
+    for i in $(seq 1 150); do
+        got=$("$@")
+        [ "$got" = "$want" ] && { pass "$desc"; return 0; }
+        sleep 0.1
+    done
+    fail "$desc: got '$got', want '$want'"
+}
+code_of() { status_of "$url$1" --max-time 5; }
+
+# 1. After the first LIST: ready, and the answers are the fixture's objects.
+check "ready after the first LIST" "$(code_of /readyz)" 200
+check "by selector: the matching pods of the namespace" "$(names default app%3Dweb)" "web-1,web-2"
+check "by selector: another namespace" "$(names shop app%3Dweb)" "web-1"
+check "by name: an existing pod" "$(code_of "$CM/namespaces/default/pods/db-0/load")" 200
+check "by name: a pod the cluster does not have" "$(code_of "$CM/namespaces/default/pods/web-9/load")" 404
+check "by name: a deployment" "$(code_of "$CM/namespaces/default/deployments.apps/web/load")" 200
+check "by name: a node" "$(code_of "$CM/nodes/node-1/load")" 200
+check "namespace metrics need the Namespace" "$(code_of "$CM/namespaces/shop/metrics/load")" 200
+check "a namespace that does not exist" "$(code_of "$CM/namespaces/nope/metrics/load")" 404
+"$CURL" -ks "$url/healthz?verbose" > "$tmp/h"
+check "healthz says what is watched" "$(grep -c '^\[+\]objects ok: 8 objects of 4 resources, watched$' "$tmp/h")" 1
+
+# 2. Watch events: ADDED, MODIFIED (labels), DELETED.
+ctl event '{"resource":"pods","namespace":"default","name":"web-3","labels":{"app":"web"}}'
+eventually "an ADDED pod is served" "web-1,web-2,web-3" names default app%3Dweb
+ctl event '{"resource":"pods","namespace":"default","name":"web-2","labels":{"app":"db"}}'
+eventually "a MODIFIED pod moves to the selector its labels match" "db-0,web-2" names default app%3Ddb
+ctl event '{"resource":"pods","namespace":"default","name":"db-0","type":"DELETED"}'
+eventually "a DELETED pod is not served" "web-2" names default app%3Ddb
+check "by name after DELETED: 404" "$(code_of "$CM/namespaces/default/pods/db-0/load")" 404
+
+# 3. Never served after its DELETED event is applied: delete, then add a
+# marker later in the same stream; once any answer has the marker, no answer
+# from any worker may have the deleted pod again.
+never_again=0
+for round in 1 2 3 4 5; do
+    ctl event "{\"resource\":\"pods\",\"namespace\":\"default\",\"name\":\"gone-$round\",\"labels\":{\"app\":\"churn\"}}"
+    eventually "round $round: the pod is there" "gone-$round" names default app%3Dchurn >/dev/null
+    ctl event "{\"resource\":\"pods\",\"namespace\":\"default\",\"name\":\"gone-$round\",\"type\":\"DELETED\"}"
+    ctl event "{\"resource\":\"pods\",\"namespace\":\"default\",\"name\":\"mark-$round\",\"labels\":{\"app\":\"churn\"}}"
+    for i in $(seq 1 150); do
+        got=$(names default app%3Dchurn)
+        case ",$got," in *",mark-$round,"*) break ;; esac
+        sleep 0.1
+    done
+    for i in $(seq 1 30); do
+        got=$(names default app%3Dchurn)
+        case ",$got," in *",gone-$round,"*) never_again=$((never_again + 1)) ;; esac
+        [ "$(code_of "$CM/namespaces/default/pods/gone-$round/load")" = 404 ] || never_again=$((never_again + 1))
+    done
+    ctl event "{\"resource\":\"pods\",\"namespace\":\"default\",\"name\":\"mark-$round\",\"type\":\"DELETED\"}"
+done
+check "a deleted pod is never served once a later event is" "$never_again" 0
+
+# 4. A stream cut inside an event: LIST again, and the event is not lost.
+lists=$(stat_of lists)
+ctl fault '{"cut_next_event": true}'
+ctl event '{"resource":"pods","namespace":"default","name":"web-4","labels":{"app":"web"}}'
+eventually "the event cut off mid-line arrives through a new LIST" "web-1,web-3,web-4" names default app%3Dweb
+[ "$(stat_of lists)" -gt "$lists" ] && pass "a cut stream makes a new LIST" || fail "no new LIST after a cut stream"
+grep -q 'pods: watch broke off: .*transfer closed' "$tmp/pair.log" &&
+    pass "the log says the watch broke off" || fail "no log line for the cut stream"
+
+# 5. 410 Gone: an ERROR event, and a watch resumed from a compacted version.
+lists=$(stat_of lists)
+ctl fault '{"gone": true}'
+eventually "ERROR 410 makes every resource LIST again" 1 \
+    bash -c "[ \$($CURL -s http://127.0.0.1:$ctl_port/stats | $JQ .lists) -ge $((lists + 4)) ] && echo 1"
+grep -q 'pods: resourceVersion [0-9]* expired (410 Gone); listing again' "$tmp/pair.log" &&
+    pass "the log says the version expired" || fail "no log line for 410"
+lists=$(stat_of lists)
+ctl event '{"resource":"pods","namespace":"default","name":"web-5","labels":{"app":"web"}}'
+ctl fault '{"compact": true, "close_watches": true}'
+eventually "a watch from a compacted version lists again" "web-1,web-3,web-4,web-5" names default app%3Dweb
+[ "$(stat_of lists)" -gt "$lists" ] && pass "compaction makes a new LIST" || fail "no LIST after compaction"
+
+# 6. The workers never wait for the kube-apiserver: a hung server (SIGSTOP)
+# and a slow LIST leave every answer as fast as a static one.
+kill -STOP "$double_pid"
+ctl_ok=1
+slow=0
+for i in $(seq 1 40); do
+    c=$(status_of "$url$CM/namespaces/default/pods/%2A/load?labelSelector=app%3Dweb" --max-time 2)
+    [ "$c" = 200 ] || slow=$((slow + 1))
+done
+check "with the kube-apiserver hung, 40 requests answered (2 s bound each)" "$slow" 0
+check "readyz stays ok while it is hung" "$(code_of /readyz)" 200
+kill -CONT "$double_pid"
+ctl fault '{"slow_list_ms": 3000, "gone": true}'
+sleep 0.5
+slow=0
+for i in $(seq 1 20); do
+    [ "$(names default app%3Dweb)" = "web-1,web-3,web-4,web-5" ] || slow=$((slow + 1))
+done
+check "during a slow LIST the last snapshot is served" "$slow" 0
+ctl fault '{"slow_list_ms": 0}'
+
+# 7. A wrong token: the cache keeps serving and says why; rotating the token
+# file (as a projected service-account token rotates) recovers.
+ctl fault '{"token": "token-two", "close_watches": true}'
+eventually "healthz says the snapshot is old and why" 1 \
+    bash -c "$CURL -ks '$url/healthz?verbose' | grep -c '^\[+\]objects ok: serving a snapshot [0-9]*s old: .*401: Unauthorized'"
+check "readyz stays ok with a wrong token" "$(code_of /readyz)" 200
+check "answers still come from the last snapshot" "$(names default app%3Dweb)" "web-1,web-3,web-4,web-5"
+echo "token-two" > "$tmp/token.new" && mv "$tmp/token.new" "$tmp/token"
+eventually "a rotated token file is used on the next attempt" 1 \
+    bash -c "$CURL -ks '$url/healthz?verbose' | grep -c 'objects ok: .* watched'"
+
+# 8. The kube-apiserver goes away and comes back with other objects.
+stop_double
+eventually "while it is gone, healthz gives the snapshot's age" 1 \
+    bash -c "$CURL -ks '$url/healthz?verbose' | grep -c 'serving a snapshot [0-9]*s old: .*Couldn.t connect'"
+check "and the last snapshot is served" "$(names default app%3Dweb)" "web-1,web-3,web-4,web-5"
+grep -q 'serving the objects as of [0-9]*s ago' "$tmp/pair.log" &&
+    pass "the log gives the snapshot's age" || fail "no age in the log"
+start_double "$tmp/fixture2.json" 50000
+eventually "after the restart, the new objects are served" "api-7" names default app%3Dweb
+check "objects of the old set are gone" "$(code_of "$CM/namespaces/shop/pods/web-1/load")" 404
+eventually "so is their namespace" 404 code_of "$CM/namespaces/shop/metrics/load"
+
+# 9. Before the first LIST: not ready, but alive and answering.
+stop_double
+"$CURL" -ks -o /dev/null "$url/readyz"
+kill -TERM "$pair_pid"
+wait "$pair_pid" 2>/dev/null
+mv "$tmp/pair.log" "$tmp/pair-1.log"
+rm -rf "$tmp/pair"
+start_pair --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
+check "not ready before the first LIST" "$(code_of /readyz)" 500
+"$CURL" -ks "$url/readyz" > "$tmp/r"
+grep -q '^\[-\]objects failed: waiting for the first LIST of namespaces: .*Couldn.t connect' "$tmp/r" &&
+    pass "readyz says what it waits for" || { fail "readyz text"; cat "$tmp/r"; }
+grep -q '^readyz check failed$' "$tmp/r" && pass "readyz fails as the Go server does" || fail "readyz last line"
+check "alive before the first LIST" "$(code_of /livez)" 200
+check "an empty list before the first LIST" "$(names default app%3Dweb)" ""
+start_double "$tmp/fixture.json" 1000
+eventually "ready once the kube-apiserver answers" 200 code_of /readyz
+check "and serving its objects" "$(names default app%3Dweb)" "web-1,web-2"
+
+[ "$failures" -eq 0 ] || { echo "--- the pair's log"; cat "$tmp"/pair*.log | tail -40; }
+finish
