@@ -232,7 +232,7 @@ cm_objects_get(const struct cm_objects *objs, const struct cm_resource *r,
  * with more, into *heap, grown as needed and freed by the caller.
  */
 static int
-view_matches(const void *img, size_t pos, const struct cm_selector *sel,
+view_matches(const void *img, size_t pos, const struct cm_selector *sel, int implied,
              struct cm_object *obj, struct cm_label *lbuf,
              struct cm_label **heap, size_t *heapcap)
 {
@@ -251,7 +251,7 @@ view_matches(const void *img, size_t pos, const struct cm_selector *sel,
     }
     obj->labels.n = n;
     obj->labels.v = v;
-    return sel->n == 0 || cm_selector_matches(sel, &obj->labels);
+    return implied || cm_selector_matches(sel, &obj->labels);
 }
 
 size_t
@@ -264,6 +264,7 @@ cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
     const uint32_t *post = NULL;
     struct cm_label lbuf[VIEW_LABELS], *heap = NULL;
     size_t heapcap = 0, lo, hi, i, k, end, seen = 0;
+    int implied;
 
     if (bk == NULL || bk->img == NULL || cm_objimage_header(bk->img)->nobjects == 0)
         return 0;
@@ -300,13 +301,15 @@ cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
         k = lo;
         end = hi;
     }
+    /* A selector that is that one term (or none) holds for every candidate. */
+    implied = sel->n == 0 || (sel->n == 1 && best != NULL);
     for (; k < end; k++) {
         size_t pos = post != NULL ? post[k] : k;
         struct cm_object obj;
 
         if (pos >= hi)
             break;
-        if (!view_matches(bk->img, pos, sel, &obj, lbuf, &heap, &heapcap))
+        if (!view_matches(bk->img, pos, sel, implied, &obj, lbuf, &heap, &heapcap))
             continue;
         seen++;
         if (fn(&obj, arg) != 0)

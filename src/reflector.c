@@ -314,7 +314,8 @@ cm_reflector_list_end(struct cm_reflector *x, void **img_out, size_t *len_out,
         snprintf(x->version, sizeof(x->version), "%s", x->list_version);
         delta_clear(x);
     }
-    cm_arena_reset(&x->list_arena);
+    cm_arena_free(&x->list_arena);        /* all of it: Lists are rare */
+    cm_arena_init(&x->list_arena, 1 << 20);
     free(x->listed);
     x->listed = NULL;
     x->nlisted = x->listcap = 0;

@@ -200,7 +200,8 @@ list(struct watch *w)
         if (cont == NULL)
             break;
     }
-    cm_buf_reset(&w->buf);
+    cm_buf_free(&w->buf);                /* a page can be large: give it back */
+    cm_buf_init(&w->buf, BODY_MAX);
     if (cm_reflector_list_end(w->refl, &img, &len, w->err, sizeof(w->err)) < 0 ||
         publish(w, img, len) < 0)
         return -1;

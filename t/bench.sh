@@ -9,6 +9,12 @@
 # wrk drives each over TLS with keep-alive.  The ratio pair/trivial is the
 # number that matters: 1.0 means the workers cost nothing over the hop itself.
 # Then the proportional set size (PSS) of the master plus 4 idle workers.
+# Last, the watch cache: the pair fed by t/tools/kube-double.py (a
+# kube-apiserver double) with 10,000 and 100,000 pods of 5 labels each; the
+# PSS of the whole pair (nginx, master, workers, watch cache) over the same
+# pair with no pods, per pod; and a by-selector request matching 1000 of
+# those pods against the trivial responder (BENCH_CACHE=0 skips this part,
+# BENCH_MAIN=0 the rows before it).
 #
 # Environment: BENCH_DURATION (seconds per run, default 5),
 # BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS
@@ -108,7 +114,7 @@ user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
     echo "    ssl_certificate $dir/tls/tls.crt; ssl_certificate_key $dir/tls/tls.key;"
     echo "    include $top_srcdir/nginx/custom-metrics.conf;"
     echo "    location ^~ /_bench/static/ { alias $dir/static/; add_header Cache-Control \"no-cache, private\"; }"
-    for r in "${rows[@]}"; do
+    for r in "${rows[@]}" cache-10000 cache-100000; do
         echo "    location = /_bench/trivial/$r {"
         echo "      fastcgi_pass unix:$dir/sock/trivial-$r.sock;"
         echo "$params"
@@ -168,6 +174,7 @@ run_wrk() {   # URL -> "RPS P50 P99"
         "$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")"
 }
 
+if [ "${BENCH_MAIN:-1}" != 0 ]; then
 echo "custom-metrics-fcgi benchmark: wrk -t$threads -c$conns -d${duration}s over TLS (HTTP/1.1 keep-alive), $workers FastCGI workers"
 echo "(trivial and pair: the mean of two runs each, interleaved; p50/p99 in ms)"
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
@@ -198,3 +205,82 @@ echo
 echo "lowest pair/trivial ratio: ${worst}x (target: 0.90x or better on every row)"
 printf 'PSS of the master + %d idle workers: %.1f MiB at start, %.1f MiB after the load (target: under 10 MiB for 4 workers)\n' \
     "$workers" "$(awk -v k="$pss_idle" 'BEGIN { print k / 1024 }')" "$(awk -v k="$pss_after" 'BEGIN { print k / 1024 }')"
+fi
+
+# ---- the watch cache
+[ "${BENCH_CACHE:-1}" = 0 ] && exit 0
+command -v python3 >/dev/null || { echo "bench: the watch cache part needs python3" >&2; exit 0; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
+    -subj /CN=kube -addext "subjectAltName=IP:127.0.0.1" \
+    -keyout "$dir/tls/kube.key" -out "$dir/tls/kube.crt" >/dev/null 2>&1
+echo bench-kube-token > "$dir/kube-token"
+# PSS in KiB of the whole pair: nginx's processes and the server's.
+pss_pair() {
+    local n
+    n=$(pss_tree "$(cat "$dir/nginx.pid")")
+    echo $(( n + $(pss_tree "$master") ))
+}
+echo
+echo "watch cache: pods of 5 labels from a kube-apiserver double; by selector: 1000 of them (group=g0)"
+printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %9s %9s\n' \
+    row bytes trivial p50ms p99ms pair p50ms p99ms pair/tr "PSS MiB" "B/pod"
+base_pss=""
+for n in 0 10000 100000; do
+    kport=$(( 20000 + RANDOM % 40000 ))
+    python3 "$top_srcdir/t/tools/kube-double.py" --port "$kport" --control-port $((kport + 1)) \
+        --cert "$dir/tls/kube.crt" --key "$dir/tls/kube.key" --token bench-kube-token \
+        --generate "pods=$n,labels=5" > "$dir/double.log" 2>&1 &
+    double=$!; pids+=($double)
+    cat > "$dir/kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+current-context: bench
+clusters: [{name: double, cluster: {server: 'https://127.0.0.1:$kport', certificate-authority: tls/kube.crt}}]
+users: [{name: bench, user: {tokenFile: kube-token}}]
+contexts: [{name: bench, context: {cluster: double, user: bench}}]
+YAML
+    kill -TERM "$master"; wait "$master" 2>/dev/null || true
+    "$CM_BIN" serve --config "$dir/metrics.yaml" --kubeconfig "$dir/kubeconfig" \
+        --socket "$dir/sock/pair.sock" --workers "$workers" 2>> "$dir/pair.log" &
+    master=$!; pids+=($master)
+    for _ in $(seq 1 1200); do
+        [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break
+        sleep 0.1
+    done
+    [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] ||
+        { echo "bench: the watch cache did not list $n pods in 120 s" >&2; tail "$dir/pair.log" >&2; exit 1; }
+    sel="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=group%3Dg0"
+    # Every worker maps the images (a small request, so that no worker's
+    # response buffer has grown yet); then the pair's PSS is the cache's.
+    for _ in $(seq 1 $((workers * 4))); do
+        curl -ks -o /dev/null -A '' "$base$CM/namespaces/bench/pods/pod-000000/bench_metric"
+    done
+    pss=$(pss_pair)
+    curl -ksf -A '' "$base$sel" > "$dir/static/cache-$n"
+    if [ "$n" = 0 ]; then
+        base_pss=$pss
+        printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %9.1f %9s\n' no-pods - - - - - - - - \
+            "$(awk -v k="$base_pss" 'BEGIN { print k / 1024 }')" -
+    else
+        [ "$(jq '.items | length' "$dir/static/cache-$n" 2>/dev/null || echo 1000)" = 1000 ] ||
+            { echo "bench: the selector did not match 1000 pods" >&2; exit 1; }
+        "$CM_TRIVIAL" "$dir/sock/trivial-cache-$n.sock" "$dir/static/cache-$n" "$workers" & pids+=($!)
+        for _ in $(seq 1 50); do [ -S "$dir/sock/trivial-cache-$n.sock" ] && break; sleep 0.1; done
+        "$WRK" -t1 -c4 -d1s "$base$sel" >/dev/null 2>&1 || true
+        read -r t1 t1_50 t1_99 < <(run_wrk "$base/_bench/trivial/cache-$n")
+        read -r p1 p1_50 p1_99 < <(run_wrk "$base$sel")
+        read -r p2 p2_50 p2_99 < <(run_wrk "$base$sel")
+        read -r t2 t2_50 t2_99 < <(run_wrk "$base/_bench/trivial/cache-$n")
+        read -r t_rps t_50 t_99 < <(mean3 "$t1 $t1_50 $t1_99" "$t2 $t2_50 $t2_99")
+        read -r p_rps p_50 p_99 < <(mean3 "$p1 $p1_50 $p1_99" "$p2 $p2_50 $p2_99")
+        printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %6sx | %9.1f %9d\n' "pods-$n" \
+            "$(stat -c %s "$dir/static/cache-$n")" "$t_rps" "$t_50" "$t_99" "$p_rps" "$p_50" "$p_99" \
+            "$(awk -v a="$p_rps" -v b="$t_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
+            "$(awk -v k="$pss" 'BEGIN { print k / 1024 }')" \
+            "$(awk -v k="$pss" -v b="$base_pss" -v n="$n" 'BEGIN { printf "%d", (k - b) * 1024 / n }')"
+    fi
+    kill "$double"; wait "$double" 2>/dev/null || true
+done
+echo "(PSS: the whole pair before the load; B/pod: that over the no-pods pair's, per cached pod;"
+echo " target: under 300 bytes;"
+echo " pair/tr target: 0.90x or better)"

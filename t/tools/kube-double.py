@@ -364,8 +364,9 @@ def main():
             n, nl = int(opts.get("pods", 0)), int(opts.get("labels", 5))
             st.add("namespaces", "", "bench", {}, record=False)
             for i in range(n):
-                labels = {"app": "web" if i % 2 == 0 else "db", "pod-template-hash": "h%d" % (i % 7),
-                          "tier": "t%d" % (i % 3), "zone": "z%d" % (i % 4), "shard": "s%d" % (i % 10)}
+                labels = {"group": "g%d" % (i // 1000), "app": "web" if i % 2 == 0 else "db",
+                          "pod-template-hash": "h%d" % (i % 7), "tier": "t%d" % (i % 3),
+                          "zone": "z%d" % (i % 4)}
                 st.add("pods", "bench", "pod-%06d" % i, dict(list(labels.items())[:nl]), record=False)
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
