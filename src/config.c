@@ -13,6 +13,8 @@ struct loader {
     const char *path;
     struct cm_diag *diag;
     struct cm_config *cfg;
+    cm_resource_resolver resolve;      /* NULL: only the built-in table */
+    void *resolve_arg;
 };
 
 #define ERR(ld, node, ...) \
@@ -124,6 +126,16 @@ load_resources(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
             continue;
         }
         r = cm_resource_lookup(name);
+        if (r == NULL && ld->resolve != NULL) {
+            char why[512];
+
+            r = ld->resolve(name, ld->resolve_arg, why, sizeof(why));
+            if (r == NULL) {
+                ERR(ld, rn, "%s", why);
+                problems++;
+                continue;
+            }
+        }
         if (r == NULL) {
             struct cm_buf list;
             cm_buf_init(&list, 4096);
@@ -708,6 +720,13 @@ load_root(struct loader *ld, yaml_node_t *root)
 int
 cm_config_load(struct cm_config **out, const char *path, struct cm_diag *d)
 {
+    return cm_config_load_resolving(out, path, NULL, NULL, d);
+}
+
+int
+cm_config_load_resolving(struct cm_config **out, const char *path,
+                         cm_resource_resolver resolve, void *arg, struct cm_diag *d)
+{
     struct cm_yaml_reader rd;
     yaml_document_t doc;
     struct cm_config *cfg = cm_xcalloc(1, sizeof(*cfg));
@@ -728,6 +747,8 @@ cm_config_load(struct cm_config **out, const char *path, struct cm_diag *d)
         ld.path = path;
         ld.diag = d;
         ld.cfg = cfg;
+        ld.resolve = resolve;
+        ld.resolve_arg = arg;
         load_root(&ld, yaml_document_get_root_node(&doc));
         yaml_document_delete(&doc);
         if (d->count == before) {

@@ -146,6 +146,18 @@ struct cm_config {
 int cm_config_load(struct cm_config **out, const char *path, struct cm_diag *d);
 void cm_config_free(struct cm_config *cfg);
 
+/*
+ * Finds a resource the built-in table does not know (a CRD, say), from the
+ * cluster's discovery: returns it (it must outlive the configuration), or
+ * NULL with the reason in why.
+ */
+typedef const struct cm_resource *(*cm_resource_resolver)(const char *name, void *arg,
+                                                          char *why, size_t whylen);
+
+/* cm_config_load(), asking resolve about resource names the table does not know. */
+int cm_config_load_resolving(struct cm_config **out, const char *path,
+                             cm_resource_resolver resolve, void *arg, struct cm_diag *d);
+
 /* The metric called name, or NULL.  Borrowed from cfg. */
 const struct cm_metric *cm_config_find(const struct cm_config *cfg, const char *name);
 

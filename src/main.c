@@ -8,6 +8,7 @@
 #include "listener.h"
 #include "log.h"
 #include "kubeconn.h"
+#include "kubediscovery.h"
 #include "master.h"
 #include "objcache.h"
 #include "objects.h"
@@ -239,6 +240,96 @@ load_cluster(const struct args *a, struct cm_kubeconn *conn, struct cm_diag *d)
     return 1;
 }
 
+/*
+ * Resource names metrics.yaml gives that the built-in table lacks: a first
+ * pass of the configuration collects them (each gets a stand-in), discovery
+ * finds them in the cluster, and the second pass takes its answers.
+ */
+struct unknown {
+    size_t n;
+    char *name[CM_RESOURCE_MAX_ADDED];
+    struct cm_resource stand_in[CM_RESOURCE_MAX_ADDED];
+    struct cm_discovered found[CM_RESOURCE_MAX_ADDED];
+};
+
+static const struct cm_resource *
+collect_unknown(const char *name, void *arg, char *why, size_t whylen)
+{
+    struct unknown *u = arg;
+    size_t i;
+
+    for (i = 0; i < u->n; i++)
+        if (strcmp(u->name[i], name) == 0)
+            return &u->stand_in[i];
+    if (u->n == CM_RESOURCE_MAX_ADDED) {
+        snprintf(why, whylen, "more than %d resources outside the built-in table",
+                 CM_RESOURCE_MAX_ADDED);
+        return NULL;
+    }
+    u->name[u->n] = strdup(name);
+    u->stand_in[u->n].group_resource = u->name[u->n];
+    return &u->stand_in[u->n++];
+}
+
+static const struct cm_resource *
+discovered(const char *name, void *arg, char *why, size_t whylen)
+{
+    struct unknown *u = arg;
+    size_t i;
+
+    for (i = 0; i < u->n; i++)
+        if (strcmp(u->name[i], name) == 0)
+            break;
+    if (i == u->n || u->found[i].resource == NULL) {
+        snprintf(why, whylen, "unknown resource '%s': %s", name,
+                 i < u->n ? u->found[i].why : "not looked up");
+        return NULL;
+    }
+    return u->found[i].resource;
+}
+
+/* Loads metrics.yaml; with a cluster, resources the table lacks come from its discovery. */
+static int
+load_config(const struct args *a, struct cm_config **cfg, const struct cm_kubeconn *conn,
+            int cluster, struct cm_diag *d)
+{
+    static struct unknown u;
+    struct cm_diag scratch;
+    char err[512];
+    size_t i;
+
+    if (!cluster)
+        return cm_config_load(cfg, a->config, d);
+    cm_diag_init(&scratch);
+    if (cm_config_load_resolving(cfg, a->config, collect_unknown, &u, &scratch) == 0)
+        cm_config_free(*cfg);
+    cm_diag_free(&scratch);
+    *cfg = NULL;
+    if (u.n > 0) {
+        if (cm_discovery_resolve(conn, (const char *const *)u.name, u.n, u.found, err,
+                                 sizeof(err)) < 0) {
+            cm_diag_add(d, a->config, 0, 0, "%s names resources the built-in table does not "
+                        "know, and %s", u.name[0], err);
+            return -1;
+        }
+        for (i = 0; i < u.n; i++) {
+            const struct cm_resource *known;
+
+            if (u.found[i].resource == NULL)
+                continue;
+            /* "widgets" and "widgets.example.com" are one resource: one entry */
+            known = cm_resource_lookup(u.found[i].resource->group_resource);
+            if (known != NULL)
+                u.found[i].resource = known;
+            else if (cm_resource_add(u.found[i].resource) == 0)
+                cm_log(CM_LOG_INFO, "resource %s: %s, kind %s, %s (from the cluster's discovery)",
+                       u.found[i].resource->group_resource, u.found[i].resource->api_version, u.found[i].resource->kind,
+                       u.found[i].resource->namespaced ? "namespaced" : "cluster-scoped");
+        }
+    }
+    return cm_config_load_resolving(cfg, a->config, discovered, &u, d);
+}
+
 /* Loads what both commands validate; prints problems and returns -1 on any. */
 static int
 load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
@@ -250,12 +341,13 @@ load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
     cm_diag_init(&d);
     *objs = NULL;
     *skipped = 0;
-    if (cm_config_load(cfg, a->config, &d) < 0)
-        rc = -1;
-    if (a->objects != NULL && cm_objects_load_file(objs, a->objects, skipped, &d) < 0)
-        rc = -1;
+    *cfg = NULL;
     *cluster = load_cluster(a, conn, &d);
     if (*cluster < 0)
+        rc = -1;
+    if (load_config(a, cfg, conn, *cluster > 0, &d) < 0)
+        rc = -1;
+    if (a->objects != NULL && cm_objects_load_file(objs, a->objects, skipped, &d) < 0)
         rc = -1;
     cm_diag_print(&d, stderr);
     cm_diag_free(&d);

@@ -29,22 +29,34 @@ static const struct cm_resource table[] = {
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
 
+/* Resources found through discovery, after the built-in ones. */
+static const struct cm_resource *added[CM_RESOURCE_MAX_ADDED];
+static size_t nadded;
+
+const struct cm_resource *
+cm_resource_at(size_t i)
+{
+    if (i < NTABLE)
+        return &table[i];
+    return i - NTABLE < nadded ? added[i - NTABLE] : NULL;
+}
+
 const struct cm_resource *
 cm_resource_lookup(const char *name)
 {
-    const struct cm_resource *found = NULL;
+    const struct cm_resource *found = NULL, *r;
     size_t i;
 
-    for (i = 0; i < NTABLE; i++)
-        if (strcmp(table[i].group_resource, name) == 0)
-            return &table[i];
+    for (i = 0; (r = cm_resource_at(i)) != NULL; i++)
+        if (strcmp(r->group_resource, name) == 0)
+            return r;
     if (strchr(name, '.') != NULL)
         return NULL;
-    for (i = 0; i < NTABLE; i++) {
-        if (strcmp(table[i].plural, name) == 0) {
+    for (i = 0; (r = cm_resource_at(i)) != NULL; i++) {
+        if (strcmp(r->plural, name) == 0) {
             if (found != NULL)
                 return NULL;            /* ambiguous */
-            found = &table[i];
+            found = r;
         }
     }
     return found;
@@ -53,12 +65,28 @@ cm_resource_lookup(const char *name)
 const struct cm_resource *
 cm_resource_by_kind(const char *group, const char *kind)
 {
+    const struct cm_resource *r;
     size_t i;
 
-    for (i = 0; i < NTABLE; i++)
-        if (strcmp(table[i].group, group) == 0 && strcmp(table[i].kind, kind) == 0)
-            return &table[i];
+    for (i = 0; (r = cm_resource_at(i)) != NULL; i++)
+        if (strcmp(r->group, group) == 0 && strcmp(r->kind, kind) == 0)
+            return r;
     return NULL;
+}
+
+int
+cm_resource_add(const struct cm_resource *r)
+{
+    const struct cm_resource *o;
+    size_t i;
+
+    if (nadded == CM_RESOURCE_MAX_ADDED)
+        return -1;
+    for (i = 0; (o = cm_resource_at(i)) != NULL; i++)
+        if (strcmp(o->group_resource, r->group_resource) == 0)
+            return -1;
+    added[nadded++] = r;
+    return 0;
 }
 
 const struct cm_resource *
@@ -67,8 +95,3 @@ cm_resource_namespaces(void)
     return &table[0];
 }
 
-const struct cm_resource *
-cm_resource_at(size_t i)
-{
-    return i < NTABLE ? &table[i] : NULL;
-}

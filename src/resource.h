@@ -2,9 +2,9 @@
  * resource.h - the Kubernetes resources the server knows: their plural name,
  * API group and version, kind, and scope.
  *
- * The built-in table covers the kinds people scale on.  (Reading the
- * cluster's own discovery, CRDs included, belongs to the live-cluster object
- * source and will extend this table at run time.)
+ * The built-in table covers the kinds people scale on.  Other resources
+ * (CRDs included) are found through the cluster's discovery
+ * (kubediscovery.h) at start and added with cm_resource_add().
  */
 #ifndef CM_RESOURCE_H
 #define CM_RESOURCE_H
@@ -38,5 +38,14 @@ const struct cm_resource *cm_resource_namespaces(void);
 
 /* Iteration over the table, for diagnostics: index 0..n-1, NULL past the end. */
 const struct cm_resource *cm_resource_at(size_t i);
+
+#define CM_RESOURCE_MAX_ADDED 64
+
+/*
+ * Adds a resource the cluster serves to those the lookups find (r is
+ * borrowed and must live as long as the process).  Returns 0, or -1 when
+ * the table is full or already has r's group_resource.
+ */
+int cm_resource_add(const struct cm_resource *r);
 
 #endif
