@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef PACKAGE_VERSION
@@ -306,8 +307,20 @@ load_config(const struct args *a, struct cm_config **cfg, const struct cm_kubeco
     cm_diag_free(&scratch);
     *cfg = NULL;
     if (u.n > 0) {
-        if (cm_discovery_resolve(conn, (const char *const *)u.name, u.n, u.found, err,
-                                 sizeof(err)) < 0) {
+        /* serve waits a little for a kube-apiserver that is starting too;
+         * check says at once that it cannot be reached */
+        int tries = strcmp(a->command, "serve") == 0 ? 6 : 1, rc;
+        unsigned delay_ms = 500;
+
+        while ((rc = cm_discovery_resolve(conn, (const char *const *)u.name, u.n, u.found, err,
+                                          sizeof(err))) < 0 && --tries > 0) {
+            struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
+
+            cm_log(CM_LOG_WARN, "%s; retrying in %u ms", err, delay_ms);
+            nanosleep(&ts, NULL);
+            delay_ms *= 2;
+        }
+        if (rc < 0) {
             cm_diag_add(d, a->config, 0, 0, "%s names resources the built-in table does not "
                         "know, and %s", u.name[0], err);
             return -1;

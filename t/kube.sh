@@ -253,7 +253,9 @@ kill -TERM "$pair_pid"
 wait "$pair_pid" 2>/dev/null
 mv "$tmp/pair.log" "$tmp/pair-1.log"
 rm -rf "$tmp/pair"
-start_pair --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
+# (built-in resources only: a CRD needs the cluster's discovery to start)
+sed 's/, widgets.example.com//' "$tmp/metrics.yaml" > "$tmp/builtin.yaml"
+start_pair --workers 2 --config "$tmp/builtin.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
 check "not ready before the first LIST" "$(code_of /readyz)" 500
 "$CURL" -ks "$url/readyz" > "$tmp/r"
 grep -q '^\[-\]objects failed: waiting for the first LIST of namespaces: .*Couldn.t connect' "$tmp/r" &&
