@@ -39,6 +39,7 @@ struct watch {
     char path[512];
     unsigned seed, failures;
     long retry_max_ms;
+    int listed;                /* a LIST has completed: there is something to serve */
     time_t broken_since;
     long long next_publish_ms;
     struct cm_buf buf;         /* a LIST page, or the stream's unfinished line */
@@ -122,6 +123,8 @@ publish_pending(struct watch *w)
     }
     /* An image is rebuilt whole: with many objects, publish less often. */
     spent = now_ms() - t0;
+    cm_log(CM_LOG_DEBUG, "%s: published %zu objects in %lld ms", w->r->group_resource,
+           cm_reflector_count(w->refl), spent);
     w->next_publish_ms = now_ms() + (spent * 4 > CM_WATCHER_PUBLISH_MS ? spent * 4
                                                                         : CM_WATCHER_PUBLISH_MS);
 }
@@ -315,7 +318,7 @@ broken(struct watch *w, const char *what)
     w->failures++;
     delay = cm_reflector_backoff_ms(w->failures, w->retry_max_ms, &w->seed);
     cm_objcache_set_state(w->cache, w->index, w->broken_since, w->err);
-    if (cm_reflector_count(w->refl) > 0 || w->failures > 1)
+    if (w->listed)
         cm_log(CM_LOG_WARN, "%s: %s: %s; serving the objects as of %lds ago; retrying in %ld ms",
                w->r->group_resource, what, w->err, (long)(now - w->broken_since), delay);
     else
@@ -337,6 +340,7 @@ run(void *arg)
             continue;
         }
         cm_objcache_set_listed(w->cache, w->index, time(NULL));
+        w->listed = 1;
         if (w->broken_since != 0)
             cm_log(CM_LOG_INFO, "%s: watching again after %lds", w->r->group_resource,
                    (long)(time(NULL) - w->broken_since));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kubeconn.h"
+#include "yamldoc.h"
 #include "objcache.h"
 #include "objimage.h"
 #include "objects.h"
@@ -452,6 +453,84 @@ test_resource_paths(void **state)
     assert_string_equal(p, "/apis/networking.k8s.io/v1/ingresses");
 }
 
+/* 1 if the scalars of sequence seq include s. */
+static int
+seq_has(yaml_document_t *doc, yaml_node_t *seq, const char *s)
+{
+    yaml_node_item_t *it;
+
+    if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+        return 0;
+    for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+        const char *v = cm_yaml_scalar(yaml_document_get_node(doc, *it));
+
+        if (v != NULL && strcmp(v, s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * k8s/rbac-objects.yaml lets the watch cache get, list and watch every
+ * resource of the built-in table (so adding one there without its RBAC
+ * fails here), binds the role to the ServiceAccount, and grants no write.
+ */
+static void
+test_rbac_covers_the_built_in_table(void **state)
+{
+    struct cm_yaml_reader rd;
+    yaml_document_t doc;
+    struct cm_diag d;
+    const struct cm_resource *r;
+    size_t i, covered[64] = { 0 };
+    int rc, role = 0, binding = 0;
+    (void)state;
+
+    cm_diag_init(&d);
+    assert_int_equal(cm_yaml_open(&rd, TOP_SRCDIR "/k8s/rbac-objects.yaml", &d), 0);
+    while ((rc = cm_yaml_next(&rd, &doc, &d)) > 0) {
+        yaml_node_t *root = yaml_document_get_root_node(&doc), *rules;
+        const char *kind = cm_yaml_scalar(cm_yaml_get(&doc, root, "kind"));
+        yaml_node_item_t *it;
+
+        if (kind != NULL && strcmp(kind, "ClusterRoleBinding") == 0) {
+            yaml_node_t *subjects = cm_yaml_get(&doc, root, "subjects");
+            yaml_node_t *sa = yaml_document_get_node(&doc, *subjects->data.sequence.items.start);
+
+            assert_string_equal(cm_yaml_scalar(cm_yaml_get(&doc, sa, "kind")), "ServiceAccount");
+            assert_string_equal(cm_yaml_scalar(cm_yaml_get(&doc, sa, "name")), "custom-metrics-fcgi");
+            binding = 1;
+        }
+        if (kind == NULL || strcmp(kind, "ClusterRole") != 0) {
+            yaml_document_delete(&doc);
+            continue;
+        }
+        role = 1;
+        rules = cm_yaml_get(&doc, root, "rules");
+        assert_non_null(rules);
+        for (it = rules->data.sequence.items.start; it < rules->data.sequence.items.top; it++) {
+            yaml_node_t *rule = yaml_document_get_node(&doc, *it);
+            yaml_node_t *verbs = cm_yaml_get(&doc, rule, "verbs");
+
+            assert_int_equal(verbs->data.sequence.items.top - verbs->data.sequence.items.start, 3);
+            assert_true(seq_has(&doc, verbs, "get") && seq_has(&doc, verbs, "list") &&
+                        seq_has(&doc, verbs, "watch"));
+            for (i = 0; (r = cm_resource_at(i)) != NULL; i++)
+                if (seq_has(&doc, cm_yaml_get(&doc, rule, "apiGroups"), r->group) &&
+                    seq_has(&doc, cm_yaml_get(&doc, rule, "resources"), r->plural))
+                    covered[i] = 1;
+        }
+        yaml_document_delete(&doc);
+    }
+    cm_yaml_close(&rd);
+    assert_int_equal(rc, 0);
+    assert_true(role && binding);
+    for (i = 0; (r = cm_resource_at(i)) != NULL; i++)
+        if (!covered[i])
+            fail_msg("k8s/rbac-objects.yaml does not let the cache watch %s", r->group_resource);
+    cm_diag_free(&d);
+}
+
 int
 main(void)
 {
@@ -465,6 +544,7 @@ main(void)
         cmocka_unit_test(test_backoff_grows_to_its_cap_with_jitter),
         cmocka_unit_test_setup_teardown(test_publish_is_seen_by_a_forked_reader, make_dir, remove_dir),
         cmocka_unit_test(test_resource_paths),
+        cmocka_unit_test(test_rbac_covers_the_built_in_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
