@@ -1,5 +1,6 @@
 #include "master.h"
 #include "alloc.h"
+#include "clock.h"
 #include "listener.h"
 #include "log.h"
 #include "worker.h"
@@ -24,15 +25,6 @@ struct slot {
     int fails;                    /* consecutive young deaths */
 };
 
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The slot past the workers is the helper's. */
 static int
 is_helper(const struct slot *s, const struct slot *slots, const struct cm_master_opts *o)
@@ -47,7 +39,7 @@ spawn(struct slot *s, struct slot *slots, const struct cm_master_opts *o, const 
 
     if (pid < 0) {
         cm_log(CM_LOG_ERROR, "fork: %s; retrying", strerror(errno));
-        s->respawn_at_ms = now_ms() + BACKOFF_MAX_MS;
+        s->respawn_at_ms = cm_clock_ms() + BACKOFF_MAX_MS;
         return;
     }
     if (pid == 0) {
@@ -60,7 +52,7 @@ spawn(struct slot *s, struct slot *slots, const struct cm_master_opts *o, const 
         _exit(cm_worker_run(o->listen_fd, master, o->api));
     }
     s->pid = pid;
-    s->started_ms = now_ms();
+    s->started_ms = cm_clock_ms();
 }
 
 static void
@@ -83,7 +75,7 @@ reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o)
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         for (i = 0; i < n; i++) {
             struct slot *s = &slots[i];
-            long long t = now_ms(), delay;
+            long long t = cm_clock_ms(), delay;
             char how[96];
 
             if (s->pid != pid)
@@ -113,7 +105,7 @@ reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o)
 static void
 stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *set)
 {
-    long long deadline = now_ms() + (long long)o->shutdown_timeout * 1000;
+    long long deadline = cm_clock_ms() + (long long)o->shutdown_timeout * 1000;
     int i, alive;
 
     /* Idle workers return from accept(); busy ones finish their request. */
@@ -123,7 +115,7 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
             kill(slots[i].pid, SIGTERM);
     while ((alive = reap(slots, n, 1, o)) > 0) {
         struct timespec ts = { 0, 50 * 1000000 };
-        long long t = now_ms();
+        long long t = cm_clock_ms();
 
         if (t >= deadline) {
             cm_log(CM_LOG_WARN, "%d worker(s) still busy after %d s; killing them",
@@ -158,7 +150,7 @@ cm_master_run(const struct cm_master_opts *o)
     cm_log(CM_LOG_INFO, "serving on %s with %d workers", o->socket_path, o->workers);
 
     while (!stopping) {
-        long long t = now_ms(), next = t + 1000;
+        long long t = cm_clock_ms(), next = t + 1000;
         struct timespec ts;
         int sig;
 

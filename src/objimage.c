@@ -269,7 +269,8 @@ cm_objimage_build(const struct cm_objimage_entry *entries, size_t n,
         for (i = 0; i < n; i++)
             for (k = 0; k < o[i].nlabels; k++)
                 posts[fill[labels[o[i].labels + k]]++] = (uint32_t)i;
-        memcpy(img + h.strings_off, pool.data, pool.len);
+        if (pool.len > 0)
+            memcpy(img + h.strings_off, pool.data, pool.len);
     }
     *out = img;
     *len_out = h.size;

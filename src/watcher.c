@@ -1,5 +1,6 @@
 #include "watcher.h"
 #include "alloc.h"
+#include "clock.h"
 #include "buf.h"
 #include "curlib.h"
 #include "kubeclient.h"
@@ -46,15 +47,6 @@ struct watch {
     enum outcome stream;       /* what the events said */
     char err[1024];
 };
-
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 sleep_ms(long ms)
@@ -110,7 +102,7 @@ publish(struct watch *w, void *img, size_t len)
 static void
 publish_pending(struct watch *w)
 {
-    long long t0 = now_ms(), spent;
+    long long t0 = cm_clock_ms(), spent;
     void *img;
     size_t len;
     char err[512];
@@ -122,10 +114,10 @@ publish_pending(struct watch *w)
         return;
     }
     /* An image is rebuilt whole: with many objects, publish less often. */
-    spent = now_ms() - t0;
+    spent = cm_clock_ms() - t0;
     cm_log(CM_LOG_DEBUG, "%s: published %zu objects in %lld ms", w->r->group_resource,
            cm_reflector_count(w->refl), spent);
-    w->next_publish_ms = now_ms() + (spent * 4 > CM_WATCHER_PUBLISH_MS ? spent * 4
+    w->next_publish_ms = cm_clock_ms() + (spent * 4 > CM_WATCHER_PUBLISH_MS ? spent * 4
                                                                         : CM_WATCHER_PUBLISH_MS);
 }
 
@@ -255,7 +247,7 @@ on_stream(long status, const char *data, size_t len, void *arg)
         memmove(w->buf.data, w->buf.data + start, w->buf.len - start);
         w->buf.len -= start;
     }
-    if (now_ms() >= w->next_publish_ms)
+    if (cm_clock_ms() >= w->next_publish_ms)
         publish_pending(w);
     return 0;
 }
@@ -265,7 +257,7 @@ on_tick(void *arg)
 {
     struct watch *w = arg;
 
-    if (now_ms() >= w->next_publish_ms)
+    if (cm_clock_ms() >= w->next_publish_ms)
         publish_pending(w);
     return 0;
 }

@@ -165,6 +165,19 @@ pss_idle=$(pss_tree "$master")
 # wrk prints latencies as 812.00us / 1.20ms / 1.02s; normalise to ms.
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
 mean3() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y); printf "%d %.2f %.2f\n", (x[1] + y[1]) / 2, (x[2] + y[2]) / 2, (x[3] + y[3]) / 2 }'; }
+# compare TRIVIAL-URL PAIR-URL: sets t_rps t_50 t_99 and p_rps p_50 p_99, the
+# means of two runs each in the order trivial, pair, pair, trivial (drift on
+# a shared machine hits both alike), and ratio (pair/trivial).
+compare() {
+    local t1 t1_50 t1_99 t2 t2_50 t2_99 p1 p1_50 p1_99 p2 p2_50 p2_99
+    read -r t1 t1_50 t1_99 < <(run_wrk "$1")
+    read -r p1 p1_50 p1_99 < <(run_wrk "$2")
+    read -r p2 p2_50 p2_99 < <(run_wrk "$2")
+    read -r t2 t2_50 t2_99 < <(run_wrk "$1")
+    read -r t_rps t_50 t_99 < <(mean3 "$t1 $t1_50 $t1_99" "$t2 $t2_50 $t2_99")
+    read -r p_rps p_50 p_99 < <(mean3 "$p1 $p1_50 $p1_99" "$p2 $p2_50 $p2_99")
+    ratio=$(awk -v a="$p_rps" -v b="$t_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+}
 run_wrk() {   # URL -> "RPS P50 P99"
     local out
     out=$("$WRK" -t"$threads" -c"$conns" -d"${duration}s" --latency "$1" 2>&1)
@@ -186,14 +199,7 @@ worst=""
 for r in "${rows[@]}"; do
     "$WRK" -t1 -c4 -d1s "$base${path[$r]}" >/dev/null 2>&1 || true     # warm-up
     read -r s_rps s_50 s_99 < <(run_wrk "$base/_bench/static/$r")
-    # trivial, pair, pair, trivial: drift on a shared machine hits both alike.
-    read -r t1 t1_50 t1_99 < <(run_wrk "$base/_bench/trivial/$r")
-    read -r p1 p1_50 p1_99 < <(run_wrk "$base${path[$r]}")
-    read -r p2 p2_50 p2_99 < <(run_wrk "$base${path[$r]}")
-    read -r t2 t2_50 t2_99 < <(run_wrk "$base/_bench/trivial/$r")
-    read -r t_rps t_50 t_99 < <(mean3 "$t1 $t1_50 $t1_99" "$t2 $t2_50 $t2_99")
-    read -r p_rps p_50 p_99 < <(mean3 "$p1 $p1_50 $p1_99" "$p2 $p2_50 $p2_99")
-    ratio=$(awk -v a="$p_rps" -v b="$t_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+    compare "$base/_bench/trivial/$r" "$base${path[$r]}"
     ratio2=$(awk -v a="$t_rps" -v b="$s_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
     printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %9d %7s %7s | %6sx %6sx\n' \
         "$r" "$(stat -c %s "$dir/static/$r")" "$s_rps" "$s_50" "$s_99" \
@@ -267,15 +273,10 @@ YAML
         "$CM_TRIVIAL" "$dir/sock/trivial-cache-$n.sock" "$dir/static/cache-$n" "$workers" & pids+=($!)
         for _ in $(seq 1 50); do [ -S "$dir/sock/trivial-cache-$n.sock" ] && break; sleep 0.1; done
         "$WRK" -t1 -c4 -d1s "$base$sel" >/dev/null 2>&1 || true
-        read -r t1 t1_50 t1_99 < <(run_wrk "$base/_bench/trivial/cache-$n")
-        read -r p1 p1_50 p1_99 < <(run_wrk "$base$sel")
-        read -r p2 p2_50 p2_99 < <(run_wrk "$base$sel")
-        read -r t2 t2_50 t2_99 < <(run_wrk "$base/_bench/trivial/cache-$n")
-        read -r t_rps t_50 t_99 < <(mean3 "$t1 $t1_50 $t1_99" "$t2 $t2_50 $t2_99")
-        read -r p_rps p_50 p_99 < <(mean3 "$p1 $p1_50 $p1_99" "$p2 $p2_50 $p2_99")
+        compare "$base/_bench/trivial/cache-$n" "$base$sel"
         printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %6sx | %9.1f %9d\n' "pods-$n" \
             "$(stat -c %s "$dir/static/cache-$n")" "$t_rps" "$t_50" "$t_99" "$p_rps" "$p_50" "$p_99" \
-            "$(awk -v a="$p_rps" -v b="$t_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" \
+            "$ratio" \
             "$(awk -v k="$pss" 'BEGIN { print k / 1024 }')" \
             "$(awk -v k="$pss" -v b="$base_pss" -v n="$n" 'BEGIN { printf "%d", (k - b) * 1024 / n }')"
     fi

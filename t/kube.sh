@@ -81,6 +81,10 @@ YAML
 write_kubeconfig
 ctl() { "$CURL" -s -X POST "http://127.0.0.1:$ctl_port/$1" -d "$2" >/dev/null; }
 stat_of() { "$CURL" -s "http://127.0.0.1:$ctl_port/stats" | "$JQ" -r ".$1"; }
+# lists_above N: prints 1 once the double has answered more than N LISTs
+lists_above() { [ "$(stat_of lists)" -gt "$1" ] && echo 1; }
+# health_has REGEX: how many lines of /healthz?verbose match
+health_has() { "$CURL" -ks "$url/healthz?verbose" | grep -c "$1"; }
 
 # 0. Resources outside the built-in table (a CRD) come from the cluster's
 # discovery; a name it does not serve is a FILE:LINE:COLUMN error.
@@ -183,24 +187,21 @@ lists=$(stat_of lists)
 ctl fault '{"cut_next_event": true}'
 ctl event '{"resource":"pods","namespace":"default","name":"web-4","labels":{"app":"web"}}'
 eventually "the event cut off mid-line arrives through a new LIST" "web-1,web-3,web-4" names default app%3Dweb
-eventually "a cut stream makes a new LIST" 1 \
-    bash -c "[ \$($CURL -s http://127.0.0.1:$ctl_port/stats | $JQ .lists) -gt $lists ] && echo 1"
+eventually "a cut stream makes a new LIST" 1 lists_above "$lists"
 grep -q 'pods: watch broke off: .*transfer closed' "$tmp/pair.log" &&
     pass "the log says the watch broke off" || fail "no log line for the cut stream"
 
 # 5. 410 Gone: an ERROR event, and a watch resumed from a compacted version.
 lists=$(stat_of lists)
 ctl fault '{"gone": true}'
-eventually "ERROR 410 makes every resource LIST again" 1 \
-    bash -c "[ \$($CURL -s http://127.0.0.1:$ctl_port/stats | $JQ .lists) -ge $((lists + 4)) ] && echo 1"
+eventually "ERROR 410 makes every resource LIST again" 1 lists_above $((lists + 4))
 grep -q 'pods: resourceVersion [0-9]* expired (410 Gone); listing again' "$tmp/pair.log" &&
     pass "the log says the version expired" || fail "no log line for 410"
 lists=$(stat_of lists)
 ctl event '{"resource":"pods","namespace":"default","name":"web-5","labels":{"app":"web"}}'
 ctl fault '{"compact": true, "close_watches": true}'
 eventually "a watch from a compacted version lists again" "web-1,web-3,web-4,web-5" names default app%3Dweb
-eventually "compaction makes a new LIST" 1 \
-    bash -c "[ \$($CURL -s http://127.0.0.1:$ctl_port/stats | $JQ .lists) -gt $lists ] && echo 1"
+eventually "compaction makes a new LIST" 1 lists_above "$lists"
 
 # 6. The workers never wait for the kube-apiserver: a hung server (SIGSTOP)
 # and a slow LIST leave every answer as fast as a static one.
@@ -227,17 +228,17 @@ ctl fault '{"slow_list_ms": 0}'
 # file (as a projected service-account token rotates) recovers.
 ctl fault '{"token": "token-two", "close_watches": true}'
 eventually "healthz says the snapshot is old and why" 1 \
-    bash -c "$CURL -ks '$url/healthz?verbose' | grep -c '^\[+\]objects ok: serving a snapshot [0-9]*s old: .*401: Unauthorized'"
+    health_has '^\[+\]objects ok: serving a snapshot [0-9]*s old: .*401: Unauthorized'
 check "readyz stays ok with a wrong token" "$(code_of /readyz)" 200
 check "answers still come from the last snapshot" "$(names default app%3Dweb)" "web-1,web-3,web-4,web-5"
 echo "token-two" > "$tmp/token.new" && mv "$tmp/token.new" "$tmp/token"
 eventually "a rotated token file is used on the next attempt" 1 \
-    bash -c "$CURL -ks '$url/healthz?verbose' | grep -c 'objects ok: .* watched'"
+    health_has 'objects ok: .* watched'
 
 # 8. The kube-apiserver goes away and comes back with other objects.
 stop_double
 eventually "while it is gone, healthz gives the snapshot's age" 1 \
-    bash -c "$CURL -ks '$url/healthz?verbose' | grep -c 'serving a snapshot [0-9]*s old: .*Couldn.t connect'"
+    health_has 'serving a snapshot [0-9]*s old: .*Couldn.t connect'
 check "and the last snapshot is served" "$(names default app%3Dweb)" "web-1,web-3,web-4,web-5"
 grep -q 'serving the objects as of [0-9]*s ago' "$tmp/pair.log" &&
     pass "the log gives the snapshot's age" || fail "no age in the log"
@@ -267,6 +268,11 @@ start_double "$tmp/fixture.json" 1000
 eventually "ready once the kube-apiserver answers" 200 code_of /readyz
 check "and serving its objects" "$(names default app%3Dweb)" "web-1,web-2"
 
+# a build with --enable-sanitizers: nothing the pair did may have been reported
+if grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' "$tmp"/pair*.log; then
+    fail "sanitizer reports in the pair's log"
+    grep -E -A5 'runtime error|AddressSanitizer|LeakSanitizer' "$tmp"/pair*.log | head -40
+fi
 [ "$failures" -eq 0 ] || { echo "--- the pair's log"; cat "$tmp"/pair*.log | tail -40;
                            echo "--- the double's log"; tail -20 "$tmp/double.log"; }
 finish
