@@ -4,6 +4,8 @@
 # over TLS with a bearer token, which replays fixture objects and injects
 # faults: a stream cut inside an event, 410 Gone, compaction, a slow LIST, a
 # hung server, a wrong token, and a restart with another set of objects.
+# Also: CRDs through discovery, readiness before the first LIST, and
+# --master-url on a plain http:// server (kubectl proxy).
 . "$top_srcdir/t/lib.sh"
 PYTHON=$(command -v python3 || true)
 need "$NGINX" "$CURL" "$JQ" "$PYTHON" "$(command -v openssl || true)"
@@ -40,12 +42,13 @@ metrics:
 YAML
 
 double_pid=""
-start_double() {     # start_double FIXTURE RV-START
-    local i
+start_double() {     # start_double FIXTURE RV-START [DOUBLE-ARGS...]
+    local i fixture=$1 rv=$2
+    shift 2
+    [ $# -gt 0 ] || set -- --cert "$tmp/api.crt" --key "$tmp/api.key" --token "$(cat "$tmp/token")"
     for i in $(seq 1 20); do
         "$PYTHON" "$top_srcdir/t/tools/kube-double.py" --port "$api_port" --control-port "$ctl_port" \
-            --cert "$tmp/api.crt" --key "$tmp/api.key" --token "$(cat "$tmp/token")" \
-            --fixture "$1" --rv-start "$2" >> "$tmp/double.log" 2>&1 &
+            --fixture "$fixture" --rv-start "$rv" "$@" >> "$tmp/double.log" 2>&1 &
         double_pid=$!
         pids+=("$double_pid")
         for _ in $(seq 1 50); do
@@ -257,6 +260,7 @@ rm -rf "$tmp/pair"
 # (built-in resources only: a CRD needs the cluster's discovery to start)
 sed 's/, widgets.example.com//' "$tmp/metrics.yaml" > "$tmp/builtin.yaml"
 start_pair --workers 2 --config "$tmp/builtin.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
+pair_pid=${pids[-1]}
 check "not ready before the first LIST" "$(code_of /readyz)" 500
 "$CURL" -ks "$url/readyz" > "$tmp/r"
 grep -q '^\[-\]objects failed: waiting for the first LIST of namespaces: .*Couldn.t connect' "$tmp/r" &&
@@ -267,6 +271,19 @@ check "an empty list before the first LIST" "$(names default app%3Dweb)" ""
 start_double "$tmp/fixture.json" 1000
 eventually "ready once the kube-apiserver answers" 200 code_of /readyz
 check "and serving its objects" "$(names default app%3Dweb)" "web-1,web-2"
+
+# 10. --master-url with a plain http:// server and no credentials, as
+# "kubectl proxy" serves the API.
+stop_double
+kill -TERM "$pair_pid"; wait "$pair_pid" 2>/dev/null
+mv "$tmp/pair.log" "$tmp/pair-2.log"
+rm -rf "$tmp/pair"
+start_double "$tmp/fixture2.json" 7000 --plain --token ""
+start_pair --workers 2 --config "$tmp/builtin.yaml" --master-url "http://127.0.0.1:$api_port/" \
+    -- --watch-retry-max 1
+eventually "--master-url http:// without credentials" "api-7" names default app%3Dweb
+grep -q "objects from http://127.0.0.1:$api_port (--master-url, no credentials)" "$tmp/pair.log" &&
+    pass "the log says where objects come from" || fail "no origin in the log"
 
 # a build with --enable-sanitizers: nothing the pair did may have been reported
 if grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' "$tmp"/pair*.log; then

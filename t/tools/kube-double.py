@@ -26,9 +26,12 @@ Faults and changes come through a control port (plain HTTP, loopback):
                    {"close_watches": true}    end every watch normally
   GET  /stats      {"lists": N, "watches": N, "open_watches": N, "rv": N}
 
-Usage: kube-double.py --port P --control-port C --cert F --key F --token T
-                      [--fixture FILE.json] [--generate pods=N[,labels=5]]
+Usage: kube-double.py --port P --control-port C (--cert F --key F | --plain)
+                      --token T [--fixture FILE.json] [--generate pods=N[,labels=5]]
                       [--rv-start N]
+
+--plain serves plain HTTP, and --token "" takes any request, as kubectl proxy
+does (it adds the credentials itself).
 """
 import argparse
 import base64
@@ -161,7 +164,7 @@ def make_handler(st):
         def do_GET(self):
             with st.lock:
                 token = st.token
-            if self.headers.get("Authorization") != "Bearer " + token:
+            if token and self.headers.get("Authorization") != "Bearer " + token:
                 self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
                 return
             url = urlsplit(self.path)
@@ -344,8 +347,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--control-port", type=int, required=True)
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--plain", action="store_true")
     ap.add_argument("--token", required=True)
     ap.add_argument("--fixture")
     ap.add_argument("--generate", default="")
@@ -369,15 +373,17 @@ def main():
                           "zone": "z%d" % (i % 4)}
                 st.add("pods", "bench", "pod-%06d" % i, dict(list(labels.items())[:nl]), record=False)
 
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(a.cert, a.key)
     api = ThreadingHTTPServer(("127.0.0.1", a.port), make_handler(st))
     api.daemon_threads = True
-    api.socket = ctx.wrap_socket(api.socket, server_side=True)
+    if not a.plain:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.cert, a.key)
+        api.socket = ctx.wrap_socket(api.socket, server_side=True)
     control = ThreadingHTTPServer(("127.0.0.1", a.control_port), make_control(st))
     control.daemon_threads = True
     threading.Thread(target=control.serve_forever, daemon=True).start()
-    print("kube-double: serving on https://127.0.0.1:%d (control %d)" % (a.port, a.control_port), flush=True)
+    print("kube-double: serving on %s://127.0.0.1:%d (control %d)" % ("http" if a.plain else "https",
+          a.port, a.control_port), flush=True)
     try:
         api.serve_forever()
     except KeyboardInterrupt:
