@@ -139,9 +139,12 @@ struct kc {
 #define KERR(k, node, ...) \
     cm_diag_add((k)->d, (k)->path, CM_YAML_LINE(node), CM_YAML_COL(node), __VA_ARGS__)
 
-/* The entry of a named list (clusters, users, contexts) called name. */
+/*
+ * The entry of a named list (clusters, users, contexts) called name; when
+ * there is none, the error is reported at `at`, the node that names it.
+ */
 static yaml_node_t *
-find_named(struct kc *k, const char *list, const char *name, const char *what)
+find_named(struct kc *k, const char *list, const char *name, const char *what, yaml_node_t *at)
 {
     yaml_node_t *root = yaml_document_get_root_node(k->doc);
     yaml_node_t *seq = cm_yaml_get(k->doc, root, list);
@@ -164,7 +167,7 @@ find_named(struct kc *k, const char *list, const char *name, const char *what)
             }
         }
     }
-    KERR(k, seq ? seq : root, "no entry named '%s' in %s", name, list);
+    KERR(k, at, "no entry named '%s' in %s", name, list);
     return NULL;
 }
 
@@ -276,7 +279,7 @@ cm_kubeconn_kubeconfig(struct cm_kubeconn *out, const char *path, const char *co
     struct cm_yaml_reader rd;
     yaml_document_t doc;
     struct kc k;
-    yaml_node_t *root, *ctx, *body;
+    yaml_node_t *root, *ctx, *body, *at;
     const char *name, *slash;
     size_t before = d->count;
     int rc;
@@ -304,22 +307,23 @@ cm_kubeconn_kubeconfig(struct cm_kubeconn *out, const char *path, const char *co
         goto done;
     }
     name = context;
+    at = root;
     if (name == NULL) {
-        name = str_field(&k, root, "current-context", NULL);
+        name = str_field(&k, root, "current-context", &at);
         if (name == NULL || *name == '\0') {
-            KERR(&k, root, "no current-context: name one with --kube-context");
+            KERR(&k, at ? at : root, "no current-context: name one with --kube-context");
             goto done;
         }
     }
-    ctx = find_named(&k, "contexts", name, "context");
+    ctx = find_named(&k, "contexts", name, "context", at);
     if (ctx == NULL)
         goto done;
-    if ((name = str_field(&k, ctx, "cluster", NULL)) == NULL)
+    if ((name = str_field(&k, ctx, "cluster", &at)) == NULL)
         KERR(&k, ctx, "the context names no cluster");
-    else if ((body = find_named(&k, "clusters", name, "cluster")) != NULL)
+    else if ((body = find_named(&k, "clusters", name, "cluster", at)) != NULL)
         load_cluster(&k, body, out);
-    if ((name = str_field(&k, ctx, "user", NULL)) != NULL &&
-        (body = find_named(&k, "users", name, "user")) != NULL)
+    if ((name = str_field(&k, ctx, "user", &at)) != NULL &&
+        (body = find_named(&k, "users", name, "user", at)) != NULL)
         load_user(&k, body, out);
     {
         size_t n = strlen(path) + 64;

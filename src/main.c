@@ -32,7 +32,8 @@
 
 static const char usage_text[] =
     "usage: custom-metrics-fcgi serve --config FILE --socket PATH [options]\n"
-    "       custom-metrics-fcgi check --config FILE [--objects FILE]\n"
+    "       custom-metrics-fcgi check --config FILE [--objects FILE | --kubeconfig FILE\n"
+    "                                 [--kube-context NAME] | --master-url URL]\n"
     "       custom-metrics-fcgi --help | --version\n"
     "\n"
     "A Kubernetes metrics API server (custom.metrics.k8s.io and\n"
@@ -60,7 +61,8 @@ static const char usage_text[] =
     "      --shutdown-timeout S   seconds to let requests finish on SIGTERM (default 10)\n"
     "  -v, --verbose              log debug records\n"
     "\n"
-    "check validates metrics.yaml (and --objects), prints one summary line and\n"
+    "check validates metrics.yaml (and --objects, or the kubeconfig, and with a\n"
+    "cluster the resources only its discovery knows), prints one summary line and\n"
     "exits 0, or prints every problem as FILE:LINE:COLUMN: message and exits 1.\n";
 
 struct args {

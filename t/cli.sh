@@ -43,4 +43,26 @@ check "serve refuses a broken objects file" "$rc" 1
 echo "$out" | grep -qE "^$tmp/objs.yaml:[0-9]+:[0-9]+: " && pass "objects error has a position" || fail "$out"
 "$CM_BIN" serve --config x 2>/dev/null; check "serve without --socket is a usage error" "$?" 2
 "$CM_BIN" frobnicate --config x 2>/dev/null; check "unknown command is a usage error" "$?" 2
+
+# Where objects come from: one source, and a kubeconfig's mistakes with positions.
+ex="$top_srcdir/examples/metrics.yaml"
+"$CM_BIN" check --config "$ex" --objects "$top_srcdir/examples/objects.yaml" --kubeconfig x 2>/dev/null
+check "--objects and --kubeconfig together is a usage error" "$?" 2
+"$CM_BIN" check --config "$ex" --kube-context c 2>/dev/null
+check "--kube-context without --kubeconfig is a usage error" "$?" 2
+"$CM_BIN" serve --config "$ex" --socket "$tmp/s/fcgi.sock" --watch-retry-max 0 2>/dev/null
+check "--watch-retry-max 0 is a usage error" "$?" 2
+printf 'current-context: a\ncontexts:\n- name: a\n  context: {cluster: nope}\n' > "$tmp/kc"
+out=$("$CM_BIN" check --config "$ex" --kubeconfig "$tmp/kc" 2>&1); rc=$?
+check "check refuses a kubeconfig naming a missing cluster" "$rc" 1
+echo "$out" | grep -qF "$tmp/kc:4:22: no entry named 'nope' in clusters" && pass "with its position" || fail "$out"
+out=$(KUBERNETES_SERVICE_HOST=10.0.0.1 KUBERNETES_SERVICE_PORT=443 \
+      "$CM_BIN" serve --config "$ex" --socket "$tmp/s/fcgi.sock" 2>&1); rc=$?
+check "in a pod without a service-account token, serve refuses to start" "$rc" 1
+echo "$out" | grep -q "cannot read the service-account token /var/run/secrets/kubernetes.io/serviceaccount/token" &&
+    pass "and says which file" || fail "$out"
+out=$("$CM_BIN" check --config "$ex" --master-url http://127.0.0.1:8001); rc=$?
+check "check with --master-url" "$rc" 0
+echo "$out" | grep -q 'cluster http://127.0.0.1:8001 (--master-url, no credentials)$' &&
+    pass "says which cluster" || fail "$out"
 finish

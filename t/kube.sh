@@ -285,6 +285,31 @@ eventually "--master-url http:// without credentials" "api-7" names default app%
 grep -q "objects from http://127.0.0.1:$api_port (--master-url, no credentials)" "$tmp/pair.log" &&
     pass "the log says where objects come from" || fail "no origin in the log"
 
+# 11. A client certificate instead of a token, given inline in the
+# kubeconfig (client-certificate-data, client-key-data, and the CA as
+# certificate-authority-data), as kubeadm's admin.conf gives them.
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=watcher" \
+    -keyout "$tmp/client.key" -out "$tmp/client.csr" >/dev/null 2>&1
+openssl x509 -req -in "$tmp/client.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+    -days 2 -out "$tmp/client.crt" >/dev/null 2>&1
+stop_double
+start_double "$tmp/fixture.json" 9000 --cert "$tmp/api.crt" --key "$tmp/api.key" --token "" \
+    --client-ca "$tmp/ca.crt"
+b64() { base64 -w0 < "$1"; }
+cat > "$tmp/kubeconfig-cert" <<YAML
+apiVersion: v1
+kind: Config
+current-context: admin
+clusters: [{name: c, cluster: {server: 'https://127.0.0.1:$api_port', certificate-authority-data: $(b64 "$tmp/ca.crt")}}]
+users: [{name: admin, user: {client-certificate-data: $(b64 "$tmp/client.crt"), client-key-data: $(b64 "$tmp/client.key")}}]
+contexts: [{name: admin, context: {cluster: c, user: admin}}]
+YAML
+"$CURL" -s --cacert "$tmp/ca.crt" -o /dev/null "https://127.0.0.1:$api_port/api" &&
+    fail "the double took a request without a client certificate" ||
+    pass "the double requires a client certificate"
+"$CM_BIN" check --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig-cert" > "$tmp/out" 2>&1
+check "discovery with an inline client certificate and CA" "$?" 0
+
 # a build with --enable-sanitizers: nothing the pair did may have been reported
 if grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' "$tmp"/pair*.log; then
     fail "sanitizer reports in the pair's log"

@@ -31,7 +31,8 @@ Usage: kube-double.py --port P --control-port C (--cert F --key F | --plain)
                       [--rv-start N]
 
 --plain serves plain HTTP, and --token "" takes any request, as kubectl proxy
-does (it adds the credentials itself).
+does (it adds the credentials itself).  --client-ca FILE requires a client
+certificate signed by that CA instead of a token.
 """
 import argparse
 import base64
@@ -350,6 +351,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--plain", action="store_true")
+    ap.add_argument("--client-ca")
     ap.add_argument("--token", required=True)
     ap.add_argument("--fixture")
     ap.add_argument("--generate", default="")
@@ -378,6 +380,9 @@ def main():
     if not a.plain:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
+        if a.client_ca:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(a.client_ca)
         api.socket = ctx.wrap_socket(api.socket, server_side=True)
     control = ThreadingHTTPServer(("127.0.0.1", a.control_port), make_control(st))
     control.daemon_threads = True
