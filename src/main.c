@@ -369,7 +369,11 @@ load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
     return rc;
 }
 
-/* The resources the watch cache follows: every one metrics.yaml names, and namespaces. */
+/*
+ * The resources the watch cache follows: every one metrics.yaml names, and
+ * namespaces.  Returns how many (up to cap into res), or cap + 1 when there
+ * are more.
+ */
 static size_t
 watched_resources(const struct cm_config *cfg, const struct cm_resource **res, size_t cap)
 {
@@ -382,8 +386,11 @@ watched_resources(const struct cm_config *cfg, const struct cm_resource **res, s
 
             for (j = 0; j < n && res[j] != r; j++)
                 ;
-            if (j == n && n < cap)
-                res[n++] = r;
+            if (j < n)
+                continue;
+            if (n == cap)
+                return cap + 1;
+            res[n++] = r;
         }
     }
     return n;
@@ -513,6 +520,14 @@ main(int argc, char **argv)
         size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
         char *dir = a.cache_dir ? strdup(a.cache_dir) : socket_dir(a.socket);
 
+        if (n > CM_OBJCACHE_MAX) {
+            fprintf(stderr, "custom-metrics-fcgi: %s names more than %d resources; the watch "
+                    "cache follows at most that many\n", a.config, CM_OBJCACHE_MAX - 1);
+            free(dir);
+            cm_config_free(cfg);
+            cm_kubeconn_free(&conn);
+            return 1;
+        }
         if (cm_objcache_create(&cache, dir, res, n, err, sizeof(err)) < 0) {
             fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
             free(dir);
