@@ -345,6 +345,16 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
                         call->metric, call->resource);
         return;
     }
+    {
+        /* Watching a cluster, a resource not listed yet has no image: that
+         * is not knowing, not an object that does not exist. */
+        size_t len;
+
+        if (api->cache != NULL && cm_objects_image(api->objects, r, &len) == NULL) {
+            unavailable(res, pretty, call, "the objects have not been listed yet");
+            return;
+        }
+    }
 
     memset(&c, 0, sizeof(c));
     c.call = call;

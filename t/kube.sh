@@ -267,7 +267,9 @@ grep -q '^\[-\]objects failed: waiting for the first LIST of namespaces: .*Could
     pass "readyz says what it waits for" || { fail "readyz text"; cat "$tmp/r"; }
 grep -q '^readyz check failed$' "$tmp/r" && pass "readyz fails as the Go server does" || fail "readyz last line"
 check "alive before the first LIST" "$(code_of /livez)" 200
-check "an empty list before the first LIST" "$(names default app%3Dweb)" ""
+check "before the first LIST a metric is unavailable, not missing" \
+    "$("$CURL" -ks "$url$CM/namespaces/default/pods/%2A/load" | "$JQ" -r '"\(.code) \(.message)"')" \
+    "503 unable to fetch metric load for pods: the objects have not been listed yet"
 start_double "$tmp/fixture.json" 1000
 eventually "ready once the kube-apiserver answers" 200 code_of /readyz
 check "and serving its objects" "$(names default app%3Dweb)" "web-1,web-2"
