@@ -5,6 +5,7 @@
  */
 #include "config.h"
 #include "objects.h"
+#include "fuzz_file.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -19,11 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *dir = getenv("TMPDIR");
-
     (void)argc;
     (void)argv;
-    snprintf(path, sizeof(path), "%s/cm-fuzz-config.%ld.yaml", dir ? dir : "/tmp", (long)getpid());
+    cm_fuzz_path(path, sizeof(path), "config");
     return 0;
 }
 
@@ -34,10 +33,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cm_objects *objs;
     struct cm_diag d;
     size_t skipped;
-    FILE *f = fopen(path, "wb");
 
-    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-        abort();
+    cm_fuzz_write(path, data, size);
     cm_diag_init(&d);
     if (cm_config_load(&cfg, path, &d) == 0)
         cm_config_free(cfg);

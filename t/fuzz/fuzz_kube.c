@@ -11,6 +11,7 @@
 #include "objimage.h"
 #include "objects.h"
 #include "reflector.h"
+#include "fuzz_file.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -26,11 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *dir = getenv("TMPDIR");
-
     (void)argc;
     (void)argv;
-    snprintf(path, sizeof(path), "%s/cm-fuzz-kube.%ld.yaml", dir ? dir : "/tmp", (long)getpid());
+    cm_fuzz_path(path, sizeof(path), "kube");
     return 0;
 }
 
@@ -92,7 +91,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cm_kubeconn conn;
     struct cm_diag d;
     char version[64];
-    FILE *f;
 
     reflect(cm_resource_lookup("pods"), text, size);
     reflect(cm_resource_lookup("nodes"), text, size);
@@ -128,9 +126,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cm_objects_free(objs);
     }
 
-    f = fopen(path, "wb");
-    if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-        abort();
+    cm_fuzz_write(path, data, size);
     cm_diag_init(&d);
     if (cm_kubeconn_kubeconfig(&conn, path, NULL, &d) == 0)
         cm_kubeconn_free(&conn);

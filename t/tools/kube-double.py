@@ -143,20 +143,24 @@ def resource_of(path):
     return None
 
 
+class JSONHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, JSON answers, no access log."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def send_json(self, code, obj):
+        body = json.dumps(obj, separators=(",", ":")).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 def make_handler(st):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, fmt, *args):
-            pass
-
-        def send_json(self, code, obj):
-            body = json.dumps(obj, separators=(",", ":")).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    class Handler(JSONHandler):
 
         def chunk(self, data):
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
@@ -297,23 +301,11 @@ def make_handler(st):
 
 
 def make_control(st):
-    class Control(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, fmt, *args):
-            pass
-
-        def reply(self, obj):
-            body = json.dumps(obj).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    class Control(JSONHandler):
 
         def do_GET(self):
             with st.lock:
-                self.reply({"lists": st.lists, "watches": st.watches, "open_watches": st.open_watches,
+                self.send_json(200, {"lists": st.lists, "watches": st.watches, "open_watches": st.open_watches,
                             "rv": st.rv})
 
         def do_POST(self):
@@ -339,7 +331,7 @@ def make_control(st):
                             st.history[r] = []
                             st.oldest[r] = st.rv
                 st.lock.notify_all()
-                self.reply({"rv": st.rv})
+                self.send_json(200, {"rv": st.rv})
 
     return Control
 
