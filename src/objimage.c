@@ -8,11 +8,17 @@
 /* ---- building ---------------------------------------------------------- */
 
 /* Distinct strings, each stored once: a pool and an open-addressing index. */
+#define RECENT 1024
+
 struct pool {
     char *data;
     size_t len, cap;
     uint32_t *slot;            /* offset + 1; 0 is empty */
     size_t nslots, used;
+    /* The offsets of recently interned strings by address: label keys and
+     * values merged from a previous image are the same few addresses over
+     * and over, so most lookups end here without hashing. */
+    struct { const char *s; uint32_t off; } recent[RECENT];
 };
 
 static void
@@ -36,11 +42,51 @@ pool_grow_index(struct pool *p)
     p->nslots = n;
 }
 
+/* Appends s without looking for it: for names and uids, which rarely repeat. */
+static int64_t
+pool_append(struct pool *p, const char *s)
+{
+    size_t n = strlen(s);
+    int64_t off = (int64_t)p->len;
+
+    if (p->len + n + 1 >= UINT32_MAX)
+        return -1;
+    if (p->len + n + 1 > p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 65536;
+        while (p->cap < p->len + n + 1)
+            p->cap *= 2;
+        p->data = cm_xrealloc(p->data, p->cap);
+    }
+    memcpy(p->data + p->len, s, n + 1);
+    p->len += n + 1;
+    return off;
+}
+
+static int64_t pool_intern_text(struct pool *p, const char *s);
+
 /* The offset of s in the pool, adding it when new; -1 past 4 GiB. */
 static int64_t
 pool_intern(struct pool *p, const char *s)
 {
+    size_t r = ((uintptr_t)s >> 3) & (RECENT - 1);
+    int64_t off;
+
+    if (p->recent[r].s == s)
+        return p->recent[r].off;
+    off = pool_intern_text(p, s);
+    if (off >= 0) {
+        p->recent[r].s = s;
+        p->recent[r].off = (uint32_t)off;
+    }
+    return off;
+}
+
+/* pool_intern() by the string's text. */
+static int64_t
+pool_intern_text(struct pool *p, const char *s)
+{
     size_t n = strlen(s), k;
+    int64_t off;
 
     if (2 * (p->used + 1) > p->nslots)
         pool_grow_index(p);
@@ -52,19 +98,12 @@ pool_intern(struct pool *p, const char *s)
             return p->slot[k] - 1;
         k = (k + 1) & (p->nslots - 1);
     }
-    if (p->len + n + 1 >= UINT32_MAX)
-        return -1;
-    if (p->len + n + 1 > p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 65536;
-        while (p->cap < p->len + n + 1)
-            p->cap *= 2;
-        p->data = cm_xrealloc(p->data, p->cap);
+    off = pool_append(p, s);
+    if (off >= 0) {
+        p->slot[k] = (uint32_t)off + 1;
+        p->used++;
     }
-    memcpy(p->data + p->len, s, n + 1);
-    p->slot[k] = (uint32_t)p->len + 1;
-    p->used++;
-    p->len += n + 1;
-    return p->slot[k] - 1;
+    return off;
 }
 
 struct tobj {
@@ -146,6 +185,39 @@ pair_id(uint64_t **table, size_t *nslots, size_t *used, struct tpair **distinct,
     return (uint32_t)(*used)++;
 }
 
+/*
+ * Sorts objs by (namespace, name).  A rebuilt image lists the previous
+ * image's objects first, already in order, then the changes: only the
+ * unsorted tail is sorted, and the two runs merged.
+ */
+static void
+sort_objects(struct tobj *objs, size_t n)
+{
+    struct tobj *out;
+    size_t head = 1, a, b, k;
+
+    if (n < 2)
+        return;
+    while (head < n && cmp_tobj(&objs[head - 1], &objs[head]) <= 0)
+        head++;
+    if (head == n)
+        return;
+    if (head < n / 2) {
+        qsort(objs, n, sizeof(*objs), cmp_tobj);
+        return;
+    }
+    qsort(objs + head, n - head, sizeof(*objs), cmp_tobj);
+    out = cm_xmalloc(n * sizeof(*out));
+    for (a = 0, b = head, k = 0; a < head || b < n; k++) {
+        if (b == n || (a < head && cmp_tobj(&objs[a], &objs[b]) <= 0))
+            out[k] = objs[a++];
+        else
+            out[k] = objs[b++];
+    }
+    memcpy(objs, out, n * sizeof(*out));
+    free(out);
+}
+
 #define ALIGN8(x) (((x) + 7) & ~(size_t)7)
 
 int
@@ -172,8 +244,8 @@ cm_objimage_build(const struct cm_objimage_entry *entries, size_t n,
     pairs = cm_xmalloc((npairs_total ? npairs_total : 1) * sizeof(*pairs));
     for (i = 0, npairs_total = 0; i < n; i++) {
         const struct cm_objimage_entry *e = &entries[i];
-        int64_t ns = pool_intern(&pool, e->ns), name = pool_intern(&pool, e->name),
-                uid = pool_intern(&pool, e->uid ? e->uid : "");
+        int64_t ns = pool_intern(&pool, e->ns), name = pool_append(&pool, e->name),
+                uid = e->uid && *e->uid ? pool_append(&pool, e->uid) : pool_intern(&pool, "");
 
         if (ns < 0 || name < 0 || uid < 0)
             goto done;
@@ -197,8 +269,7 @@ cm_objimage_build(const struct cm_objimage_entry *entries, size_t n,
     sort_pool = pool.data;
     /* Objects by (namespace, name); a repeat is the caller's error.  The
      * entry index is recovered from the run start for the message. */
-    if (n > 1)
-        qsort(objs, n, sizeof(*objs), cmp_tobj);
+    sort_objects(objs, n);
     for (i = 1; i < n; i++) {
         if (cmp_tobj(&objs[i - 1], &objs[i]) == 0) {
             for (k = n; k-- > 0;)

@@ -16,7 +16,8 @@
  *   pairs     every distinct (key, value), sorted: key, value (string
  *             offsets) and the run of posts naming the objects that carry it
  *   posts     object positions, ascending within each pair's run
- *   strings   NUL-terminated, each distinct string once
+ *   strings   NUL-terminated; namespaces, label keys and values once each
+ *             (names and uids, which rarely repeat, as they come)
  *
  * A pod with five labels costs 20 + 5 * 8 bytes here plus its name and uid;
  * label keys, values and namespaces are shared by every object using them.

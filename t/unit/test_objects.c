@@ -332,12 +332,61 @@ test_image_round_trip_and_check(void **state)
     free(img);
 }
 
+/*
+ * A rebuilt image lists the previous image's objects in order, then the
+ * changes: the builder sorts only that tail and merges.  The result must be
+ * in order all the same, and a repeat across the two runs still refused.
+ */
+static void
+test_image_sorted_head_and_changed_tail(void **state)
+{
+    struct cm_objimage_entry e[200];
+    char names[200][16];
+    void *img;
+    size_t len, dup, i;
+    (void)state;
+
+    for (i = 0; i < 200; i++) {
+        /* 150 in order ("a-000".."a-149"), then 50 scattered among them */
+        if (i < 150)
+            snprintf(names[i], sizeof(names[i]), "a-%03zu", i);
+        else
+            snprintf(names[i], sizeof(names[i]), "a-%03zu.%zu", (i * 37) % 150, i);
+        e[i].ns = (i * 7) % 3 == 0 && i >= 150 ? "b" : "a";
+        e[i].name = names[i];
+        e[i].uid = "";
+        e[i].labels = NULL;
+        e[i].nlabels = 0;
+    }
+    for (i = 0; i < 150; i++)
+        e[i].ns = "a";
+    assert_int_equal(cm_objimage_build(e, 200, &img, &len, &dup), 0);
+    assert_int_equal(cm_objimage_check(img, len), 0);
+    for (i = 1; i < 200; i++) {
+        const struct cm_objimage_object *o = cm_objimage_objects(img);
+        int c = strcmp(cm_objimage_str(img, o[i - 1].ns), cm_objimage_str(img, o[i].ns));
+
+        if (c == 0)
+            c = strcmp(cm_objimage_str(img, o[i - 1].name), cm_objimage_str(img, o[i].name));
+        assert_true(c < 0);
+    }
+    for (i = 0; i < 200; i++)
+        assert_true(cm_objimage_find(img, e[i].ns, e[i].name) >= 0);
+    free(img);
+
+    e[199].ns = "a";                        /* the tail repeats a head object */
+    e[199].name = names[42];
+    assert_int_equal(cm_objimage_build(e, 200, &img, &len, &dup), -1);
+    assert_true(dup == 42 || dup == 199);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_list),
         cmocka_unit_test(test_image_round_trip_and_check),
+        cmocka_unit_test(test_image_sorted_head_and_changed_tail),
         cmocka_unit_test(test_json_list_and_single_object),
         cmocka_unit_test(test_mistakes_are_reported),
         cmocka_unit_test(test_select_agrees_with_a_scan),
