@@ -98,7 +98,7 @@ declare -A path=(
 # ---- nginx: the pair's own server block plus a static and a trivial location per row.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
     -subj /CN=localhost -keyout "$dir/tls/tls.key" -out "$dir/tls/tls.crt" >/dev/null 2>&1
-port=$(( 20000 + RANDOM % 40000 ))
+port=$(( 10000 + RANDOM % 20000 ))     # below the ephemeral range
 params=$(grep -E '^\s*fastcgi_param ' "$top_srcdir/nginx/custom-metrics.conf")
 user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
 {
@@ -232,7 +232,7 @@ printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %9s %9s\n' \
     row bytes trivial p50ms p99ms pair p50ms p99ms pair/tr "PSS MiB" "B/pod"
 base_pss=""
 for n in 0 10000 100000; do
-    kport=$(( 20000 + RANDOM % 40000 ))
+    kport=$(( 10000 + RANDOM % 20000 ))     # below the ephemeral range
     python3 "$top_srcdir/t/tools/kube-double.py" --port "$kport" --control-port $((kport + 1)) \
         --cert "$dir/tls/kube.crt" --key "$dir/tls/kube.key" --token bench-kube-token \
         --generate "pods=$n,labels=5" > "$dir/double.log" 2>&1 &

@@ -57,12 +57,17 @@ start_double() {     # start_double FIXTURE RV-START [DOUBLE-ARGS...]
             sleep 0.1
         done
         kill "$double_pid" 2>/dev/null; wait "$double_pid" 2>/dev/null
-        api_port=$((20000 + RANDOM % 40000)); ctl_port=$((api_port + 1))
+        pick_ports
     done
     cat "$tmp/double.log"; echo "the kube-apiserver double did not start"; exit 1
 }
 stop_double() { kill "$double_pid" 2>/dev/null; wait "$double_pid" 2>/dev/null || true; }
-api_port=$((20000 + RANDOM % 40000)); ctl_port=$((api_port + 1))
+pick_ports() {
+    api_port=$(free_port)
+    ctl_port=$(free_port)
+    while [ "$ctl_port" = "$api_port" ]; do ctl_port=$(free_port); done
+}
+pick_ports
 start_double "$tmp/fixture.json" 1000
 
 write_kubeconfig() {

@@ -25,6 +25,19 @@ pass() { echo "ok: $*"; }
 need() { local t; for t in "$@"; do [ -n "$t" ] && [ -x "$t" ] || { echo "SKIP: missing tool"; exit 77; }; done; }
 finish() { [ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }; exit 0; }
 
+# free_port: a port on 127.0.0.1 that nothing listens on, below the kernel's
+# ephemeral range, so that no outgoing connection can be holding it either
+# (tests that run in parallel make many).
+free_port() {
+    local low p
+    low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "${low:-0}" -gt 11000 ] 2>/dev/null || low=32768
+    while :; do
+        p=$(( 10000 + RANDOM % (low - 10000) ))
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+    done
+}
+
 # check NAME ACTUAL EXPECTED
 check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 

@@ -7,7 +7,6 @@ PROMETHEUS=${PROMETHEUS:-$(command -v prometheus || true)}
 OPENSSL=${OPENSSL:-$(command -v openssl || true)}
 need "$NGINX" "$CURL" "$JQ" "$PROMETHEUS" "$OPENSSL"
 
-free_port() { local p; while :; do p=$(( 20000 + RANDOM % 40000 )); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done; }
 target_port=$(free_port) slow_port=$(free_port) prom_port=$(free_port) tls_port=$(free_port)
 
 # ---- the fixture target, and a "Prometheus" that trickles its answer (1 byte/s)
