@@ -92,12 +92,15 @@ cm_discovery_find(const char *doc, size_t len, const char *group, const char *ve
     return rc;
 }
 
-int
-cm_discovery_preferred(const char *doc, size_t len, const char *group, char *buf, size_t buflen)
+/*
+ * The groups of an APIGroupList (/apis), each with its preferred version, as
+ * "group version" lines into out.  -1 for a body that is not such a list.
+ */
+static int
+group_list(const char *doc, size_t len, struct cm_buf *out)
 {
     struct json_object *root = parse(doc, len), *groups, *pv;
     size_t i, n;
-    int rc = 0;
 
     if (root == NULL || !json_object_object_get_ex(root, "groups", &groups) ||
         !json_object_is_type(groups, json_type_array)) {
@@ -105,17 +108,39 @@ cm_discovery_preferred(const char *doc, size_t len, const char *group, char *buf
         return -1;
     }
     n = json_object_array_length(groups);
-    for (i = 0; i < n && rc == 0; i++) {
+    for (i = 0; i < n; i++) {
         struct json_object *g = json_object_array_get_idx(groups, i);
-        const char *name = str(g, "name"), *v;
+        const char *name = str(g, "name"), *v = NULL;
 
-        if (name == NULL || strcmp(name, group) != 0 ||
-            !json_object_object_get_ex(g, "preferredVersion", &pv) || (v = str(pv, "version")) == NULL)
-            continue;
-        snprintf(buf, buflen, "%s", v);
-        rc = 1;
+        if (json_object_object_get_ex(g, "preferredVersion", &pv))
+            v = str(pv, "version");
+        if (name != NULL && v != NULL && strchr(name, ' ') == NULL)
+            cm_buf_addf(out, "%s %s\n", name, v);
     }
     json_object_put(root);
+    return 0;
+}
+
+int
+cm_discovery_preferred(const char *doc, size_t len, const char *group, char *buf, size_t buflen)
+{
+    struct cm_buf groups;
+    size_t glen = strlen(group);
+    const char *line;
+    int rc = 0;
+
+    cm_buf_init(&groups, DOC_MAX);
+    if (group_list(doc, len, &groups) < 0) {
+        cm_buf_free(&groups);
+        return -1;
+    }
+    for (line = groups.len ? groups.data : ""; *line && rc == 0; line = strchr(line, '\n') + 1) {
+        if (strncmp(line, group, glen) == 0 && line[glen] == ' ') {
+            snprintf(buf, buflen, "%.*s", (int)(strchr(line, '\n') - line - glen - 1), line + glen + 1);
+            rc = 1;
+        }
+    }
+    cm_buf_free(&groups);
     return rc;
 }
 
@@ -147,29 +172,6 @@ get(struct cm_kubeclient *c, const char *path, struct cm_buf *b, char *err, size
         return -1;
     }
     return 0;
-}
-
-/* The groups of /apis, each with its preferred version: "group version" lines. */
-static void
-group_list(const char *doc, size_t len, struct cm_buf *out)
-{
-    struct json_object *root = parse(doc, len), *groups, *pv;
-    size_t i, n;
-
-    if (root != NULL && json_object_object_get_ex(root, "groups", &groups) &&
-        json_object_is_type(groups, json_type_array)) {
-        n = json_object_array_length(groups);
-        for (i = 0; i < n; i++) {
-            struct json_object *g = json_object_array_get_idx(groups, i);
-            const char *name = str(g, "name"), *v = NULL;
-
-            if (json_object_object_get_ex(g, "preferredVersion", &pv))
-                v = str(pv, "version");
-            if (name != NULL && v != NULL)
-                cm_buf_addf(out, "%s %s\n", name, v);
-        }
-    }
-    json_object_put(root);
 }
 
 static void

@@ -2,6 +2,7 @@
  * main.c - the command line: "serve" runs the master and its workers,
  * "check" validates metrics.yaml (and an objects file) without serving.
  */
+#include "alloc.h"
 #include "api.h"
 #include "config.h"
 #include "diag.h"
@@ -231,7 +232,7 @@ load_cluster(const struct args *a, struct cm_kubeconn *conn, struct cm_diag *d)
         }
         return 1;
     } else {
-        conn->origin = strdup("--master-url, no credentials");
+        conn->origin = cm_xstrdup("--master-url, no credentials");
     }
     if (a->master_url != NULL) {
         if (cm_kubeconn_set_server(conn, a->master_url, err, sizeof(err)) < 0) {
@@ -269,7 +270,7 @@ collect_unknown(const char *name, void *arg, char *why, size_t whylen)
                  CM_RESOURCE_MAX_ADDED);
         return NULL;
     }
-    u->name[u->n] = strdup(name);
+    u->name[u->n] = cm_xstrdup(name);
     u->stand_in[u->n].group_resource = u->name[u->n];
     return &u->stand_in[u->n++];
 }
@@ -417,10 +418,10 @@ socket_dir(const char *socket)
     const char *slash = strrchr(socket, '/');
 
     if (slash == NULL)
-        return strdup(".");
+        return cm_xstrdup(".");
     if (slash == socket)
-        return strdup("/");
-    return strndup(socket, (size_t)(slash - socket));
+        return cm_xstrdup("/");
+    return cm_xstrndup(socket, (size_t)(slash - socket));
 }
 
 /*
@@ -518,7 +519,7 @@ main(int argc, char **argv)
     if (cluster) {
         const struct cm_resource *res[CM_OBJCACHE_MAX];
         size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
-        char *dir = a.cache_dir ? strdup(a.cache_dir) : socket_dir(a.socket);
+        char *dir = a.cache_dir ? cm_xstrdup(a.cache_dir) : socket_dir(a.socket);
 
         if (n > CM_OBJCACHE_MAX) {
             fprintf(stderr, "custom-metrics-fcgi: %s names more than %d resources; the watch "

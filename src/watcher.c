@@ -133,6 +133,28 @@ on_page(long status, const char *data, size_t len, void *arg)
     return cm_buf_failed(&w->buf) ? -1 : 0;
 }
 
+/* s percent-encoded for a query string (unreserved characters kept); owned. */
+static char *
+query_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p = (const unsigned char *)s;
+    char *out = cm_xmalloc(strlen(s) * 3 + 1), *o = out;
+
+    for (; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* LISTs the resource page by page and publishes it.  0, or -1 with w->err. */
 static int
 list(struct watch *w)
@@ -149,24 +171,7 @@ list(struct watch *w)
         if (cont == NULL) {
             snprintf(path, sizeof(path), "%s?limit=%d", w->path, PAGE_LIMIT);
         } else {
-            escaped = cm_xmalloc(strlen(cont) * 3 + 1);
-            {
-                static const char hex[] = "0123456789ABCDEF";
-                const unsigned char *s = (const unsigned char *)cont;
-                char *o = escaped;
-
-                for (; *s; s++) {
-                    if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-                        (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' || *s == '~') {
-                        *o++ = (char)*s;
-                    } else {
-                        *o++ = '%';
-                        *o++ = hex[*s >> 4];
-                        *o++ = hex[*s & 15];
-                    }
-                }
-                *o = '\0';
-            }
+            escaped = query_escape(cont);
             snprintf(path, sizeof(path), "%s?limit=%d&continue=%s", w->path, PAGE_LIMIT, escaped);
             free(escaped);
         }

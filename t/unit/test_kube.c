@@ -210,7 +210,6 @@ static const char *
 contents(struct cm_reflector *x)
 {
     static char out[4096];
-    struct cm_objects *objs = cm_objects_new();
     struct cm_label l[8];
     size_t len, i, k, at = 0;
     void *img;
@@ -229,7 +228,6 @@ contents(struct cm_reflector *x)
                                    l[k].key, l[k].value);
         at += (size_t)snprintf(out + at, sizeof(out) - at, "] ");
     }
-    cm_objects_free(objs);
     free(img);
     return out;
 }
