@@ -64,7 +64,7 @@ struct cm_file_source {
 
 /*
  * source: {push: {max_age: D}}
- * Values written through /write-metrics (see writeapi.h), each served until
+ * Values written through /write-metrics (see write.h), each served until
  * it is D old (default CM_PUSH_DEFAULT_MAX_AGE).
  */
 #define CM_PUSH_DEFAULT_MAX_AGE 300

@@ -3,7 +3,7 @@
  * "check" validates metrics.yaml (and an objects file) without serving.
  */
 #include "alloc.h"
-#include "api.h"
+#include "router.h"
 #include "config.h"
 #include "diag.h"
 #include "listener.h"

@@ -15,7 +15,7 @@
 #ifndef CM_MASTER_H
 #define CM_MASTER_H
 
-#include "api.h"
+#include "router.h"
 
 struct cm_master_opts {
     const char *socket_path;

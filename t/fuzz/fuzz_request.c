@@ -9,7 +9,7 @@
  * Prometheus text exposition.
  * Built and run by "make fuzz" (clang with -fsanitize=fuzzer,address,undefined).
  */
-#include "api.h"
+#include "router.h"
 #include "expfmt.h"
 #include "fieldsel.h"
 #include "quantity.h"
@@ -139,7 +139,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&res, 0, sizeof(res));
     res.body = &body;
     cm_arena_reset(&a);
-    cm_api_handle(&api, &req, &a, &res);
+    cm_router_handle(&api, &req, &a, &res);
     if (res.status < 200 || res.status > 599)
         abort();
 
@@ -152,7 +152,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&res, 0, sizeof(res));
     res.body = &body;
     cm_arena_reset(&a);
-    cm_api_handle(&api, &req, &a, &res);
+    cm_router_handle(&api, &req, &a, &res);
     if (res.status < 200 || res.status > 599)
         abort();
 

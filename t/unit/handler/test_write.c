@@ -1,5 +1,5 @@
 /*
- * Push sources end to end through cm_api_handle(): writes on /write-metrics
+ * Push sources end to end through cm_router_handle(): writes on /write-metrics
  * (single, batch, external), then reads on the metrics APIs, with a real
  * push store and token file in a temporary directory.
  */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "router.h"
 #include "json_at.h"
 #include "source.h"
 
@@ -46,7 +46,7 @@ call(const char *method, const char *uri, const char *auth, const char *type,
     cm_buf_reset(&body);
     memset(&res, 0, sizeof(res));
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     if (res.status != want_status)
         fail_msg("%s %s: status %d, want %d: %.*s", method, uri, res.status, want_status,
                  (int)body.len, body.data ? body.data : "");
@@ -247,7 +247,7 @@ test_write_api_off_without_token_file(void **state)
     cm_buf_reset(&body);
     memset(&res, 0, sizeof(res));
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     assert_int_equal(res.status, 404);
     assert_string_equal(message(), "the write API is off: start the server with --write-token-file");
 }

@@ -1,4 +1,4 @@
-/* cm_api_handle(): every route's status and JSON shape, on the example files. */
+/* cm_router_handle(): every route's status and JSON shape, on the example files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "router.h"
 #include "json_at.h"
 #include "source.h"
 
@@ -31,7 +31,7 @@ call(const char *method, const char *uri, int want_status)
     cm_buf_reset(&body);
     memset(&res, 0, sizeof(res));
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     if (res.status != want_status)
         fail_msg("%s %s: status %d, want %d: %s", method, uri, res.status, want_status, body.data);
     assert_int_equal(body.data[body.len - 1], '\n');          /* compact ends in a newline */
@@ -91,7 +91,7 @@ raw(const char *uri)
     cm_buf_reset(&body);
     memset(&res, 0, sizeof(res));
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     assert_int_equal(res.status, 200);
     return strdup(body.data);
 }
@@ -228,7 +228,7 @@ text_of(const char *uri, int want_status)
 
     cm_buf_reset(&body);
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     assert_int_equal(res.status, want_status);
     return body.data;
 }
@@ -241,7 +241,7 @@ test_health_is_text(void **state)
     (void)state;
     cm_buf_reset(&body);
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     assert_int_equal(res.status, 200);
     assert_string_equal(body.data, "ok");
     assert_string_equal(res.content_type, "text/plain; charset=utf-8");
@@ -300,11 +300,11 @@ test_negotiation_and_pretty(void **state)
     (void)state;
     cm_buf_reset(&body);
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     assert_int_equal(res.status, 406);
     req.accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
     cm_buf_reset(&body);
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     assert_int_equal(res.status, 200);
     assert_true(strncmp(body.data, "{\n  \"kind\": \"APIGroupList\"", 26) == 0);  /* curl gets pretty */
     assert_int_not_equal(body.data[body.len - 1], '\n');

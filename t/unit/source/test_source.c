@@ -1,5 +1,5 @@
 /*
- * File sources end to end through cm_api_handle(): real files in a temporary
+ * File sources end to end through cm_router_handle(): real files in a temporary
  * directory, replaced the way writers replace them (write, then rename).
  */
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "router.h"
 #include "json_at.h"
 #include "source.h"
 
@@ -65,7 +65,7 @@ get(const char *uri, time_t now, int want_status)
     cm_buf_reset(&body);
     memset(&res, 0, sizeof(res));
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     if (res.status != want_status)
         fail_msg("%s: status %d, want %d: %s", uri, res.status, want_status, body.data);
     return json_tokener_parse(body.data);

@@ -1,4 +1,4 @@
-#include "writeapi.h"
+#include "write.h"
 #include "pushstore.h"
 #include "source.h"
 #include "status.h"
@@ -428,9 +428,11 @@ batch_item(json_object *o, size_t i, struct item *it, struct cm_arena *a, struct
 
 /* The items a request writes: one from its path, or a batch from its body. */
 static int
-read_items(const struct cm_request *req, const struct cm_uri *u, const struct cm_query *q,
-           struct cm_arena *a, struct item **out, size_t *nout, struct failure *f)
+read_items(struct cm_ctx *ctx, struct item **out, size_t *nout, struct failure *f)
 {
+    const struct cm_request *req = ctx->req;
+    const struct cm_uri *u = &ctx->uri;
+    struct cm_arena *a = ctx->arena;
     const char *const *s = u->seg + 1;
     size_t n = u->nseg - 1, i;
     const struct cm_query_pair *lp;
@@ -482,7 +484,7 @@ read_items(const struct cm_request *req, const struct cm_uri *u, const struct cm
     } else {
         return fail(f, 404, "NotFound", "the server could not find the requested resource");
     }
-    lp = cm_query_get(q, "labels");
+    lp = cm_query_get(&ctx->query, "labels");
     if (lp != NULL && parse_labels_param(lp->value, a, &it->labels, f) < 0)
         return -1;
     if ((body = parse_body(req, f)) == NULL)
@@ -525,30 +527,32 @@ store(const struct cm_api *api, struct item *items, size_t n, time_t now, struct
 }
 
 void
-cm_write_respond(const struct cm_api *api, const struct cm_request *req,
-                 const struct cm_uri *u, const struct cm_query *q, int pretty,
-                 struct cm_arena *a, struct cm_response *res)
+cm_write_respond(struct cm_ctx *ctx)
 {
+    const struct cm_api *api = ctx->api;
+    const struct cm_request *req = ctx->req;
+    const struct cm_uri *u = &ctx->uri;
+    struct cm_response *res = ctx->res;
     struct failure f;
     struct item *items = NULL;
     size_t n = 0, i;
 
     if (strcmp(req->method, "POST") != 0) {
-        cm_status_write(res, pretty, 405, "MethodNotAllowed", 1,
+        cm_status_write(ctx, 405, "MethodNotAllowed", 1,
                         "the write API takes POST requests");
         res->allow = "POST";
         return;
     }
     if (api->write_token_file == NULL) {
-        cm_status_write(res, pretty, 404, "NotFound", 0,
+        cm_status_write(ctx, 404, "NotFound", 0,
                         "the write API is off: start the server with --write-token-file");
         return;
     }
     if (authorize(api->write_token_file, req->authorization, &f) < 0)
         goto failed;
-    if (req->body_len > CM_WRITE_BODY_MAX) {
+    if (req->body_len > CM_BODY_MAX) {
         fail(&f, 413, "RequestEntityTooLarge", "the body of a write is at most %u bytes",
-             CM_WRITE_BODY_MAX);
+             CM_BODY_MAX);
         goto failed;
     }
     if (!is_json(req->content_type)) {
@@ -556,12 +560,12 @@ cm_write_respond(const struct cm_api *api, const struct cm_request *req,
              req->content_type && *req->content_type ? req->content_type : "untyped");
         goto failed;
     }
-    if (read_items(req, u, q, a, &items, &n, &f) < 0)
+    if (read_items(ctx, &items, &n, &f) < 0)
         goto failed;
     for (i = 0; i < n; i++) {
-        if (resolve(api->config, &items[i], req->now, a, &f) < 0) {
+        if (resolve(api->config, &items[i], req->now, ctx->arena, &f) < 0) {
             if (u->nseg == 1) {        /* say which item of a batch */
-                cm_status_write(res, pretty, f.code, f.reason, 0, "item %zu: %s", i, f.msg);
+                cm_status_write(ctx, f.code, f.reason, 0, "item %zu: %s", i, f.msg);
                 return;
             }
             goto failed;
@@ -570,12 +574,12 @@ cm_write_respond(const struct cm_api *api, const struct cm_request *req,
     if (store(api, items, n, req->now, &f) < 0)
         goto failed;
     if (u->nseg == 1) {
-        cm_status_success(res, pretty, "wrote %zu value%s", n, n == 1 ? "" : "s");
+        cm_status_success(ctx, "wrote %zu value%s", n, n == 1 ? "" : "s");
     } else {
         res->status = 200;
         res->content_type = "text/plain; charset=utf-8";
     }
     return;
 failed:
-    cm_status_write(res, pretty, f.code, f.reason, 0, "%s", f.msg);
+    cm_status_write(ctx, f.code, f.reason, 0, "%s", f.msg);
 }

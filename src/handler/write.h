@@ -1,5 +1,5 @@
 /*
- * writeapi.h - the write API of push sources: POST /write-metrics/...
+ * write.h - the write API of push sources: POST /write-metrics/...
  *
  * The paths and bodies of the custom-metrics-apiserver test-adapter:
  *
@@ -23,24 +23,19 @@
  * that file the write API is off.  Success is 200 with an empty body (a
  * Status for a batch); failures are Kubernetes Status documents.
  */
-#ifndef CM_WRITEAPI_H
-#define CM_WRITEAPI_H
+#ifndef CM_WRITE_H
+#define CM_WRITE_H
 
-#include "api.h"
+#include "ctx.h"
 #include "pushstore.h"
-#include "query.h"
-#include "uri.h"
 
-#define CM_WRITE_BODY_MAX (1u << 20)   /* nginx allows this much on /write-metrics */
 #define CM_WRITE_BATCH_MAX 10000
 
 /* 1 if u is a path of the write API (its first segment is write-metrics). */
 int cm_write_is_route(const struct cm_uri *u);
 
-/* Answers a request on a write API path (any method). */
-void cm_write_respond(const struct cm_api *api, const struct cm_request *req,
-                      const struct cm_uri *u, const struct cm_query *q, int pretty,
-                      struct cm_arena *a, struct cm_response *res);
+/* Answers a request on a write API path (any method; bodies up to CM_BODY_MAX). */
+void cm_write_respond(struct cm_ctx *ctx);
 
 /*
  * Whether a stored record is still wanted when the push store is compacted:
