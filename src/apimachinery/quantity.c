@@ -388,3 +388,30 @@ cm_quantity_from_double(double v, struct cm_quantity *out, const char **err_out)
     cm_quantity_from_milli((int64_t)milli, out);
     return 0;
 }
+
+int64_t
+cm_quantity_milli(const struct cm_quantity *q)
+{
+    const __int128 lim = (__int128)INT64_MAX;
+    __int128 v = q->unscaled;
+    int e = q->exp10 + 3, inexact = 0;
+
+    for (; e > 0; e--) {
+        if (v > lim || v < -lim)
+            break;
+        v *= 10;
+    }
+    for (; e < 0; e++) {
+        inexact |= v % 10 != 0;
+        v /= 10;
+        if (v == 0 && !inexact)
+            break;
+    }
+    if (inexact)
+        v += q->unscaled > 0 ? 1 : -1;          /* away from zero, as ScaledValue rounds */
+    if (v > lim)
+        return INT64_MAX;
+    if (v < -lim - 1)
+        return INT64_MIN;
+    return (int64_t)v;
+}

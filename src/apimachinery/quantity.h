@@ -45,4 +45,11 @@ void cm_quantity_from_milli(int64_t milli, struct cm_quantity *out);
  */
 int cm_quantity_from_double(double v, struct cm_quantity *out, const char **err_out);
 
+/*
+ * Quantity.MilliValue(): the value in thousandths, rounded away from zero
+ * when it has finer digits ("1n" is 1), saturated at the int64 bounds.  The
+ * HPA compares metrics in these units.
+ */
+int64_t cm_quantity_milli(const struct cm_quantity *q);
+
 #endif

@@ -6,6 +6,7 @@
 #include "router.h"
 #include "config.h"
 #include "diag.h"
+#include "explain.h"
 #include "listener.h"
 #include "log.h"
 #include "kubeconn.h"
@@ -35,6 +36,8 @@ static const char usage_text[] =
     "usage: custom-metrics-fcgi serve --config FILE --socket PATH [options]\n"
     "       custom-metrics-fcgi check --config FILE [--objects FILE | --kubeconfig FILE\n"
     "                                 [--kube-context NAME] | --master-url URL]\n"
+    "       custom-metrics-fcgi explain --hpa FILE --url URL --replicas N --selector S [...]\n"
+    "                                 (explain --help for its options)\n"
     "       custom-metrics-fcgi --help | --version\n"
     "\n"
     "A Kubernetes metrics API server (custom.metrics.k8s.io and\n"
@@ -489,6 +492,8 @@ main(int argc, char **argv)
     char err[512];
     int rc, cluster = 0;
 
+    if (argc > 1 && strcmp(argv[1], "explain") == 0)
+        return cm_explain_main(argc - 1, argv + 1);    /* a client: src/explain/ */
     rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc;

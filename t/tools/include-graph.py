@@ -20,7 +20,7 @@ LAYERS = [
     ["config"],
     ["objects", "push"],
     ["http", "source"],
-    ["handler", "kube"],
+    ["handler", "kube", "explain"],
     ["server"],
 ]
 
