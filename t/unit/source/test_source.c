@@ -238,7 +238,7 @@ setup(void **s)
         return -1;
     }
     cm_diag_free(&d);
-    sources = cm_sources_new(cfg);
+    sources = cm_sources_new(cfg, cm_source_backends_all);
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1 << 20);
     return 0;
