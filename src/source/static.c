@@ -18,7 +18,10 @@ static_object(const struct cm_source_view *v, const struct cm_resource *r, const
 {
     const struct cm_metric *m = v->metric;
 
-    (void)r, (void)ns, (void)name, (void)a;
+    (void)r;
+    (void)ns;
+    (void)name;
+    (void)a;
     if (!cm_selector_matches(metric_sel, &m->labels))
         return 0;
     out->text = m->source.value.text;
@@ -34,7 +37,8 @@ static_each_series(const struct cm_source_view *v, const char *ns,
 {
     struct cm_series series;
 
-    (void)ns, (void)a;
+    (void)ns;
+    (void)a;
     series.labels = v->metric->labels;
     series.value.text = v->metric->source.value.text;
     series.value.timestamp = v->now;

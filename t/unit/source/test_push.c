@@ -44,7 +44,9 @@ pods(void)
 static int
 keep_all(const struct cm_push_key *k, int64_t timestamp, void *arg)
 {
-    (void)k, (void)timestamp, (void)arg;
+    (void)k;
+    (void)timestamp;
+    (void)arg;
     return 1;
 }
 

@@ -205,7 +205,8 @@ static struct probe probe;
 static void *
 probe_init(struct cm_sources *s, const struct cm_config *c)
 {
-    (void)s, (void)c;
+    (void)s;
+    (void)c;
     return &probe;
 }
 
@@ -243,7 +244,9 @@ probe_fetch(struct cm_source_view *v, const struct cm_resource *r, const char *n
 {
     struct probe *p = v->state;
 
-    (void)r, (void)ns, (void)ms;
+    (void)r;
+    (void)ns;
+    (void)ms;
     p->fetches++;
     p->fetched = n;
     v->priv[0] = cm_arena_strdup(a, names[0]);
@@ -256,7 +259,10 @@ probe_object(const struct cm_source_view *v, const struct cm_resource *r, const 
              const char *name, const struct cm_selector *ms, struct cm_arena *a,
              struct cm_value *out)
 {
-    (void)r, (void)ns, (void)ms, (void)a;
+    (void)r;
+    (void)ns;
+    (void)ms;
+    (void)a;
     if (v->priv[0] == NULL || strcmp(name, v->priv[0]) != 0)
         return 0;
     out->text = "42";
@@ -270,7 +276,8 @@ probe_each_series(const struct cm_source_view *v, const char *ns, const struct c
 {
     struct cm_series series = { v->metric->labels, { "7", NOW } };
 
-    (void)a, (void)s;
+    (void)a;
+    (void)s;
     if (strcmp(ns, "default") != 0)
         return 0;
     fn(&series, arg);
