@@ -15,6 +15,8 @@ fi
 mkdir -p "$tmp/src/util" "$tmp/src/server"
 printf '#include "b.h"\n' > "$tmp/src/util/a.h"
 printf '#include "a.h"\n' > "$tmp/src/util/b.h"
+printf '#include "a.h"\n' > "$tmp/src/util/a.c"
+printf '#include "b.h"\n' > "$tmp/src/util/b.c"
 printf '#include "main.h"\n' > "$tmp/src/util/c.c"
 : > "$tmp/src/server/main.h"
 python3 "$top_srcdir/t/tools/include-graph.py" "$tmp/src" > /dev/null 2> "$tmp/planted" || true

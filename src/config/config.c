@@ -462,10 +462,29 @@ load_prometheus(struct loader *ld, yaml_node_t *node)
     return problems;
 }
 
+/* The kinds of source by name, NULL-terminated for check_keys(). */
+static const char *const kinds[CM_SOURCE_NKINDS + 1] = {
+    [CM_SOURCE_STATIC] = "static",
+    [CM_SOURCE_FILE] = "file",
+    [CM_SOURCE_PUSH] = "push",
+    [CM_SOURCE_PROMETHEUS] = "prometheus",
+};
+
+const char *
+cm_source_kind_name(enum cm_source_kind k)
+{
+    return (unsigned)k < CM_SOURCE_NKINDS ? kinds[k] : "unknown";
+}
+
+int
+cm_metric_takes_writes(const struct cm_metric *m)
+{
+    return m->source.kind == CM_SOURCE_PUSH;
+}
+
 static int
 load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
-    static const char *const kinds[] = { "static", "file", "push", "prometheus", NULL };
     yaml_node_pair_t *pair;
     yaml_node_t *vn;
     const char *err, *text, *kind;

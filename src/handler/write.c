@@ -1,5 +1,4 @@
 #include "write.h"
-#include "pushstore.h"
 #include "source.h"
 #include "status.h"
 #include "tokenfile.h"
@@ -151,15 +150,9 @@ external_push(const struct cm_config *cfg, const char *name)
     size_t pos = 0;
 
     while ((m = cm_config_next_external(cfg, name, &pos)) != NULL)
-        if (m->source.kind == CM_SOURCE_PUSH)
+        if (cm_metric_takes_writes(m))
             return m;
     return NULL;
-}
-
-static const char *
-source_name(enum cm_source_kind k)
-{
-    return k == CM_SOURCE_STATIC ? "static" : k == CM_SOURCE_FILE ? "file" : "push";
 }
 
 /*
@@ -167,9 +160,10 @@ source_name(enum cm_source_kind k)
  * fills its record key and value.
  */
 static int
-resolve(const struct cm_config *cfg, struct item *it, time_t now, struct cm_arena *a,
+resolve(const struct cm_api *api, struct item *it, time_t now, struct cm_arena *a,
         struct failure *f)
 {
+    const struct cm_config *cfg = api->config;
     const char *qerr;
     char err[256];
 
@@ -199,9 +193,9 @@ resolve(const struct cm_config *cfg, struct item *it, time_t now, struct cm_aren
         if (!cm_metric_describes(m, r))
             return fail(f, 404, "NotFound", "metric %s is not declared for %s", it->metric,
                         r->group_resource);
-        if (m->source.kind != CM_SOURCE_PUSH)
+        if (!cm_metric_takes_writes(m))
             return fail(f, 400, "BadRequest", "metric %s takes its values from its %s source, "
-                        "not from writes", it->metric, source_name(m->source.kind));
+                        "not from writes", it->metric, cm_source_kind_name(m->source.kind));
         if (r->namespaced && *it->ns == '\0')
             return fail(f, 400, "BadRequest", "%s are namespaced: give the namespace",
                         r->group_resource);
@@ -224,7 +218,7 @@ resolve(const struct cm_config *cfg, struct item *it, time_t now, struct cm_aren
     it->val.text = it->q.text;
     it->val.timestamp = (int64_t)now;
     it->val.labels = it->labels;
-    if (cm_pushstore_fits(&it->key, &it->val, err, sizeof(err)) < 0)
+    if (cm_sources_write_fits(api->sources, &it->key, &it->val, err, sizeof(err)) < 0)
         return fail(f, 400, "BadRequest", "cannot store this value: %s", err);
     return 0;
 }
@@ -241,8 +235,7 @@ cm_write_keep(const struct cm_push_key *k, int64_t timestamp, void *arg)
         const struct cm_resource *r = cm_resource_lookup(k->resource);
 
         m = cm_config_find(w->config, k->metric);
-        if (m == NULL || r == NULL || !cm_metric_describes(m, r) ||
-            m->source.kind != CM_SOURCE_PUSH)
+        if (m == NULL || r == NULL || !cm_metric_describes(m, r) || !cm_metric_takes_writes(m))
             m = NULL;
     }
     return m != NULL && (int64_t)w->now - timestamp <= m->source.push.max_age;
@@ -504,26 +497,24 @@ static int
 store(const struct cm_api *api, struct item *items, size_t n, time_t now, struct failure *f)
 {
     struct cm_write_keep keep = { api->config, now };
-    struct cm_pushstore *ps;
+    enum cm_write_result rc;
     char err[512];
     size_t i;
-    int rc = 0;
 
-    if (api->sources == NULL || (ps = cm_sources_push(api->sources)) == NULL)
-        return fail(f, 503, "ServiceUnavailable", "cannot keep pushed values: %s",
-                    api->sources ? api->sources->push_error : "this server keeps no state");
-    if (cm_pushstore_lock(ps, err, sizeof(err)) < 0)
+    rc = cm_sources_write_begin(api->sources, err, sizeof(err));
+    if (rc == CM_WRITE_UNAVAILABLE)
+        return fail(f, 503, "ServiceUnavailable", "cannot keep pushed values: %s", err);
+    if (rc != CM_WRITE_OK)
         return fail(f, 500, "InternalError", "%s", err);
-    for (i = 0; i < n && rc == 0; i++) {
-        rc = cm_pushstore_put(ps, &items[i].key, &items[i].val, cm_write_keep, &keep,
-                              err, sizeof(err));
-        if (rc == -2)
-            fail(f, 507, "InsufficientStorage", "%s", err);
-        else if (rc < 0)
-            fail(f, 500, "InternalError", "%s", err);
-    }
-    cm_pushstore_unlock(ps);
-    return rc < 0 ? -1 : 0;
+    for (i = 0; i < n && rc == CM_WRITE_OK; i++)
+        rc = cm_sources_write_put(api->sources, &items[i].key, &items[i].val, cm_write_keep,
+                                  &keep, err, sizeof(err));
+    cm_sources_write_end(api->sources);
+    if (rc == CM_WRITE_FULL)
+        return fail(f, 507, "InsufficientStorage", "%s", err);
+    if (rc != CM_WRITE_OK)
+        return fail(f, 500, "InternalError", "%s", err);
+    return 0;
 }
 
 void
@@ -563,7 +554,7 @@ cm_write_respond(struct cm_ctx *ctx)
     if (read_items(ctx, &items, &n, &f) < 0)
         goto failed;
     for (i = 0; i < n; i++) {
-        if (resolve(api->config, &items[i], req->now, ctx->arena, &f) < 0) {
+        if (resolve(api, &items[i], req->now, ctx->arena, &f) < 0) {
             if (u->nseg == 1) {        /* say which item of a batch */
                 cm_status_write(ctx, f.code, f.reason, 0, "item %zu: %s", i, f.msg);
                 return;

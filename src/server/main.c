@@ -567,7 +567,7 @@ main(int argc, char **argv)
     api.config = cfg;
     api.objects = cache ? cm_objcache_refresh(cache) : objs;
     api.cache = cache;
-    api.sources = cm_sources_new(cfg);     /* each worker mutates its own copy */
+    api.sources = cm_sources_new(cfg, cm_source_backends_all);  /* each worker mutates its own copy */
     cm_sources_set_state_dir(api.sources, a.state_dir, (uint32_t)a.push_capacity);
     api.write_token_file = a.write_token_file;
     mo.socket_path = a.socket;

@@ -76,7 +76,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         fclose(f);
     }
     atexit(remove_state);
-    sources = cm_sources_new(cfg);
+    sources = cm_sources_new(cfg, cm_source_backends_all);
     cm_sources_set_state_dir(sources, state_dir, 64);
     return 0;
 }

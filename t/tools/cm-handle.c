@@ -69,7 +69,7 @@ main(int argc, char **argv)
     cm_diag_free(&d);
     api.config = cfg;
     api.objects = objs;
-    api.sources = cm_sources_new(cfg);
+    api.sources = cm_sources_new(cfg, cm_source_backends_all);
     api.write_token_file = NULL;
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1u << 26);

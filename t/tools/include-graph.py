@@ -3,7 +3,10 @@
 
 Usage: include-graph.py SRCDIR [--dot]
 
-A module is a .c file and its .h (same stem).  Fails (exit 1) when:
+A module is a .c file and its .h (same stem).  A header with no .c of its
+own (an interface such as src/source/backend.h, or header-only helpers such
+as hash.h) is a contract, not a module: including it makes no module edge,
+though its own includes do.  Fails (exit 1) when:
   - modules include each other in a cycle;
   - a folder includes a header from a folder above it in LAYERS (each
     folder may use only its own and lower layers' headers).
@@ -30,6 +33,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 def main():
     src = sys.argv[1]
     where = {}          # header name -> folder
+    stems = set()       # stems that have a .c
     files = []
     for folder in sorted(os.listdir(src)):
         d = os.path.join(src, folder)
@@ -40,6 +44,8 @@ def main():
                 files.append((folder, name, os.path.join(d, name)))
                 if name.endswith(".h"):
                     where[name] = folder
+                else:
+                    stems.add(name[:-2])
     rank = {f: i for i, layer in enumerate(LAYERS) for f in layer}
     edges = {}          # module -> set of modules
     folder_edges = set()
@@ -57,7 +63,7 @@ def main():
                 continue            # a generated or system-like header
             dep = inc.rsplit(".", 1)[0]
             to = where[inc]
-            if dep != mod:
+            if dep != mod and dep in stems:
                 edges.setdefault(mod, set()).add(dep)
             if to != folder:
                 folder_edges.add((folder, to))

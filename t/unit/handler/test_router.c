@@ -496,7 +496,7 @@ setup(void **s)
         cm_objects_load_file(&objs, TOP_SRCDIR "/examples/objects.yaml", &skipped, &d) < 0)
         return -1;
     cm_diag_free(&d);
-    sources = cm_sources_new(cfg);
+    sources = cm_sources_new(cfg, cm_source_backends_core);
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1 << 20);
     return 0;

@@ -27,6 +27,7 @@ static char dir[64], token_path[128];
 static struct cm_config *cfg;
 static struct cm_objects *objs;
 static struct cm_sources *sources;
+static char state_path[128];
 static struct cm_arena arena;
 static struct cm_buf body;
 static struct cm_response res;
@@ -287,8 +288,9 @@ setup(void **s)
     }
     cm_diag_free(&d);
     snprintf(path, sizeof(path), "%s/state", dir);
-    sources = cm_sources_new(cfg);
-    cm_sources_set_state_dir(sources, strdup(path), 256);
+    sources = cm_sources_new(cfg, cm_source_backends_all);
+    snprintf(state_path, sizeof(state_path), "%s", path);
+    cm_sources_set_state_dir(sources, state_path, 256);
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1 << 20);
     return 0;
@@ -301,7 +303,6 @@ teardown(void **s)
     (void)s;
     cm_buf_free(&body);
     cm_arena_free(&arena);
-    free((char *)sources->state_dir);
     cm_sources_free(sources);
     cm_objects_free(objs);
     cm_config_free(cfg);
