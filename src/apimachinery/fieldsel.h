@@ -5,7 +5,9 @@
  * Go apiserver then accepts a fieldSelector only if it pins metadata.name to
  * that same name.  This module parses a field selector (k=v, k==v, k!=v
  * terms separated by ',', with \ escapes) as k8s.io/apimachinery/pkg/fields
- * does, and applies that rule.
+ * does, and applies that rule.  The selector is n bytes, NUL bytes included:
+ * as in Go, a NUL is an ordinary byte of a field or value, so
+ * "metadata.name=web\0x" does not name "web" (messages write it "\x00").
  */
 #ifndef CM_FIELDSEL_H
 #define CM_FIELDSEL_H

@@ -14,7 +14,8 @@ query_bool(const struct cm_query *q, const char *name)
 {
     const struct cm_query_pair *p = cm_query_get(q, name);
 
-    return p != NULL && strcmp(p->value, "0") != 0 && strcasecmp(p->value, "false") != 0;
+    return p != NULL && !cm_query_value_is(p, "0") &&
+           !(strlen(p->value) == p->value_len && strcasecmp(p->value, "false") == 0);
 }
 
 static int

@@ -164,7 +164,8 @@ want_pretty(const struct cm_request *req, const struct cm_query *q)
     int v = 0;
 
     if (p != NULL && p->value_len > 0) {
-        parse_bool(p->value, &v);
+        if (strlen(p->value) == p->value_len)     /* "1\0" is no bool: not pretty */
+            parse_bool(p->value, &v);
         return v;
     }
     return ua != NULL && (strncmp(ua, "curl", 4) == 0 || strncmp(ua, "Wget", 4) == 0 ||
@@ -315,7 +316,7 @@ health(const struct cm_api *api, const char *name, const char *only,
         int excluded = 0, ok = strcmp(checks[i], "objects") != 0 || objects_ok;
 
         for (k = 0; k < q->npairs; k++)
-            if (strcmp(q->pair[k].name, "exclude") == 0 && strcmp(q->pair[k].value, checks[i]) == 0)
+            if (strcmp(q->pair[k].name, "exclude") == 0 && cm_query_value_is(&q->pair[k], checks[i]))
                 excluded = 1;
         if (excluded)
             cm_buf_addf(res->body, "[+]%s excluded: ok\n", checks[i]);
