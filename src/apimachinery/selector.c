@@ -187,27 +187,6 @@ found(struct parser *p, struct token t, const char *rest)
     return -1;
 }
 
-/* Go's %q for the values in "Invalid value" messages. */
-static void
-go_quote(struct cm_buf *out, const char *s, size_t n)
-{
-    size_t i;
-
-    cm_buf_addc(out, '"');
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            cm_buf_addc(out, '\\');
-            cm_buf_addc(out, (char)c);
-        } else if (c < 0x20 || c == 0x7f) {
-            cm_buf_addf(out, "\\x%02x", c);
-        } else {
-            cm_buf_addc(out, (char)c);
-        }
-    }
-    cm_buf_addc(out, '"');
-}
-
 static int
 validate_key(struct parser *p, struct token t)
 {
@@ -218,7 +197,7 @@ validate_key(struct parser *p, struct token t)
     bad = cm_validate_qualified_name(t.lit, t.len, &msgs);
     if (bad) {
         CM_BUF_ADDLIT(&p->err, "<nil>: Invalid value: ");
-        go_quote(&p->err, t.lit, t.len);
+        cm_validate_quote(&p->err, t.lit, t.len);
         CM_BUF_ADDLIT(&p->err, ": ");
         cm_buf_add(&p->err, msgs.data, msgs.len);
     }
@@ -388,7 +367,7 @@ check_requirement(struct parser *p, const struct cm_requirement *r)
                 continue;
             cm_buf_reset(&msg);
             cm_buf_addf(&msg, "values[%zu]: Invalid value: ", i);
-            go_quote(&msg, r->values[i], strlen(r->values[i]));
+            cm_validate_quote(&msg, r->values[i], strlen(r->values[i]));
             CM_BUF_ADDLIT(&msg, ": for 'Gt', 'Lt' operators, the value must be an integer");
             aggregate_add(&agg, &count, &msg);
         }
@@ -400,7 +379,7 @@ check_requirement(struct parser *p, const struct cm_requirement *r)
         if (cm_validate_label_value(r->values[i], strlen(r->values[i]), &why)) {
             cm_buf_reset(&msg);
             cm_buf_addf(&msg, "values[%zu][%s]: Invalid value: ", i, r->key);
-            go_quote(&msg, r->values[i], strlen(r->values[i]));
+            cm_validate_quote(&msg, r->values[i], strlen(r->values[i]));
             CM_BUF_ADDLIT(&msg, ": ");
             cm_buf_add(&msg, why.data, why.len);
             aggregate_add(&agg, &count, &msg);

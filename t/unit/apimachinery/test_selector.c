@@ -160,15 +160,20 @@ test_overlong_selector_is_refused(void **state)
     assert_true(strncmp(canon(big), "ERR: the selector is longer", 27) == 0);
 }
 
-/* Undoes the \t \n \r \0 \\ escapes of t/data/selectors.txt, in place;
- * returns the length, which counts the NUL bytes \0 made. */
+/* Undoes the \t \n \r \0 \xHH \\ escapes of t/data/selectors.txt, in
+ * place; returns the length, which counts the NUL bytes made. */
 static size_t
 unescape(char *s)
 {
     char *r = s, *w = s;
 
     for (; *r; r++) {
-        if (*r == '\\' && r[1] != '\0') {
+        if (r[0] == '\\' && r[1] == 'x' && r[2] != '\0' && r[3] != '\0') {
+            char hex[3] = { r[2], r[3], '\0' };
+
+            *w++ = (char)strtol(hex, NULL, 16);
+            r += 3;
+        } else if (*r == '\\' && r[1] != '\0') {
             r++;
             *w++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r == '0' ? '\0' : *r;
         } else {
