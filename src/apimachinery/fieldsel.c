@@ -1,5 +1,6 @@
 #include "fieldsel.h"
 #include "buf.h"
+#include "validate.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +29,62 @@ find_unescaped(const char *s, size_t n, size_t i, char c)
     return n;
 }
 
-/* Copies s[0..n) into a, removing the backslash of each escape; the length
- * of the copy in *len_out. */
-static char *
-unescape(const char *s, size_t n, struct cm_arena *a, size_t *len_out)
-{
-    char *out = cm_arena_alloc(a, n + 1), *w = out;
-    size_t i;
+static void add_text(struct cm_buf *b, const char *s, size_t n);
 
-    for (i = 0; i < n; i++) {
-        if (s[i] == '\\' && i + 1 < n)
-            i++;
-        *w++ = s[i];
+/*
+ * Go's fields.UnescapeValue on s[0..n): "\\", "\," and "\=" are the escapes,
+ * any other escape and an unescaped ',' or '=' are errors.  On success
+ * returns the value (allocated from a) with its length in *len_out; on error
+ * returns NULL with Go's message appended to msg.  As in Go, a value with
+ * something to unescape is read rune by rune, so a byte that is not UTF-8
+ * comes out as U+FFFD.
+ */
+static char *
+unescape_value(const char *s, size_t n, struct cm_arena *a, size_t *len_out,
+               struct cm_buf *msg)
+{
+    char *out, *w;
+    size_t i = 0, width;
+    int in_slash = 0;
+
+    if (memchr(s, '\\', n) == NULL && memchr(s, ',', n) == NULL && memchr(s, '=', n) == NULL) {
+        *len_out = n;
+        return cm_arena_strndup(a, s, n);
+    }
+    out = w = cm_arena_alloc(a, 3 * n + 1);
+    for (; i < n; i += width) {
+        const char *rune = s + i;
+        size_t rlen;
+
+        if (cm_validate_utf8_rune(s + i, n - i, &width) < 0) {
+            rune = "\xef\xbf\xbd";                       /* U+FFFD */
+            rlen = 3;
+        } else {
+            rlen = width;
+        }
+        if (in_slash) {
+            if (rlen == 1 && (*rune == '\\' || *rune == ',' || *rune == '=')) {
+                *w++ = *rune;
+            } else {
+                CM_BUF_ADDLIT(msg, "invalid field selector: invalid escape sequence: \\");
+                add_text(msg, rune, rlen);
+                return NULL;
+            }
+            in_slash = 0;
+        } else if (rlen == 1 && *rune == '\\') {
+            in_slash = 1;
+        } else if (rlen == 1 && (*rune == ',' || *rune == '=')) {
+            /* Go formats the rune with %v: its number */
+            cm_buf_addf(msg, "invalid field selector: unescaped character in value: %d", *rune);
+            return NULL;
+        } else {
+            memcpy(w, rune, rlen);
+            w += rlen;
+        }
+    }
+    if (in_slash) {
+        CM_BUF_ADDLIT(msg, "invalid field selector: invalid escape sequence: \\");
+        return NULL;
     }
     *w = '\0';
     *len_out = (size_t)(w - out);
@@ -149,15 +194,23 @@ cm_fieldsel_check(const char *s, size_t n, const char *name,
         vstart = op + (t[nt].neq || (op + 1 < len && p[op + 1] == '=') ? 2 : 1);
         t[nt].field = p;
         t[nt].flen = op;
-        t[nt].value = unescape(p + vstart, len - vstart, a, &t[nt].vlen);
+        cm_buf_init(&msg, 16384);
+        t[nt].value = unescape_value(p + vstart, len - vstart, a, &t[nt].vlen, &msg);
+        if (t[nt].value == NULL) {
+            *err_out = take(&msg, a);
+            return -1;
+        }
+        cm_buf_free(&msg);
         nt++;
     }
     for (i = 0; i < nt; i++) {
         if (!is(t[i].field, t[i].flen, "metadata.name") &&
             !is(t[i].field, t[i].flen, "metadata.namespace")) {
+            /* runtime.DefaultMetaV1FieldSelectorConversion */
             cm_buf_init(&msg, 16384);
-            CM_BUF_ADDLIT(&msg, "field label not supported: ");
-            add_text(&msg, t[i].field, t[i].flen);
+            cm_validate_quote(&msg, t[i].field, t[i].flen);
+            CM_BUF_ADDLIT(&msg, " is not a known field selector: only \"metadata.name\", "
+                          "\"metadata.namespace\"");
             *err_out = take(&msg, a);
             return -1;
         }

@@ -19,9 +19,12 @@
 /*
  * Checks the n bytes at s against the requested name.  Returns 0 when the
  * request may proceed, or -1 with *err_out set to the 400 message (allocated
- * from a): a parse error, a field other than metadata.name or
- * metadata.namespace, or "fieldSelector metadata.name doesn't match
- * requested name".
+ * from a), Go's text for each: a term without an operator, a value with an
+ * escape other than \\ \, \= or an unescaped '=' (fields.UnescapeValue), a
+ * field other than metadata.name or metadata.namespace, or "fieldSelector
+ * metadata.name doesn't match requested name".  Terms are read in sorted
+ * order, as Go reads them: the first failing one is reported, the first
+ * metadata.name=... term names the object.
  */
 int cm_fieldsel_check(const char *s, size_t n, const char *name,
                       struct cm_arena *a, const char **err_out);

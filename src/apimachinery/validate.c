@@ -151,13 +151,10 @@ cm_validate_label_value(const char *s, size_t n, struct cm_buf *out)
     return count;
 }
 
-/*
- * Go's utf8.DecodeRuneInString: the rune at s (n > 0) and its width in
- * *width, or -1 with width 1 for a byte that starts no valid encoding.
- */
-static long
-decode_rune(const unsigned char *s, size_t n, size_t *width)
+long
+cm_validate_utf8_rune(const char *str, size_t n, size_t *width)
 {
+    const unsigned char *s = (const unsigned char *)str;
     unsigned char b = s[0], lo = 0x80, hi = 0xbf;
     size_t w, i;
     long r;
@@ -232,7 +229,7 @@ cm_validate_quote(struct cm_buf *out, const char *s, size_t n)
 
     cm_buf_addc(out, '"');
     while (i < n) {
-        long r = decode_rune(u + i, n - i, &w);
+        long r = cm_validate_utf8_rune(s + i, n - i, &w);
         const char *esc = NULL;
 
         if (r < 0) {                                    /* not UTF-8: \xff */

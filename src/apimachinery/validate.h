@@ -28,4 +28,11 @@ int cm_validate_dns1123_subdomain(const char *s, size_t n, struct cm_buf *out);
  */
 void cm_validate_quote(struct cm_buf *out, const char *s, size_t n);
 
+/*
+ * Go's utf8.DecodeRuneInString: the rune at s (n > 0) with its width in
+ * *width_out, or -1 with a width of 1 for a byte that starts no valid
+ * encoding (Go's RuneError).
+ */
+long cm_validate_utf8_rune(const char *s, size_t n, size_t *width_out);
+
 #endif

@@ -35,7 +35,9 @@ test_name_rule(void **state)
                         "fieldSelector metadata.name doesn't match requested name");
     assert_string_equal(CHECK("metadata.name!=web", "web"),
                         "fieldSelector metadata.name doesn't match requested name");
-    assert_string_equal(CHECK("spec.nodeName=n1", "web"), "field label not supported: spec.nodeName");
+    assert_string_equal(CHECK("spec.nodeName=n1", "web"),
+                        "\"spec.nodeName\" is not a known field selector: only \"metadata.name\", "
+                        "\"metadata.namespace\"");
     assert_string_equal(CHECK("metadata.name", "web"),
                         "invalid selector: 'metadata.name'; can't understand 'metadata.name'");
 }
@@ -50,7 +52,8 @@ test_nul_is_a_byte(void **state)
     assert_string_equal(CHECK("metadata.name=web\0", "web"),
                         "fieldSelector metadata.name doesn't match requested name");
     assert_string_equal(CHECK("metadata.name\0=web", "web"),
-                        "field label not supported: metadata.name\\x00");
+                        "\"metadata.name\\x00\" is not a known field selector: only \"metadata.name\", "
+                        "\"metadata.namespace\"");
     assert_string_equal(CHECK("metadata.name=web,\0", "web"),
                         "invalid selector: 'metadata.name=web,\\x00'; can't understand '\\x00'");
     assert_string_equal(CHECK("metadata.namespace=a\0b,metadata.name=web", "web"), "ok");
@@ -69,8 +72,30 @@ test_terms_are_read_sorted(void **state)
                         "fieldSelector metadata.name doesn't match requested name");
     assert_string_equal(CHECK("z=1,b,a", "web"), "invalid selector: 'z=1,b,a'; can't understand 'a'");
     assert_string_equal(CHECK("spec.x=1,metadata.foo=2", "web"),
-                        "field label not supported: metadata.foo");
+                        "\"metadata.foo\" is not a known field selector: only \"metadata.name\", "
+                        "\"metadata.namespace\"");
+    assert_string_equal(CHECK("z=a=b,a", "web"), "invalid selector: 'z=a=b,a'; can't understand 'a'");
     assert_string_equal(CHECK(",,", "web"), "ok");
+}
+
+/* Go's fields.UnescapeValue: \\ \, \= are the escapes, nothing else is. */
+static void
+test_value_escapes(void **state)
+{
+    (void)state;
+    assert_string_equal(CHECK("metadata.name=we\\=b", "we=b"), "ok");
+    assert_string_equal(CHECK("metadata.name=a\\,b", "a,b"), "ok");
+    assert_string_equal(CHECK("metadata.name=a\\\\", "a\\"), "ok");
+    assert_string_equal(CHECK("metadata.name=a=b", "a=b"),
+                        "invalid field selector: unescaped character in value: 61");
+    assert_string_equal(CHECK("metadata.name=a\\x", "ax"),
+                        "invalid field selector: invalid escape sequence: \\x");
+    assert_string_equal(CHECK("metadata.name=a\\", "a"),
+                        "invalid field selector: invalid escape sequence: \\");
+    /* no escape: the bytes as they are; an escape: read as UTF-8 runes */
+    assert_string_equal(CHECK("metadata.name=\xff", "\xff"), "ok");
+    assert_string_equal(CHECK("metadata.name=\xff\\=", "\xef\xbf\xbd="), "ok");
+    assert_string_equal(CHECK("metadata.name=\xc3\xa9\\=", "\xc3\xa9="), "ok");
 }
 
 static int setup(void **s) { (void)s; cm_arena_init(&arena, 0); return 0; }
@@ -83,6 +108,7 @@ main(void)
         cmocka_unit_test(test_name_rule),
         cmocka_unit_test(test_nul_is_a_byte),
         cmocka_unit_test(test_terms_are_read_sorted),
+        cmocka_unit_test(test_value_escapes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
