@@ -102,6 +102,7 @@ check "batch label value with \\u0000: 400" "$(status_of -X POST -H "Authorizati
     -H 'Content-Type: application/json' --data-raw '[{"metric":"jobs_waiting","resource":"pods","namespace":"default","name":"web-7d4b9c-x2k4p","value":"5","labels":{"a":"b\u0000c"}}]' \
     "$url/write-metrics")" 400
 expect_nul_refused "batch label value with \\u0000: the NUL is named"
+check "write body \"7\\u0000x\": 400, not 7" "$(write 'labels=a=b' '"7\u0000x"')" 400
 check "write labels=a=b: 200" "$(write 'labels=a=b,zz=top' '"5"')" 200
 check "the write is read back with its full labels" \
     "$(status_of "$url$CM/v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p/jobs_waiting?metricLabelSelector=a%3Db%2Czz%3Dtop")$("$JQ" -r '.items | length' "$tmp/body")" 2001

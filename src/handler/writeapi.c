@@ -338,7 +338,9 @@ static const char *
 json_quantity(json_object *v, struct cm_arena *a)
 {
     switch (json_object_get_type(v)) {
-    case json_type_string:
+    case json_type_string:                  /* "1\u0000x" is no quantity, not 1 */
+        if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+            return NULL;
         return cm_arena_strdup(a, json_object_get_string(v));
     case json_type_int:
     case json_type_double:
@@ -356,8 +358,9 @@ json_str(json_object *o, const char *key, struct cm_arena *a, int *bad)
 
     if (!json_object_object_get_ex(o, key, &v))
         return NULL;
-    if (!json_object_is_type(v, json_type_string)) {
-        *bad = 1;
+    if (!json_object_is_type(v, json_type_string) ||
+        strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+        *bad = 1;                           /* a NUL would cut the name short */
         return NULL;
     }
     return cm_arena_strdup(a, json_object_get_string(v));
@@ -390,7 +393,7 @@ batch_item(json_object *o, size_t i, struct item *it, struct cm_arena *a, struct
     it->name = json_str(o, "name", a, &bad);
     if (bad)
         return fail(f, 400, "BadRequest", "item %zu: metric, resource, namespace and name are "
-                    "strings", i);
+                    "strings without NUL bytes", i);
     if (it->ns == NULL)
         it->ns = "";
     if (json_object_object_get_ex(o, "external", &v)) {
