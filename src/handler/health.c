@@ -98,7 +98,7 @@ cm_health_respond(struct cm_ctx *ctx)
         int excluded = 0, ok = strcmp(checks[i], "objects") != 0 || objects_ok;
 
         for (k = 0; k < q->npairs; k++)
-            if (strcmp(q->pair[k].name, "exclude") == 0 && strcmp(q->pair[k].value, checks[i]) == 0)
+            if (strcmp(q->pair[k].name, "exclude") == 0 && cm_query_value_is(&q->pair[k], checks[i]))
                 excluded = 1;
         if (excluded)
             cm_buf_addf(res->body, "[+]%s excluded: ok\n", checks[i]);

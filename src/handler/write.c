@@ -79,9 +79,11 @@ check_labels(struct cm_label *v, size_t n, struct failure *f)
     return rc;
 }
 
-/* ?labels=k1=v1,k2=v2 (the test-adapter's form). */
+/* ?labels=k1=v1,k2=v2 (the test-adapter's form), the slen bytes at s.  No
+ * label name or value holds a NUL byte: one is refused, never cut short. */
 static int
-parse_labels_param(const char *s, struct cm_arena *a, struct cm_labels *out, struct failure *f)
+parse_labels_param(const char *s, size_t slen, struct cm_arena *a, struct cm_labels *out,
+                   struct failure *f)
 {
     struct cm_label *v;
     size_t n = 1, i = 0;
@@ -89,8 +91,11 @@ parse_labels_param(const char *s, struct cm_arena *a, struct cm_labels *out, str
 
     out->n = 0;
     out->v = NULL;
-    if (*s == '\0')
+    if (slen == 0)
         return 0;
+    if (memchr(s, '\0', slen) != NULL)
+        return fail(f, 400, "BadRequest", "bad labels: a label name or value cannot "
+                    "contain a NUL byte (%%00)");
     for (p = s; *p; p++)
         n += *p == ',';
     if (n > CM_METRIC_LABELS_MAX)
@@ -326,7 +331,9 @@ static const char *
 json_quantity(json_object *v, struct cm_arena *a)
 {
     switch (json_object_get_type(v)) {
-    case json_type_string:
+    case json_type_string:                  /* "1\u0000x" is no quantity, not 1 */
+        if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+            return NULL;
         return cm_arena_strdup(a, json_object_get_string(v));
     case json_type_int:
     case json_type_double:
@@ -344,8 +351,9 @@ json_str(json_object *o, const char *key, struct cm_arena *a, int *bad)
 
     if (!json_object_object_get_ex(o, key, &v))
         return NULL;
-    if (!json_object_is_type(v, json_type_string)) {
-        *bad = 1;
+    if (!json_object_is_type(v, json_type_string) ||
+        strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+        *bad = 1;                           /* a NUL would cut the name short */
         return NULL;
     }
     return cm_arena_strdup(a, json_object_get_string(v));
@@ -378,7 +386,7 @@ batch_item(json_object *o, size_t i, struct item *it, struct cm_arena *a, struct
     it->name = json_str(o, "name", a, &bad);
     if (bad)
         return fail(f, 400, "BadRequest", "item %zu: metric, resource, namespace and name are "
-                    "strings", i);
+                    "strings without NUL bytes", i);
     if (it->ns == NULL)
         it->ns = "";
     if (json_object_object_get_ex(o, "external", &v)) {
@@ -407,6 +415,9 @@ batch_item(json_object *o, size_t i, struct item *it, struct cm_arena *a, struct
         json_object_object_foreach(v, lk, lv) {
             if (!json_object_is_type(lv, json_type_string))
                 return fail(f, 400, "BadRequest", "item %zu: label '%s' is not a string", i, lk);
+            if (strlen(json_object_get_string(lv)) != (size_t)json_object_get_string_len(lv))
+                return fail(f, 400, "BadRequest", "item %zu: label '%s': a label value cannot "
+                            "contain a NUL byte", i, lk);
             l[n].key = cm_arena_strdup(a, lk);
             l[n].value = cm_arena_strdup(a, json_object_get_string(lv));
             n++;
@@ -478,7 +489,7 @@ read_items(struct cm_ctx *ctx, struct item **out, size_t *nout, struct failure *
         return fail(f, 404, "NotFound", "the server could not find the requested resource");
     }
     lp = cm_query_get(&ctx->query, "labels");
-    if (lp != NULL && parse_labels_param(lp->value, a, &it->labels, f) < 0)
+    if (lp != NULL && parse_labels_param(lp->value, lp->value_len, a, &it->labels, f) < 0)
         return -1;
     if ((body = parse_body(req, f)) == NULL)
         return -1;

@@ -283,7 +283,8 @@ test_field_selector(void **state)
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
              "?fieldSelector=spec.nodeName%3Dn1", 400);
-    assert_string_equal(json_at(d, "message"), "field label not supported: spec.nodeName");
+    assert_string_equal(json_at(d, "message"), "\"spec.nodeName\" is not a known field selector: "
+                        "only \"metadata.name\", \"metadata.namespace\"");
     json_object_put(d);
     d = call("GET", CM "v1beta1/namespaces/default/pods/%2A/http_requests_per_second"
              "?fieldSelector=metadata.name", 400);

@@ -223,6 +223,18 @@ test_bad_writes_change_nothing(void **state)
     write_("/namespaces/default/pods/web-7d4b9c-x2k4p/jobs?labels=Bad%20Key=1", "1", NOW, 400);
     assert_non_null(strstr(message(), "bad label name 'Bad Key'"));
     write_("/namespaces/default/pods/web-7d4b9c-x2k4p/jobs?labels=a=1,a=2", "1", NOW, 400);
+    /* a NUL in a label is refused, not cut to a=b */
+    write_("/namespaces/default/pods/web-7d4b9c-x2k4p/jobs?labels=a=b%00c,zz=top", "1", NOW, 400);
+    assert_non_null(strstr(message(), "cannot contain a NUL byte"));
+    write_("", "[{\"metric\":\"jobs\",\"resource\":\"pods\",\"namespace\":\"default\","
+           "\"name\":\"web-7d4b9c-x2k4p\",\"value\":\"1\",\"labels\":{\"a\":\"b\\u0000c\"}}]",
+           NOW, 400);
+    assert_non_null(strstr(message(), "cannot contain a NUL byte"));
+    /* nor is a name or a quantity with a NUL read up to it */
+    write_("", "[{\"metric\":\"jobs\",\"resource\":\"pods\",\"namespace\":\"default\","
+           "\"name\":\"web-7d4b9c-x2k4p\\u0000x\",\"value\":\"1\"}]", NOW, 400);
+    assert_non_null(strstr(message(), "without NUL bytes"));
+    write_(p, "\"7\\u0000x\"", NOW, 400);
     write_("/namespaces/default/pods/web-7d4b9c-x2k4p/nope", "1", NOW, 404);
     assert_non_null(strstr(message(), "metric nope is not declared in"));
     write_("/namespaces/default/widgets/x/jobs", "1", NOW, 404);
