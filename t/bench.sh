@@ -33,6 +33,7 @@ for t in "$NGINX" "$WRK"; do
     [ -n "$t" ] && [ -x "$t" ] || { echo "bench: needs nginx and wrk (./bootstrap bench installs them)" >&2; exit 1; }
 done
 command -v openssl >/dev/null && command -v curl >/dev/null || { echo "bench: needs openssl and curl" >&2; exit 1; }
+CM_LIB=helpers . "$top_srcdir/t/lib.sh"     # eventually, free_port
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/cm-bench.XXXXXX")
 pids=()
@@ -98,7 +99,7 @@ declare -A path=(
 # ---- nginx: the pair's own server block plus a static and a trivial location per row.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
     -subj /CN=localhost -keyout "$dir/tls/tls.key" -out "$dir/tls/tls.crt" >/dev/null 2>&1
-port=$(( 10000 + RANDOM % 20000 ))     # below the ephemeral range
+port=$(free_port)
 params=$(grep -E '^\s*fastcgi_param ' "$top_srcdir/nginx/custom-metrics.conf")
 user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
 {
@@ -129,10 +130,11 @@ echo bench-token > "$dir/write-token"
     --socket "$dir/sock/pair.sock" --workers "$workers" \
     --state-dir "$dir/state" --write-token-file "$dir/write-token" 2> "$dir/pair.log" &
 master=$!; pids+=($master)
-for _ in $(seq 1 100); do [ -S "$dir/sock/pair.sock" ] && [ "$(pgrep -c -P $master)" = "$workers" ] && break; sleep 0.1; done
+eventually 60 children_are "$master" "$workers" || { echo "bench: the pair did not start" >&2; exit 1; }
 "$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
 base="https://127.0.0.1:$port"
-for _ in $(seq 1 100); do [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break; sleep 0.1; done
+readyz() { curl -ks --max-time 60 -o /dev/null -w '%{http_code}' "$base/readyz"; }
+eventually 60 prints 200 readyz || { echo "bench: the pair did not become ready" >&2; exit 1; }
 
 # The push source: every pod's value written in one batch through the write API.
 awk 'BEGIN { printf "["; for (i = 0; i < 2000; i++)
@@ -148,7 +150,7 @@ for r in "${rows[@]}"; do
     "$CM_TRIVIAL" "$dir/sock/trivial-$r.sock" "$dir/static/$r" "$workers" & pids+=($!)
 done
 for r in "${rows[@]}"; do
-    for _ in $(seq 1 50); do [ -S "$dir/sock/trivial-$r.sock" ] && break; sleep 0.1; done
+    eventually 60 test -S "$dir/sock/trivial-$r.sock" || { echo "bench: cm-trivial did not start" >&2; exit 1; }
 done
 
 # PSS in KiB of a process and its children, from /proc/PID/smaps_rollup.
@@ -232,8 +234,8 @@ printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %9s %9s\n' \
     row bytes trivial p50ms p99ms pair p50ms p99ms pair/tr "PSS MiB" "B/pod"
 base_pss=""
 for n in 0 10000 100000; do
-    kport=$(( 10000 + RANDOM % 20000 ))     # below the ephemeral range
-    python3 "$top_srcdir/t/tools/kube-double.py" --port "$kport" --control-port $((kport + 1)) \
+    kport=$(free_port)
+    python3 "$top_srcdir/t/tools/kube-double.py" --port "$kport" --control-port "$(free_port)" \
         --cert "$dir/tls/kube.crt" --key "$dir/tls/kube.key" --token bench-kube-token \
         --generate "pods=$n,labels=5" > "$dir/double.log" 2>&1 &
     double=$!; pids+=($double)
@@ -249,12 +251,8 @@ YAML
     "$CM_BIN" serve --config "$dir/metrics.yaml" --kubeconfig "$dir/kubeconfig" \
         --socket "$dir/sock/pair.sock" --workers "$workers" 2>> "$dir/pair.log" &
     master=$!; pids+=($master)
-    for _ in $(seq 1 1200); do
-        [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break
-        sleep 0.1
-    done
-    [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] ||
-        { echo "bench: the watch cache did not list $n pods in 120 s" >&2; tail "$dir/pair.log" >&2; exit 1; }
+    eventually 300 prints 200 readyz ||
+        { echo "bench: the watch cache did not list $n pods in 300 s" >&2; tail "$dir/pair.log" >&2; exit 1; }
     sel="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=group%3Dg0"
     # Every worker maps the images (a small request, so that no worker's
     # response buffer has grown yet); then the pair's PSS is the cache's.
@@ -271,7 +269,7 @@ YAML
         [ "$(jq '.items | length' "$dir/static/cache-$n" 2>/dev/null || echo 1000)" = 1000 ] ||
             { echo "bench: the selector did not match 1000 pods" >&2; exit 1; }
         "$CM_TRIVIAL" "$dir/sock/trivial-cache-$n.sock" "$dir/static/cache-$n" "$workers" & pids+=($!)
-        for _ in $(seq 1 50); do [ -S "$dir/sock/trivial-cache-$n.sock" ] && break; sleep 0.1; done
+        eventually 60 test -S "$dir/sock/trivial-cache-$n.sock" || { echo "bench: cm-trivial did not start" >&2; exit 1; }
         "$WRK" -t1 -c4 -d1s "$base$sel" >/dev/null 2>&1 || true
         compare "$base/_bench/trivial/cache-$n" "$base$sel"
         printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %6sx | %9.1f %9d\n' "pods-$n" \

@@ -21,10 +21,13 @@ Faults and changes come through a control port (plain HTTP, loopback):
   POST /fault      {"cut_next_event": true}   the next event is cut mid-line
                    {"gone": true}             every watch gets ERROR 410
                    {"slow_list_ms": N}        each LIST page waits N ms
+                   {"hold_lists": true}       each LIST page waits until
+                                              {"hold_lists": false} (300 s at most)
                    {"token": "..."}           the token now expected
                    {"compact": true}          forget the history (old RVs: 410)
                    {"close_watches": true}    end every watch normally
-  GET  /stats      {"lists": N, "watches": N, "open_watches": N, "rv": N}
+  GET  /stats      {"lists": N, "held_lists": N, "watches": N, "open_watches": N, "rv": N}
+                   (lists: LIST pages asked for; held_lists: those waiting now)
 
 Usage: kube-double.py --port P --control-port C (--cert F --key F | --plain)
                       --token T [--fixture FILE.json] [--generate pods=N[,labels=5]]
@@ -70,6 +73,8 @@ class State:
         self.gone_epoch = 0
         self.close_epoch = 0
         self.slow_list_ms = 0
+        self.hold_lists = False
+        self.held_lists = 0
         self.lists = 0
         self.watches = 0
         self.open_watches = 0
@@ -213,6 +218,10 @@ def make_handler(st):
             with st.lock:
                 st.lists += 1
                 slow = st.slow_list_ms
+                if st.hold_lists:
+                    st.held_lists += 1
+                    st.lock.wait_for(lambda: not st.hold_lists, timeout=300)
+                    st.held_lists -= 1
             if slow:
                 time.sleep(slow / 1000.0)
             limit = int(q.get("limit", "0") or 0)
@@ -305,8 +314,8 @@ def make_control(st):
 
         def do_GET(self):
             with st.lock:
-                self.send_json(200, {"lists": st.lists, "watches": st.watches, "open_watches": st.open_watches,
-                            "rv": st.rv})
+                self.send_json(200, {"lists": st.lists, "held_lists": st.held_lists, "watches": st.watches,
+                                     "open_watches": st.open_watches, "rv": st.rv})
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
@@ -321,6 +330,8 @@ def make_control(st):
                         st.gone_epoch += 1
                     if body.get("close_watches"):
                         st.close_epoch += 1
+                    if "hold_lists" in body:
+                        st.hold_lists = bool(body["hold_lists"])
                     if "slow_list_ms" in body:
                         st.slow_list_ms = int(body["slow_list_ms"])
                     if "token" in body:
