@@ -6,10 +6,11 @@ sock="$tmp/run/fcgi.sock"
 
 "$CM_BIN" serve --config "$cfg" --socket "$sock" --workers 3 2> "$tmp/master.log" &
 master=$!; pids+=($master)
-for _ in $(seq 1 50); do [ -S "$sock" ] && [ "$(pgrep -c -P $master)" = 3 ] && break; sleep 0.1; done
+for _ in $(seq 1 50); do [ -S "$sock" ] && [ "$(pgrep -c -P $master)" = 4 ] && break; sleep 0.1; done
 check "socket mode" "$(stat -c %a "$sock")" 660
+check "health socket beside it, same mode" "$(stat -c %a "$tmp/run/health.sock")" 660
 check "socket directory mode" "$(stat -c %a "$tmp/run")" 750
-check "workers started" "$(pgrep -c -P $master)" 3
+check "workers and the health worker started" "$(pgrep -c -P $master)" 4
 
 "$CM_BIN" serve --config "$cfg" --socket "$sock" 2> "$tmp/second.log"
 check "a second server on a live socket exits 1" "$?" 1
@@ -18,18 +19,19 @@ grep -q "another server is already listening" "$tmp/second.log" && pass "says wh
 
 victim=$(pgrep -P $master | head -1)
 kill -9 "$victim"
-for _ in $(seq 1 50); do [ "$(pgrep -c -P $master)" = 3 ] && ! pgrep -P $master | grep -qx "$victim" && break; sleep 0.1; done
-check "a killed worker is respawned" "$(pgrep -c -P $master)" 3
+for _ in $(seq 1 50); do [ "$(pgrep -c -P $master)" = 4 ] && ! pgrep -P $master | grep -qx "$victim" && break; sleep 0.1; done
+check "a killed worker is respawned" "$(pgrep -c -P $master)" 4
 grep -q "worker $victim was killed by signal 9" "$tmp/master.log" && pass "the death is logged" || fail "no log"
 
 kill -TERM $master; wait $master; rc=$?
 check "SIGTERM: master exits 0" "$rc" 0
 [ ! -e "$sock" ] && pass "SIGTERM: socket removed" || fail "socket left"
+[ ! -e "$tmp/run/health.sock" ] && pass "SIGTERM: health socket removed" || fail "health socket left"
 check "SIGTERM: no worker left" "$(pgrep -c -f "socket $sock" || true)" 0
 
 # Workers do not outlive a SIGKILLed master, and its stale socket is replaced.
 "$CM_BIN" serve --config "$cfg" --socket "$sock" --workers 2 2>/dev/null & m1=$!; pids+=($m1)
-for _ in $(seq 1 50); do [ -S "$sock" ] && [ "$(pgrep -c -P $m1)" = 2 ] && break; sleep 0.1; done
+for _ in $(seq 1 50); do [ -S "$sock" ] && [ "$(pgrep -c -P $m1)" = 3 ] && break; sleep 0.1; done
 orphans=$(pgrep -P $m1 | tr '\n' ' ')
 kill -9 $m1; wait $m1 2>/dev/null
 for _ in $(seq 1 50); do left=0; for p in $orphans; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done; [ $left = 0 ] && break; sleep 0.1; done

@@ -13,6 +13,8 @@
 #include "master.h"
 #include "objcache.h"
 #include "objects.h"
+#include "promclient.h"
+#include "promshare.h"
 #include "pushstore.h"
 #include "source.h"
 #include "watcher.h"
@@ -45,6 +47,9 @@ static const char usage_text[] =
     "  -c, --config FILE          metrics.yaml to serve (required)\n"
     "  -s, --socket PATH          unix socket for nginx; its directory must be the\n"
     "                             server's own (created 0750 if missing) (required)\n"
+    "      --health-socket PATH   unix socket for nginx's /healthz, /livez and /readyz,\n"
+    "                             served by a worker of its own that no slow source can\n"
+    "                             hold up (default: health.sock beside --socket)\n"
     "  -w, --workers N            worker processes (default: the number of CPUs)\n"
     "  -o, --objects FILE         the objects that exist: a Kubernetes List in YAML or\n"
     "                             JSON, as 'kubectl get ... -o yaml' prints it\n"
@@ -70,6 +75,7 @@ struct args {
     const char *command;
     const char *config;
     const char *socket;
+    const char *health_socket;
     const char *objects;
     const char *kubeconfig;
     const char *kube_context;
@@ -101,6 +107,7 @@ parse_args(int argc, char **argv, struct args *a)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "socket", required_argument, NULL, 's' },
+        { "health-socket", required_argument, NULL, 'H' },
         { "workers", required_argument, NULL, 'w' },
         { "objects", required_argument, NULL, 'o' },
         { "shutdown-timeout", required_argument, NULL, 'T' },
@@ -134,6 +141,7 @@ parse_args(int argc, char **argv, struct args *a)
         switch (c) {
         case 'c': a->config = optarg; break;
         case 's': a->socket = optarg; break;
+        case 'H': a->health_socket = optarg; break;
         case 'o': a->objects = optarg; break;
         case 'S': a->state_dir = optarg; break;
         case 'W': a->write_token_file = optarg; break;
@@ -424,6 +432,23 @@ socket_dir(const char *socket)
     return cm_xstrndup(socket, (size_t)(slash - socket));
 }
 
+/* --health-socket, or health.sock in the socket's directory; owned. */
+static char *
+health_socket_path(const struct args *a)
+{
+    char *dir, *path;
+    size_t n;
+
+    if (a->health_socket != NULL)
+        return cm_xstrdup(a->health_socket);
+    dir = socket_dir(a->socket);
+    n = strlen(dir) + sizeof("/health.sock");
+    path = cm_xmalloc(n);
+    snprintf(path, n, "%s%shealth.sock", dir, strcmp(dir, "/") == 0 ? "" : "/");
+    free(dir);
+    return path;
+}
+
 /*
  * Checks what serving needs beyond the files: the push store (created here,
  * once, before the workers open it) and a readable write token.
@@ -483,8 +508,10 @@ main(int argc, char **argv)
     struct cm_objcache *cache = NULL;
     struct cm_kubeconn conn;
     struct watch_args wa;
-    struct cm_api api;
+    struct cm_api api, health_api;
     struct cm_master_opts mo;
+    struct cm_promshare *share = NULL;
+    char *health_path = NULL;
     size_t skipped;
     char err[512];
     int rc, cluster = 0;
@@ -559,6 +586,31 @@ main(int argc, char **argv)
         cm_config_free(cfg);
         return 1;
     }
+    health_path = health_socket_path(&a);
+    if (strcmp(health_path, a.socket) == 0) {
+        fprintf(stderr, "custom-metrics-fcgi: --health-socket must differ from --socket (%s)\n",
+                a.socket);
+        mo.health_fd = -1;
+    } else {
+        mo.health_fd = cm_listener_open(health_path, LISTEN_BACKLOG, err, sizeof(err));
+        if (mo.health_fd < 0)
+            fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+    }
+    if (mo.health_fd >= 0 && cfg->prometheus != NULL &&
+        (share = cm_promshare_new(err, sizeof(err))) == NULL)
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+    if (mo.health_fd < 0 || (cfg->prometheus != NULL && share == NULL)) {
+        if (mo.health_fd >= 0)
+            cm_listener_close(mo.health_fd, health_path);
+        cm_listener_close(mo.listen_fd, a.socket);
+        free(health_path);
+        cm_objects_free(objs);
+        cm_objcache_free(cache);
+        cm_kubeconn_free(&conn);
+        cm_config_free(cfg);
+        return 1;
+    }
+    cm_promclient_share(share);            /* the workers inherit the mapping */
     api.config = cfg;
     api.objects = cache ? cm_objcache_refresh(cache) : objs;
     api.cache = cache;
@@ -569,6 +621,11 @@ main(int argc, char **argv)
     mo.workers = a.workers;
     mo.shutdown_timeout = a.shutdown_timeout;
     mo.api = &api;
+    health_api = api;                      /* the same checks, and no source to wait on */
+    health_api.sources = NULL;
+    health_api.write_token_file = NULL;
+    mo.health_socket_path = health_path;
+    mo.health_api = &health_api;
     mo.helper = NULL;
     if (cache != NULL) {
         wa.conn = &conn;
@@ -579,6 +636,8 @@ main(int argc, char **argv)
         mo.helper_name = "watch cache";
     }
     rc = cm_master_run(&mo);
+    cm_promshare_free(share);
+    free(health_path);
     cm_sources_free(api.sources);
     cm_objects_free(objs);
     cm_objcache_free(cache);
