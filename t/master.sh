@@ -42,9 +42,19 @@ check "workers exit when the master is killed" "$left" 0
 for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
 pkill -9 -P $m2; kill -9 $m2; wait $m2 2>/dev/null; sleep 0.2
 "$CM_BIN" serve --config "$cfg" --socket "$sock" --workers 1 2>/dev/null & m3=$!; pids+=($m3)
-for _ in $(seq 1 50); do kill -0 $m3 2>/dev/null && [ -S "$sock" ] && break; sleep 0.1; done
+for _ in $(seq 1 50); do kill -0 $m3 2>/dev/null && [ "$(pgrep -c -P $m3)" = 2 ] && break; sleep 0.1; done
 kill -0 $m3 2>/dev/null && pass "a stale socket is replaced" || fail "stale socket blocked the start"
 kill -TERM $m3; wait $m3
+"$CM_BIN" serve --config "$cfg" --socket "$sock" --health-socket "$sock" 2> "$tmp/same.log"
+check "--health-socket equal to --socket is refused" "$?" 1
+grep -q "must differ from --socket" "$tmp/same.log" && pass "says why" || fail "$(cat "$tmp/same.log")"
+[ ! -e "$sock" ] && pass "and leaves no socket behind" || fail "socket left after the refusal"
+"$CM_BIN" serve --config "$cfg" --socket "$sock" --health-socket "$tmp/hs/probe.sock" \
+    --workers 1 2>/dev/null & m4=$!; pids+=($m4)
+for _ in $(seq 1 150); do [ -S "$tmp/hs/probe.sock" ] && break; sleep 0.1; done
+[ -S "$tmp/hs/probe.sock" ] && pass "--health-socket puts it elsewhere" ||
+    fail "no health socket at --health-socket"
+kill -TERM $m4; wait $m4
 mkdir -m 777 "$tmp/open"
 "$CM_BIN" serve --config "$cfg" --socket "$tmp/open/s.sock" 2> "$tmp/open.log"
 check "a world-writable socket directory is refused" "$?" 1
