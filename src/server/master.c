@@ -163,7 +163,8 @@ cm_master_run(const struct cm_master_opts *o)
                         i == o->workers && o->health_fd >= 0 ? ROLE_HEALTH : ROLE_HELPER;
         spawn(&slots[i], o, &oldmask);
     }
-    cm_log(CM_LOG_INFO, "serving on %s with %d workers", o->socket_path, o->workers);
+    cm_log(CM_LOG_INFO, "serving on %s with %d workers%s%s", o->socket_path, o->workers,
+           o->health_fd >= 0 ? "; health on " : "", o->health_fd >= 0 ? o->health_socket_path : "");
 
     while (!stopping) {
         long long t = cm_clock_ms(), next = t + 1000;
