@@ -75,8 +75,9 @@ for _ in 1 2 3; do
     "$CURL" -ks -o /dev/null "$url$CM/pods/*/backlog?labelSelector=app%3Dload" || true
 done
 wait "$loader"
-for _ in $(seq 1 50); do [ "$(pgrep -c -P "$master")" = 3 ] && break; sleep 0.1; done
-check "killed workers were respawned" "$(pgrep -c -P "$master")" 3
+# 3 workers and the health worker
+for _ in $(seq 1 50); do [ "$(pgrep -c -P "$master")" = 4 ] && break; sleep 0.1; done
+check "killed workers were respawned" "$(pgrep -c -P "$master")" 4
 check "under kills: every write landed" "$(cat "$tmp/write-errors" 2>/dev/null)" ""
 check "under kills: writer 0's last values" "$(values 0)" "$(expect_all 12)"
 check "under kills: writer 1 untouched" "$(values 1)" "$(expect_all 6)"
