@@ -449,6 +449,37 @@ health_socket_path(const struct args *a)
     return path;
 }
 
+/* The health worker's listening socket at path, or -1 after saying why. */
+static int
+open_health(const struct args *a, const char *path)
+{
+    char err[512];
+    int fd;
+
+    if (strcmp(path, a->socket) == 0) {
+        fprintf(stderr, "custom-metrics-fcgi: --health-socket must differ from --socket (%s)\n",
+                a->socket);
+        return -1;
+    }
+    fd = cm_listener_open(path, LISTEN_BACKLOG, err, sizeof(err));
+    if (fd < 0)
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+    return fd;
+}
+
+/* What the workers share about Prometheus (promshare.h), or NULL after saying why. */
+static struct cm_promshare *
+open_share(void)
+{
+    struct cm_promshare *s;
+    char err[512];
+
+    s = cm_promshare_new(err, sizeof(err));
+    if (s == NULL)
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+    return s;
+}
+
 /*
  * Checks what serving needs beyond the files: the push store (created here,
  * once, before the workers open it) and a readable write token.
@@ -587,19 +618,8 @@ main(int argc, char **argv)
         return 1;
     }
     health_path = health_socket_path(&a);
-    if (strcmp(health_path, a.socket) == 0) {
-        fprintf(stderr, "custom-metrics-fcgi: --health-socket must differ from --socket (%s)\n",
-                a.socket);
-        mo.health_fd = -1;
-    } else {
-        mo.health_fd = cm_listener_open(health_path, LISTEN_BACKLOG, err, sizeof(err));
-        if (mo.health_fd < 0)
-            fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-    }
-    if (mo.health_fd >= 0 && cfg->prometheus != NULL &&
-        (share = cm_promshare_new(err, sizeof(err))) == NULL)
-        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-    if (mo.health_fd < 0 || (cfg->prometheus != NULL && share == NULL)) {
+    mo.health_fd = open_health(&a, health_path);
+    if (mo.health_fd < 0 || (cfg->prometheus != NULL && (share = open_share()) == NULL)) {
         if (mo.health_fd >= 0)
             cm_listener_close(mo.health_fd, health_path);
         cm_listener_close(mo.listen_fd, a.socket);
