@@ -110,6 +110,7 @@ user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
     echo "  access_log off; default_type application/json;"
     for d in body fastcgi proxy scgi uwsgi; do echo "  ${d}_temp_path $dir/tmp/$d;" | sed 's/^  body_/  client_body_/'; done
     echo "  upstream cm_workers { server unix:$dir/sock/pair.sock; }"
+    echo "  upstream cm_health { server unix:$dir/sock/health.sock; }"
     echo "  server {"
     echo "    listen 127.0.0.1:$port ssl http2;"
     echo "    ssl_certificate $dir/tls/tls.crt; ssl_certificate_key $dir/tls/tls.key;"
@@ -130,7 +131,7 @@ echo bench-token > "$dir/write-token"
     --socket "$dir/sock/pair.sock" --workers "$workers" \
     --state-dir "$dir/state" --write-token-file "$dir/write-token" 2> "$dir/pair.log" &
 master=$!; pids+=($master)
-eventually 60 children_are "$master" "$workers" || { echo "bench: the pair did not start" >&2; exit 1; }
+eventually 60 children_are "$master" "$((workers + 1))" || { echo "bench: the pair did not start" >&2; exit 1; }
 "$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
 base="https://127.0.0.1:$port"
 readyz() { curl -ks --max-time 60 -o /dev/null -w '%{http_code}' "$base/readyz"; }

@@ -77,7 +77,7 @@ for r in 7 8 9; do
     "$CURL" -ks --max-time "$HANG" -o /dev/null "$url$CM/pods/*/backlog?labelSelector=app%3Dload" || true
 done
 wait "$loader"
-eventually 60 children_are "$master" 3 && pass "killed workers were respawned"
+eventually 60 children_are "$master" 4 && pass "killed workers (3 and the health worker) were respawned"
 check "under kills: every write landed" "$(cat "$tmp/write-errors" 2>/dev/null)" ""
 check "under kills: writer 0's last values" "$(values 0)" "$(expect_all 12)"
 check "under kills: writer 1 untouched" "$(values 1)" "$(expect_all 6)"

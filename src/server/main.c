@@ -14,6 +14,8 @@
 #include "master.h"
 #include "objcache.h"
 #include "objects.h"
+#include "promclient.h"
+#include "promshare.h"
 #include "pushstore.h"
 #include "source.h"
 #include "watcher.h"
@@ -48,6 +50,9 @@ static const char usage_text[] =
     "  -c, --config FILE          metrics.yaml to serve (required)\n"
     "  -s, --socket PATH          unix socket for nginx; its directory must be the\n"
     "                             server's own (created 0750 if missing) (required)\n"
+    "      --health-socket PATH   unix socket for nginx's /healthz, /livez and /readyz,\n"
+    "                             served by a worker of its own that no slow source can\n"
+    "                             hold up (default: health.sock beside --socket)\n"
     "  -w, --workers N            worker processes (default: the number of CPUs)\n"
     "  -o, --objects FILE         the objects that exist: a Kubernetes List in YAML or\n"
     "                             JSON, as 'kubectl get ... -o yaml' prints it\n"
@@ -73,6 +78,7 @@ struct args {
     const char *command;
     const char *config;
     const char *socket;
+    const char *health_socket;
     const char *objects;
     const char *kubeconfig;
     const char *kube_context;
@@ -104,6 +110,7 @@ parse_args(int argc, char **argv, struct args *a)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "socket", required_argument, NULL, 's' },
+        { "health-socket", required_argument, NULL, 'H' },
         { "workers", required_argument, NULL, 'w' },
         { "objects", required_argument, NULL, 'o' },
         { "shutdown-timeout", required_argument, NULL, 'T' },
@@ -137,6 +144,7 @@ parse_args(int argc, char **argv, struct args *a)
         switch (c) {
         case 'c': a->config = optarg; break;
         case 's': a->socket = optarg; break;
+        case 'H': a->health_socket = optarg; break;
         case 'o': a->objects = optarg; break;
         case 'S': a->state_dir = optarg; break;
         case 'W': a->write_token_file = optarg; break;
@@ -427,6 +435,54 @@ socket_dir(const char *socket)
     return cm_xstrndup(socket, (size_t)(slash - socket));
 }
 
+/* --health-socket, or health.sock in the socket's directory; owned. */
+static char *
+health_socket_path(const struct args *a)
+{
+    char *dir, *path;
+    size_t n;
+
+    if (a->health_socket != NULL)
+        return cm_xstrdup(a->health_socket);
+    dir = socket_dir(a->socket);
+    n = strlen(dir) + sizeof("/health.sock");
+    path = cm_xmalloc(n);
+    snprintf(path, n, "%s%shealth.sock", dir, strcmp(dir, "/") == 0 ? "" : "/");
+    free(dir);
+    return path;
+}
+
+/* The health worker's listening socket at path, or -1 after saying why. */
+static int
+open_health(const struct args *a, const char *path)
+{
+    char err[512];
+    int fd;
+
+    if (strcmp(path, a->socket) == 0) {
+        fprintf(stderr, "custom-metrics-fcgi: --health-socket must differ from --socket (%s)\n",
+                a->socket);
+        return -1;
+    }
+    fd = cm_listener_open(path, LISTEN_BACKLOG, err, sizeof(err));
+    if (fd < 0)
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+    return fd;
+}
+
+/* What the workers share about Prometheus (promshare.h), or NULL after saying why. */
+static struct cm_promshare *
+open_share(void)
+{
+    struct cm_promshare *s;
+    char err[512];
+
+    s = cm_promshare_new(err, sizeof(err));
+    if (s == NULL)
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+    return s;
+}
+
 /*
  * Checks what serving needs beyond the files: the push store (created here,
  * once, before the workers open it) and a readable write token.
@@ -486,8 +542,10 @@ main(int argc, char **argv)
     struct cm_objcache *cache = NULL;
     struct cm_kubeconn conn;
     struct watch_args wa;
-    struct cm_api api;
+    struct cm_api api, health_api;
     struct cm_master_opts mo;
+    struct cm_promshare *share = NULL;
+    char *health_path = NULL;
     size_t skipped;
     char err[512];
     int rc, cluster = 0;
@@ -564,6 +622,20 @@ main(int argc, char **argv)
         cm_config_free(cfg);
         return 1;
     }
+    health_path = health_socket_path(&a);
+    mo.health_fd = open_health(&a, health_path);
+    if (mo.health_fd < 0 || (cfg->prometheus != NULL && (share = open_share()) == NULL)) {
+        if (mo.health_fd >= 0)
+            cm_listener_close(mo.health_fd, health_path);
+        cm_listener_close(mo.listen_fd, a.socket);
+        free(health_path);
+        cm_objects_free(objs);
+        cm_objcache_free(cache);
+        cm_kubeconn_free(&conn);
+        cm_config_free(cfg);
+        return 1;
+    }
+    cm_promclient_share(share);            /* the workers inherit the mapping */
     api.config = cfg;
     api.objects = cache ? cm_objcache_refresh(cache) : objs;
     api.cache = cache;
@@ -574,6 +646,11 @@ main(int argc, char **argv)
     mo.workers = a.workers;
     mo.shutdown_timeout = a.shutdown_timeout;
     mo.api = &api;
+    health_api = api;                      /* the same checks, and no source to wait on */
+    health_api.sources = NULL;
+    health_api.write_token_file = NULL;
+    mo.health_socket_path = health_path;
+    mo.health_api = &health_api;
     mo.helper = NULL;
     if (cache != NULL) {
         wa.conn = &conn;
@@ -584,6 +661,8 @@ main(int argc, char **argv)
         mo.helper_name = "watch cache";
     }
     rc = cm_master_run(&mo);
+    cm_promshare_free(share);
+    free(health_path);
     cm_sources_free(api.sources);
     cm_objects_free(objs);
     cm_objcache_free(cache);

@@ -1,6 +1,7 @@
 #include "promclient.h"
 #include "alloc.h"
 #include "curlib.h"
+#include "promshare.h"
 #include "tokenfile.h"
 
 #include <errno.h>
@@ -61,9 +62,10 @@ bearer_header(const char *path, char *hdr, size_t size, char *err, size_t errlen
     return 0;
 }
 
-long
-cm_promclient_query(struct cm_promclient *c, const struct cm_prometheus *pc, const char *query,
-                    struct cm_buf *out, char *err, size_t errlen)
+/* One POST of query to PC's /api/v1/query: cm_promclient_query() without the sharing. */
+static long
+send_query(struct cm_promclient *c, const struct cm_prometheus *pc, const char *query,
+           struct cm_buf *out, char *err, size_t errlen)
 {
     struct curl_slist *headers = NULL;
     char url[4096], auth[4200], curl_err[CURL_ERROR_SIZE] = "";
@@ -127,4 +129,38 @@ out:
     c->lib->free(escaped);
     free(form);
     return status;
+}
+
+static struct cm_promshare *shared;    /* set before the workers fork; NULL: none */
+
+void
+cm_promclient_share(struct cm_promshare *s)
+{
+    shared = s;
+}
+
+struct send_args {
+    struct cm_promclient *c;
+    const struct cm_prometheus *pc;
+    const char *query;
+};
+
+static long
+send_shared(void *arg, struct cm_buf *out, char *err, size_t errlen)
+{
+    struct send_args *sa = arg;
+
+    return send_query(sa->c, sa->pc, sa->query, out, err, errlen);
+}
+
+long
+cm_promclient_query(struct cm_promclient *c, const struct cm_prometheus *pc, const char *query,
+                    struct cm_buf *out, char *err, size_t errlen)
+{
+    struct send_args sa = { c, pc, query };
+
+    if (shared == NULL)
+        return send_query(c, pc, query, out, err, errlen);
+    return cm_promshare_query(shared, query, strlen(query), pc->timeout_ms, send_shared, &sa,
+                              out, err, errlen);
 }

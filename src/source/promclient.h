@@ -20,11 +20,22 @@ struct cm_promclient;
 struct cm_promclient *cm_promclient_new(void);
 void cm_promclient_free(struct cm_promclient *c);
 
+struct cm_promshare;
+
+/*
+ * Makes every later query of this process go through s (promshare.h):
+ * identical concurrent queries of all the workers sent once, and the circuit
+ * breaker.  Borrowed; call before forking the workers.  Without it (the
+ * tools, the unit tests) every query is sent as asked.
+ */
+void cm_promclient_share(struct cm_promshare *s);
+
 /*
  * POSTs query to PC's /api/v1/query and appends the response body to out
  * (error answers too: their body says what Prometheus objects to).  Returns
  * the HTTP status, or -1 with the reason in err when no answer came (refused,
- * timed out, TLS failure, unreadable token file).
+ * timed out, TLS failure, unreadable token file, or not asked: the
+ * breaker is open).
  */
 long cm_promclient_query(struct cm_promclient *c, const struct cm_prometheus *pc,
                          const char *query, struct cm_buf *out, char *err, size_t errlen);
