@@ -388,3 +388,28 @@ cm_quantity_from_double(double v, struct cm_quantity *out, const char **err_out)
     cm_quantity_from_milli((int64_t)milli, out);
     return 0;
 }
+
+int
+cm_quantity_check_range(const struct cm_quantity *q, const char **err_out)
+{
+    __int128 u = q->unscaled < 0 ? -q->unscaled : q->unscaled;
+    long long k = (long long)q->exp10 + 3;      /* the value in thousandths: u * 10^k */
+    int over;
+
+    *err_out = NULL;
+    if (u == 0)
+        return 0;
+    if (k >= 19)
+        over = 1;                               /* 10^19 > 2^63 */
+    else if (k >= 0)
+        over = u > MAX_INT64 / pow10i((int)k) || u * pow10i((int)k) > MAX_INT64;
+    else if (k >= -38)
+        over = u / pow10i((int)-k) > MAX_INT64 + (q->unscaled < 0);
+    else
+        over = 0;                               /* below 1: u < 10^38 */
+    if (over) {
+        *err_out = "the value is too large for a quantity";
+        return -1;
+    }
+    return 0;
+}
