@@ -1,5 +1,6 @@
 #include "external.h"
 #include "json.h"
+#include "log.h"
 #include "selector.h"
 #include "source.h"
 #include "status.h"
@@ -71,8 +72,11 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
     for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos), n++) {
         if ((cm_source_open(api->sources, m, req->now, &views[n]) < 0 ||
              cm_source_fetch_series(&views[n], &sel, a) < 0) && !m->has_fallback) {
+            cm_log_request(CM_LOG_WARN, "503: unable to fetch external metric %s: %s", metric,
+                           views[n].failure);
             cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
-                            "unable to fetch external metric %s: %s", metric, views[n].failure);
+                            "unable to fetch external metric %s: %s (request %s)", metric,
+                            views[n].failure, cm_log_request_id());
             return;
         }
     }

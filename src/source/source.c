@@ -1,4 +1,5 @@
 #include "source.h"
+#include "log.h"
 #include "alloc.h"
 
 #include <stdio.h>
@@ -103,7 +104,8 @@ cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
         out->memo->resource = NULL;
         if (out->push != NULL)
             return 0;
-        out->failure = s->push_error;
+        cm_log_request(CM_LOG_WARN, "metric %s: %s", m->name, s->push_error);
+        out->failure = "the push store is not available";
         return -1;
     }
     out->file = &s->files[m->source.file.slot];
@@ -112,7 +114,8 @@ cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
     /* An older good load is still served within max_age (values are aged one by one). */
     if (out->file->loaded && m->source.file.max_age > 0)
         return 0;
-    out->failure = out->file->error;
+    cm_log_request(CM_LOG_WARN, "metric %s: %s", m->name, out->file->error);
+    out->failure = "its file cannot be read";
     return -1;
 }
 
