@@ -29,7 +29,7 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-#define LISTEN_BACKLOG 1024
+#define LISTEN_BACKLOG 4096          /* the kernel caps it at net.core.somaxconn */
 
 static const char usage_text[] =
     "usage: custom-metrics-fcgi serve --config FILE --socket PATH [options]\n"
