@@ -394,6 +394,7 @@ cm_quantity_check_range(const struct cm_quantity *q, const char **err_out)
 {
     __int128 u = q->unscaled < 0 ? -q->unscaled : q->unscaled;
     long long k = (long long)q->exp10 + 3;      /* the value in thousandths: u * 10^k */
+    __int128 lim = MAX_INT64 + (q->unscaled < 0);   /* INT64_MIN thousandths fit too */
     int over;
 
     *err_out = NULL;
@@ -402,9 +403,9 @@ cm_quantity_check_range(const struct cm_quantity *q, const char **err_out)
     if (k >= 19)
         over = 1;                               /* 10^19 > 2^63 */
     else if (k >= 0)
-        over = u > MAX_INT64 / pow10i((int)k) || u * pow10i((int)k) > MAX_INT64;
+        over = u > lim / pow10i((int)k) || u * pow10i((int)k) > lim;
     else if (k >= -38)
-        over = u / pow10i((int)-k) > MAX_INT64 + (q->unscaled < 0);
+        over = u / pow10i((int)-k) > lim;
     else
         over = 0;                               /* below 1: u < 10^38 */
     if (over) {
