@@ -90,6 +90,17 @@ handle_case "prometheus refused" "http://admin:S3cretPw@127.0.0.1:$closed_port" 
 check "prometheus refused: the log says where" \
     "$(grep -c "prometheus http://127.0.0.1:$closed_port: .*" "$tmp/case.log")" 1
 
+# A kube-apiserver URL with userinfo: its password is never logged.
+mkdir -p "$tmp/mu"
+"$CM_BIN" serve --config "$top_srcdir/examples/metrics.yaml" --socket "$tmp/mu/s.sock" \
+    --master-url "http://admin:S3cretPw@127.0.0.1:$closed_port" > "$tmp/mu/log" 2>&1 &
+mu_pid=$!; pids+=($mu_pid)
+for _ in $(seq 1 200); do grep -q 'Failed to connect' "$tmp/mu/log" && break; sleep 0.1; done
+check "--master-url with userinfo: the log names the server" \
+    "$(grep -c "LIST failed: http://127.0.0.1:$closed_port/" "$tmp/mu/log" | sed 's/^[1-9][0-9]*$/some/')" some
+check "--master-url with userinfo: no password in the log" "$(grep -c 'S3cretPw\|admin' "$tmp/mu/log")" 0
+kill -TERM "$mu_pid" 2>/dev/null; wait "$mu_pid" 2>/dev/null
+
 # A file source: its path goes to the log only.
 get "$CM/pods/web-7d4b9c-x2k4p/from_file" > /dev/null
 check "file source: no path in the answer" "$(cat "$tmp/code") $(grep -c 'secret-dir' "$tmp/body")" "503 0"

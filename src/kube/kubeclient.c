@@ -1,6 +1,7 @@
 #include "kubeclient.h"
 #include "alloc.h"
 #include "curlib.h"
+#include "log.h"
 #include "tokenfile.h"
 
 #include <errno.h>
@@ -149,7 +150,8 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     }
     rc = lib->easy_perform(c->curl);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s%s: %s", k->server, call->path,
+        cm_log_url(k->server, url, sizeof(url));          /* without its userinfo */
+        snprintf(err, errlen, "%s%s: %s", url, call->path,
                  curl_err[0] ? curl_err : lib->easy_strerror(rc));
         goto out;
     }
