@@ -90,6 +90,26 @@ handle_case "prometheus refused" "http://admin:S3cretPw@127.0.0.1:$closed_port" 
 check "prometheus refused: the log says where" \
     "$(grep -c "prometheus http://127.0.0.1:$closed_port: .*" "$tmp/case.log")" 1
 
+# Prometheus' bearer token file: 5000 bytes reach Prometheus whole; over 8192
+# bytes it is refused, and neither the file nor the token is shown or logged.
+prom_token() {   # prom_token BYTES: runs one request with a token of BYTES bytes
+    head -c "$1" /dev/zero | tr '\0' t > "$tmp/prom-token"
+    { sed "s|^  url: .*|  url: http://127.0.0.1:$leak_port/auth\n  bearer_token_file: $tmp/prom-token|" \
+        "$tmp/metrics.yaml"; } > "$tmp/case.yaml"
+    "$top_builddir/t/tools/cm-handle" --config "$tmp/case.yaml" \
+        --objects "$top_srcdir/examples/objects.yaml" \
+        "$CM/pods/web-7d4b9c-x2k4p/leaky" > "$tmp/case.out" 2> "$tmp/case.log"
+}
+prom_token 5000
+check "a 5000-byte bearer token reaches Prometheus whole" "$("$JQ" -r '.items[0].value' "$tmp/case.out")" 5k
+prom_token 9000
+check "a 9000-byte bearer token file is refused" \
+    "$("$JQ" -r .message "$tmp/case.out" | sed 's/(request [0-9]*-[0-9]*)$/(request ID)/')" \
+    "unable to fetch metric leaky for pods: the bearer token for prometheus cannot be read (request ID)"
+check "...the log says why" \
+    "$(grep -c "cannot read the bearer token file $tmp/prom-token for prometheus: the file holds more than 8192 bytes" "$tmp/case.log")" 1
+check "...and holds no token" "$(grep -c tttttttt "$tmp/case.log" "$tmp/case.out" | awk -F: '{ n += $2 } END { print n }')" 0
+
 # A kube-apiserver URL with userinfo: its password is never logged.
 mkdir -p "$tmp/mu"
 "$CM_BIN" serve --config "$top_srcdir/examples/metrics.yaml" --socket "$tmp/mu/s.sock" \

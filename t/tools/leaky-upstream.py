@@ -7,11 +7,15 @@ carry secrets: internal host names, a token, a password.  For t/faults.sh.
 POST/GET <prefix>/api/v1/query answers:
   /json/...  422 with a Prometheus error document whose "error" holds the secrets
   /html/...  502 with an HTML page (as a proxy writes) holding the secrets
+  /auth/...  200 with one sample for pod default/web-7d4b9c-x2k4p whose value
+             is the length of the bearer token the request carried
   anything else 404
 Every secret contains the word LEAK so a test can look for any of them.
 """
 import argparse
 import http.server
+import json
+import time
 
 SECRETS = ("internal host prom-0.LEAK.svc.cluster.local:9090, "
            "Authorization: Bearer LEAK-tok-8f2d1c, password=LEAK-S3cretPw")
@@ -28,6 +32,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             code, ctype = 422, "application/json"
             body = ('{"status":"error","errorType":"execution","error":"query failed on '
                     + SECRETS + ' ' + "x" * 600 + '"}')
+        elif self.path.startswith("/auth/api/v1/query"):
+            code, ctype = 200, "application/json"
+            auth = self.headers.get("Authorization") or ""
+            token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+            body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+                {"metric": {"namespace": "default", "pod": "web-7d4b9c-x2k4p"},
+                 "value": [time.time(), str(len(token))]}]}})
         elif self.path.startswith("/html/api/v1/query"):
             code, ctype = 502, "text/html"
             body = "<html><body><h1>502</h1><p>" + SECRETS + "</p></body></html>"
