@@ -16,7 +16,7 @@ cm_log_set_level(enum cm_log_level level)
     max_level = level;
 }
 
-static void
+static void __attribute__((format(printf, 3, 0)))
 vlog(enum cm_log_level level, const char *prefix, const char *fmt, va_list ap)
 {
     static const char *const names[] = { "error", "warn", "info", "debug" };
