@@ -7,7 +7,8 @@
  * current one, "<pid>-<n>" (the worker's pid, then its count of requests),
  * goes into the log records that hold a failure's details and into the
  * Status message the client gets instead of them, so that "grep 'request
- * 1234-56'" in the log finds what a client was only told about.
+ * 1234-56'" in the log finds what a client was only told about.  (One
+ * request at a time per process: the id is process state, not thread-safe.)
  */
 #ifndef CM_LOG_H
 #define CM_LOG_H
