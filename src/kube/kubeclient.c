@@ -1,6 +1,7 @@
 #include "kubeclient.h"
 #include "alloc.h"
 #include "curlib.h"
+#include "log.h"
 #include "tokenfile.h"
 
 #include <errno.h>
@@ -88,7 +89,7 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     const struct cm_kubeconn *k = c->conn;
     const struct cm_curlib *lib = c->lib;
     struct curl_slist *headers = NULL;
-    char url[4096], hdr[8300], token[8192], curl_err[CURL_ERROR_SIZE] = "";
+    char url[4096], hdr[CM_TOKEN_MAX + 64], token[CM_TOKEN_MAX + 1], curl_err[CURL_ERROR_SIZE] = "";
     long status = -1;
     CURLcode rc;
 
@@ -101,7 +102,7 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     if (k->token_file != NULL) {
         if (cm_token_read(k->token_file, token, sizeof(token)) < 0) {
             snprintf(err, errlen, "cannot read the token file %s: %s", k->token_file,
-                     strerror(errno));
+                     cm_token_strerror(errno));
             goto out;
         }
         snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
@@ -149,7 +150,8 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     }
     rc = lib->easy_perform(c->curl);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s%s: %s", k->server, call->path,
+        cm_log_url(k->server, url, sizeof(url));          /* without its userinfo */
+        snprintf(err, errlen, "%s%s: %s", url, call->path,
                  curl_err[0] ? curl_err : lib->easy_strerror(rc));
         goto out;
     }

@@ -32,7 +32,7 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-#define LISTEN_BACKLOG 1024
+#define LISTEN_BACKLOG 4096          /* the kernel caps it at net.core.somaxconn */
 
 static const char usage_text[] =
     "usage: custom-metrics-fcgi serve --config FILE --socket PATH [options]\n"
@@ -583,6 +583,7 @@ main(int argc, char **argv)
         const struct cm_resource *res[CM_OBJCACHE_MAX];
         size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
         char *dir = a.cache_dir ? cm_xstrdup(a.cache_dir) : socket_dir(a.socket);
+        char shown[1024];
 
         if (n > CM_OBJCACHE_MAX) {
             fprintf(stderr, "custom-metrics-fcgi: %s names more than %d resources; the watch "
@@ -599,8 +600,9 @@ main(int argc, char **argv)
             cm_kubeconn_free(&conn);
             return 1;
         }
-        cm_log(CM_LOG_INFO, "objects from %s (%s); cache images in %s", conn.server,
-               conn.origin, dir);
+        cm_log_url(conn.server, shown, sizeof(shown));      /* without its userinfo */
+        cm_log(CM_LOG_INFO, "objects from %s (%s); cache images in %s", shown, conn.origin,
+               dir);
         free(dir);
     } else if (objs == NULL) {
         cm_log(CM_LOG_WARN, "no --objects and no cluster: by-name requests answer for any "

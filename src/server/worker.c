@@ -158,6 +158,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         res.body = &body;
         if (api->cache != NULL)
             live.objects = cm_objcache_refresh(api->cache);   /* the newest images */
+        cm_log_request_begin();
         cm_router_handle(&live, &req, &arena, &res);
         respond(&r, &req, &res);
 

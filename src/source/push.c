@@ -9,6 +9,7 @@
  */
 #include "backend.h"
 #include "alloc.h"
+#include "log.h"
 #include "pushstore.h"
 
 #include <stdio.h>
@@ -82,7 +83,8 @@ push_open(struct cm_source_view *v)
     st->memo.resource = NULL;          /* a new request: look the scope up again */
     if (store_of(st) != NULL)
         return 0;
-    v->failure = st->error;
+    cm_log_request(CM_LOG_WARN, "metric %s: %s", v->metric->name, st->error);
+    v->failure = "the push store is not available";
     return -1;
 }
 
