@@ -141,6 +141,9 @@ test_replaced_file_is_reread(void **state)
     publish("one", "2\n", NOW - 5);          /* same mtime and size class: a new inode */
     assert_string_equal(summary(get(CM "pods/web-7d4b9c-x2k4p/single", NOW, 200)),
                         "web-7d4b9c-x2k4p=2@20:59:55Z");
+    /* out of the bound every source keeps: not served (it was "10e399") */
+    publish("one", "1e400\n", NOW - 4);
+    json_object_put(get(CM "pods/web-7d4b9c-x2k4p/single", NOW, 503));
 }
 
 static void
