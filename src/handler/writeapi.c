@@ -515,7 +515,7 @@ store(const struct cm_api *api, struct item *items, size_t n, time_t now, struct
     for (i = 0; i < n && rc == 0; i++) {
         rc = cm_pushstore_put(ps, &items[i].key, &items[i].val, cm_write_keep, &keep,
                               err, sizeof(err));
-        if (rc == -2)
+        if (rc == CM_PUSHSTORE_FULL || rc == CM_PUSHSTORE_NOSPACE)
             fail(f, 507, "InsufficientStorage", "%s", err);
         else if (rc < 0)
             fail(f, 500, "InternalError", "%s", err);

@@ -19,6 +19,14 @@
  * the old one replaced.  Every process then maps the new file on its next
  * refresh.
  *
+ * Disk space is reserved (posix_fallocate) before anything is written
+ * through the mapping, so a full filesystem makes the write that needed
+ * space fail with CM_PUSHSTORE_NOSPACE, and never raises SIGBUS; stored
+ * values are still rewritten (in space they own) and read.  The module is
+ * split along its seams: pushrec.h (the record format), pushmap.h (the
+ * mapping and its space), pushindex.h (this process's index), pushcompact.h
+ * (the compactor).  Files are opened without following links (safefile.h).
+ *
  * The file lives in the page cache, so values survive any process dying and
  * a restart of the pair; they do not survive a reboot of the node (the state
  * directory is an emptyDir in the pod).
@@ -130,11 +138,19 @@ void cm_pushstore_unlock(struct cm_pushstore *ps);
 int cm_pushstore_fits(const struct cm_push_key *key, const struct cm_push_value *value,
                       char *err, size_t errlen);
 
+/* What cm_pushstore_put() returns (the values of the earlier 0, -1, -2 kept). */
+enum {
+    CM_PUSHSTORE_OK = 0,
+    CM_PUSHSTORE_ERROR = -1,           /* the key or value do not fit, or an I/O error */
+    CM_PUSHSTORE_FULL = -2,            /* every record holds a value keep() wants */
+    CM_PUSHSTORE_NOSPACE = -3          /* no space left on the state directory's filesystem */
+};
+
 /*
  * Stores value under key (the lock must be held).  A full file is compacted
- * first, keeping the records keep() accepts.  Returns 0; -1 with a message
- * when the key or value do not fit a record; -2 when the file is full even
- * after compacting.
+ * first, keeping the records keep() accepts.  Returns CM_PUSHSTORE_OK, or
+ * another CM_PUSHSTORE_* code with a message in err (one that names no
+ * file: it may reach a client).
  */
 int cm_pushstore_put(struct cm_pushstore *ps, const struct cm_push_key *key,
                      const struct cm_push_value *value, cm_pushstore_keep_fn keep, void *keep_arg,
