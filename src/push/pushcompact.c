@@ -35,12 +35,12 @@ cm_pushcompact_run(const struct cm_pushmap *old, const char *tmp_path, const cha
                    struct cm_pushmap *fresh, char *err, size_t errlen)
 {
     uint32_t count = old->hdr->count, n;
-    int fd, rc;
+    int fd, rc = CM_PUSHMAP_IO;
 
     n = cm_pushcompact_copy(old->rec, count, NULL, capacity, keep, keep_arg);
     fd = cm_safefile_create(tmp_path, 0600, err, errlen);
     if (fd < 0)
-        return CM_PUSHMAP_IO;
+        return CM_PUSHMAP_IO;          /* nothing was made */
     if (cm_pushmap_lock(fd, LOCK_EX) < 0) {
         snprintf(err, errlen, "cannot lock %s: %s", tmp_path, strerror(errno));
         close(fd);
@@ -56,21 +56,22 @@ cm_pushcompact_run(const struct cm_pushmap *old, const char *tmp_path, const cha
         else
             snprintf(err, errlen, "cannot write %s: %s", tmp_path, strerror(errno));
         close(fd);
-        unlink(tmp_path);
-        return rc;
+        goto fail;
     }
-    if (cm_pushmap_attach(fresh, fd, tmp_path, err, errlen) != CM_PUSHMAP_OK)
+    rc = cm_pushmap_attach(fresh, fd, tmp_path, err, errlen);   /* closes fd on failure */
+    if (rc != CM_PUSHMAP_OK)
         goto fail;
     fresh->reserved = n;
     fresh->hdr->count = cm_pushcompact_copy(old->rec, count, fresh->rec, n, keep, keep_arg);
     if (rename(tmp_path, path) < 0) {
         snprintf(err, errlen, "cannot rename %s: %s", tmp_path, strerror(errno));
         cm_pushmap_unmap(fresh);
+        rc = CM_PUSHMAP_IO;
         goto fail;
     }
     return CM_PUSHMAP_OK;
 
 fail:
     unlink(tmp_path);
-    return CM_PUSHMAP_IO;
+    return rc == CM_PUSHMAP_NOSPACE ? CM_PUSHMAP_NOSPACE : CM_PUSHMAP_IO;
 }
