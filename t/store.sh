@@ -139,8 +139,8 @@ CM=/apis/custom.metrics.k8s.io/v1beta2/namespaces/default
 write() {
     local i urls=()
     for i in $(seq "$1" "$2"); do urls+=(-o /dev/null "$url/write-metrics/namespaces/default/pods/p$i/backlog"); done
-    "$CURL" -ks -X POST -H "Authorization: Bearer $wtoken" -H 'Content-Type: application/json' \
-        --data-raw "\"$3\"" -w '%{http_code}\n' "${urls[@]}"
+    timeout 120 "$CURL" -ks -m 20 -X POST -H "Authorization: Bearer $wtoken" \
+        -H 'Content-Type: application/json' --data-raw "\"$3\"" -w '%{http_code}\n' "${urls[@]}"
 }
 check "the first write reserves its space" "$(write 0 0 1)" 200
 dd if=/dev/zero of="$mnt/filler" bs=4k 2>/dev/null
@@ -149,7 +149,7 @@ write 1 299 1 > "$tmp/codes"
 ok=$(grep -c '^200$' "$tmp/codes"); full=$(grep -c '^507$' "$tmp/codes")
 check "writes into the reserved space are stored, then every new one answers 507" \
     "$ok $full $(sort -u "$tmp/codes" | tr '\n' ' ')" "255 44 200 507 "
-out=$("$CURL" -ks -X POST -H "Authorization: Bearer $wtoken" -H 'Content-Type: application/json' \
+out=$("$CURL" -ks -m 20 -X POST -H "Authorization: Bearer $wtoken" -H 'Content-Type: application/json' \
     --data-raw '"1"' "$url/write-metrics/namespaces/default/pods/p299/backlog")
 check "the 507 is a Status saying why" "$(echo "$out" | "$JQ" -r '[.kind, .code, .reason] | join(" ")')" \
     "Status 507 InsufficientStorage"
@@ -157,13 +157,13 @@ echo "$out" | "$JQ" -r .message | grep -q "no space left" && pass "its message s
     fail "507 message: $out"
 echo "$out" | grep -qF "$tmp" && fail "the 507 names a path: $out" || pass "the 507 names no path"
 check "reads are served on a full filesystem" \
-    "$("$CURL" -ks "$url$CM/pods/p7/backlog" | "$JQ" -r '.items[0].value')" 1
+    "$("$CURL" -ks -m 20 "$url$CM/pods/p7/backlog" | "$JQ" -r '.items[0].value')" 1
 check "a stored value is rewritten on a full filesystem" "$(write 7 7 5)" 200
-check "and read back" "$("$CURL" -ks "$url$CM/pods/p7/backlog" | "$JQ" -r '.items[0].value')" 5
+check "and read back" "$("$CURL" -ks -m 20 "$url$CM/pods/p7/backlog" | "$JQ" -r '.items[0].value')" 5
 check "no worker died" "$(grep -cE 'respawning|signal|Bus error' "$tmp/pair.log")" 0
 master=$(pgrep -f "serve --config $tmp/metrics.yaml" | head -1)
 check "both workers still run" "$(pgrep -c -P "$master")" 2
 rm "$mnt/filler"
 check "after space is freed, new values are stored again" "$(write 299 299 3)" 200
-check "and read" "$("$CURL" -ks "$url$CM/pods/p299/backlog" | "$JQ" -r '.items[0].value')" 3
+check "and read" "$("$CURL" -ks -m 20 "$url$CM/pods/p299/backlog" | "$JQ" -r '.items[0].value')" 3
 finish
