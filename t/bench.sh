@@ -126,7 +126,7 @@ user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
     echo "}"
 } > "$dir/nginx.conf"
 
-echo bench-token > "$dir/write-token"
+(umask 077; echo bench-token > "$dir/write-token")
 "$CM_BIN" serve --config "$dir/metrics.yaml" --objects "$dir/objects.yaml" \
     --socket "$dir/sock/pair.sock" --workers "$workers" \
     --state-dir "$dir/state" --write-token-file "$dir/write-token" 2> "$dir/pair.log" &
@@ -222,7 +222,7 @@ command -v python3 >/dev/null || { echo "bench: the watch cache part needs pytho
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
     -subj /CN=kube -addext "subjectAltName=IP:127.0.0.1" \
     -keyout "$dir/tls/kube.key" -out "$dir/tls/kube.crt" >/dev/null 2>&1
-echo bench-kube-token > "$dir/kube-token"
+(umask 077; echo bench-kube-token > "$dir/kube-token")
 # PSS in KiB of the whole pair: nginx's processes and the server's.
 pss_pair() {
     local n

@@ -17,6 +17,7 @@
 #include "promclient.h"
 #include "promshare.h"
 #include "pushstore.h"
+#include "safefile.h"
 #include "source.h"
 #include "watcher.h"
 
@@ -484,8 +485,46 @@ open_share(void)
 }
 
 /*
+ * Refuses token files others could read or write, or that another user owns
+ * (safefile.h): --write-token-file, the Prometheus bearer_token_file, and
+ * the kube-apiserver's token file (the in-cluster one may be readable by
+ * others: the kubelet sets its mode).  Prints the problem; -1 on any.
+ */
+static int
+check_token_files(const struct args *a, const struct cm_config *cfg,
+                  const struct cm_kubeconn *conn, int cluster)
+{
+    char err[1024];
+    int rc = 0;
+
+    if (a->write_token_file != NULL &&
+        cm_safefile_check_token(a->write_token_file, "--write-token-file", 0, err,
+                                sizeof(err)) < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        rc = -1;
+    }
+    if (cfg->prometheus != NULL && cfg->prometheus->bearer_token_file != NULL &&
+        cm_safefile_check_token(cfg->prometheus->bearer_token_file,
+                                "the prometheus: bearer_token_file", 0, err, sizeof(err)) < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        rc = -1;
+    }
+    if (cluster && conn->token_file != NULL &&
+        cm_safefile_check_token(conn->token_file, "the kube-apiserver token file",
+                                strncmp(conn->token_file, CM_KUBE_SA_DIR "/",
+                                        sizeof(CM_KUBE_SA_DIR)) == 0
+                                    ? CM_SAFEFILE_OTHERS_MAY_READ : 0,
+                                err, sizeof(err)) < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        rc = -1;
+    }
+    return rc;
+}
+
+/*
  * Checks what serving needs beyond the files: the push store (created here,
- * once, before the workers open it) and a readable write token.
+ * once, before the workers open it, in a directory of the server's own) and
+ * a readable write token.
  */
 static int
 prepare_state(const struct args *a, const struct cm_config *cfg)
@@ -509,7 +548,8 @@ prepare_state(const struct args *a, const struct cm_config *cfg)
                    "and reads of them answer 503 (or their fallback)");
         return 0;
     }
-    if (cm_pushstore_open(&ps, a->state_dir, (uint32_t)a->push_capacity, 1, err,
+    if (cm_safefile_check_dir(a->state_dir, "the state directory", 0700, err, sizeof(err)) < 0 ||
+        cm_pushstore_open(&ps, a->state_dir, (uint32_t)a->push_capacity, 1, err,
                           sizeof(err)) < 0) {
         fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
         return -1;
@@ -612,7 +652,7 @@ main(int argc, char **argv)
         cm_log(CM_LOG_INFO, "%s: %zu objects (%zu of unknown kinds skipped)",
                a.objects, cm_objects_count(objs), skipped);
 
-    if (prepare_state(&a, cfg) < 0) {
+    if (check_token_files(&a, cfg, &conn, cluster) < 0 || prepare_state(&a, cfg) < 0) {
         cm_objects_free(objs);
         cm_config_free(cfg);
         return 1;

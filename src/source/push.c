@@ -192,9 +192,10 @@ push_write_put(void *state, const struct cm_push_key *k, const struct cm_push_va
     struct push_state *st = state;
 
     switch (cm_pushstore_put(st->store, k, v, keep, keep_arg, err, errlen)) {
-    case 0:
+    case CM_PUSHSTORE_OK:
         return CM_WRITE_OK;
-    case -2:                           /* full even after compacting */
+    case CM_PUSHSTORE_FULL:            /* full even after compacting */
+    case CM_PUSHSTORE_NOSPACE:         /* the filesystem has no room: 507, never a signal */
         return CM_WRITE_FULL;
     default:
         return CM_WRITE_FAILED;
