@@ -42,9 +42,17 @@ free_port() {
 check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
 # start_pair [run-local args...]: starts nginx/run-local on a free port; sets $url.
+# The pair serves anyone (--insecure-serve-anyone), as the tests of what it
+# serves need; t/auth.sh sets CM_PAIR_SECURE=1 to give its own auth flags.
 start_pair() {
+    local a have_dashes="" args=("$@")
+    for a in "$@"; do [ "$a" = -- ] && have_dashes=1; done
+    if [ -z "${CM_PAIR_SECURE:-}" ]; then
+        [ -n "$have_dashes" ] || args+=(--)
+        args+=(--insecure-serve-anyone)
+    fi
     CM_BIN="$CM_BIN" CM_NGINX="$NGINX" bash "$top_srcdir/nginx/run-local" --port 0 \
-        --dir "$tmp/pair" "$@" > "$tmp/pair.log" 2>&1 &
+        --dir "$tmp/pair" "${args[@]}" > "$tmp/pair.log" 2>&1 &
     pids+=($!)
     local i
     for i in $(seq 1 300); do
