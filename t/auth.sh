@@ -59,6 +59,21 @@ openssl ca -batch -config "$tmp/ca.cnf" -cert "$tmp/fp-ca.crt" -keyfile "$tmp/fp
 cat "$tmp/fp-ca.crt" "$tmp/fp-ca2.crt" > "$tmp/bundle.crt"     # rotation: two CAs at once
 echo "watcher-token" > "$tmp/token"
 
+# ---- 0. the flags: insecure is a choice of its own, durations are checked
+"$CM_BIN" serve --config "$top_srcdir/examples/metrics.yaml" --socket "$tmp/s/fcgi.sock" \
+    --insecure-serve-anyone --requestheader-client-ca-file "$tmp/fp-ca.crt" > "$tmp/out" 2>&1
+check "--insecure-serve-anyone with a trust flag is refused" "$?" 1
+grep -q "it takes no --requestheader-\* or --authorization-static-\* flag" "$tmp/out" && pass "and says why" ||
+    fail "insecure+CA message: $(cat "$tmp/out")"
+"$CM_BIN" serve --config "$top_srcdir/examples/metrics.yaml" --socket "$tmp/s/fcgi.sock" \
+    --authorization-webhook-cache-authorized-ttl soon > "$tmp/out" 2>&1
+check "a TTL that is no duration is a usage error" "$?" 2
+grep -q -- "--authorization-webhook-cache-authorized-ttl takes a duration" "$tmp/out" && pass "naming the flag" ||
+    fail "ttl message: $(cat "$tmp/out")"
+"$CM_BIN" serve --config "$top_srcdir/examples/metrics.yaml" --socket "$tmp/s/fcgi.sock" \
+    --requestheader-client-ca-file "$tmp/missing.crt" > "$tmp/out" 2>&1
+check "a CA file that cannot be read" "$?" 1
+
 # ---- the double and the kubeconfig
 cat > "$tmp/fixture.json" <<'JSON'
 {"namespaces": [{"name": "default"}],
@@ -270,7 +285,40 @@ check "the second CA is not trusted yet" "$(code --http2 "$HPA" $(cert good2) "$
 ctl auth "{\"configmap\": $(cm_data "$tmp/fp-ca2.crt")}"
 takes_new() { [ "$(code --http2 "$HPA" $(cert good2) "${hdr_hpa[@]}")" = 200 ]; }
 eventually 30 takes_new && pass "a rotated CA in the ConfigMap is followed" || fail "the rotated CA is not taken"
-check "and the old one dropped" "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" 401
+# each worker re-reads the file within a second of its next request
+drops_old() { [ "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" = 401 ]; }
+eventually 30 drops_old && pass "and the old one dropped" || fail "the old CA is still trusted"
 kill -0 "$pair_pid" && pass "without a restart" || fail "the pair died"
 grep -q "AddressSanitizer\|runtime error" "$tmp/pair.log" && fail "sanitizer report: $(grep -m3 'AddressSanitizer\|runtime error' "$tmp/pair.log")"
+kill -TERM "$pair_pid"; wait "$pair_pid" 2>/dev/null
+
+# ---- 11. no cluster (--objects): a static policy, nobody to ask
+printf '{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1","namespace":"default","labels":{"app":"web"}}}]}\n' > "$tmp/objects.json"
+rm -f "$tmp/pair/url"
+start_pair --workers 2 --config "$tmp/metrics.yaml" --objects "$tmp/objects.json" -- \
+    --requestheader-client-ca-file "$tmp/fp-ca.crt" --requestheader-allowed-names front-proxy-client \
+    --authorization-static-allow-groups system:serviceaccounts:kube-system
+pair_pid=${pids[-1]}
+check "static: the HPA's group reads" "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" 200
+out=$(g "$HPA" --http2 $(cert good) -H "X-Remote-User: eve")
+check "static: another user is refused" "${out%% *}" 403
+echo "$out" | grep -qF 'User \"eve\" cannot get resource \"pods/load\"' && pass "with Go's message" || fail "static 403: $out"
+check "static: discovery for any front-proxy user (the aggregator's fetch carries no group)" \
+    "$(code --http2 $CM $(cert good) -H 'X-Remote-User: system:kube-aggregator')" 200
+check "static: spoofed headers without a certificate" "$(code --http1.1 "$HPA" "${spoof[@]}")" 403
+check "static: a token, and nobody to review it" "$(code --http2 "$HPA" -H 'Authorization: Bearer pod-token')" 401
+
+# ---- 12. TLS as Kubernetes components set it up (the same nginx block)
+host=127.0.0.1:${url##*:}
+tls() { openssl s_client -connect "$host" -servername localhost "$@" < /dev/null > "$tmp/tls.out" 2>&1; }
+tls -tls1_1 && fail "TLS 1.1 is accepted" || pass "TLS 1.1 is refused"
+tls -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256 &&
+    fail "a CBC or non-forward-secret suite is accepted" || pass "only forward-secret AEAD suites"
+tls -tls1_2 && pass "TLS 1.2 with an AEAD suite" || fail "TLS 1.2: $(tail -3 "$tmp/tls.out")"
+grep -q "TLS session ticket:" "$tmp/tls.out" && fail "a session ticket was issued" || pass "no session tickets"
+grep -q "^Compression: NONE" "$tmp/tls.out" && pass "no TLS compression" || fail "compression: $(grep Compression "$tmp/tls.out")"
+grep -q "^Client Certificate Types" "$tmp/tls.out" &&
+    pass "a client certificate is asked for" || fail "no client certificate request"
+tls -tls1_3 && pass "TLS 1.3" || fail "TLS 1.3: $(tail -3 "$tmp/tls.out")"
+check "a probe without a certificate still gets health" "$(code --http1.1 /livez)" 200
 finish
