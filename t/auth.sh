@@ -74,6 +74,17 @@ grep -q -- "--authorization-webhook-cache-authorized-ttl takes a duration" "$tmp
     --requestheader-client-ca-file "$tmp/missing.crt" > "$tmp/out" 2>&1
 check "a CA file that cannot be read" "$?" 1
 
+# the RBAC: both delegations, and nothing for anonymous users or cluster-admin
+rbac=$top_srcdir/k8s/rbac-auth.yaml
+grep -v '^ *#' "$rbac" > "$tmp/rbac"
+grep -q "name: system:auth-delegator" "$tmp/rbac" && grep -q "name: extension-apiserver-authentication-reader" "$tmp/rbac" &&
+    grep -A3 "kind: RoleBinding" "$tmp/rbac" | grep -q "namespace: kube-system" &&
+    pass "RBAC: auth-delegator, and the ConfigMap reader in kube-system" || fail "RBAC delegations"
+grep -qE "system:anonymous|system:unauthenticated|cluster-admin|system:authenticated" "$tmp/rbac" &&
+    fail "RBAC grants to everyone or binds cluster-admin" || pass "RBAC grants nothing to everyone"
+grep -q "name: horizontal-pod-autoscaler" "$tmp/rbac" && pass "RBAC: the HPA controller reads" ||
+    fail "RBAC: no HPA binding"
+
 # ---- the double and the kubeconfig
 cat > "$tmp/fixture.json" <<'JSON'
 {"namespaces": [{"name": "default"}],
