@@ -287,6 +287,33 @@ test_frontproxy_configmap(void **state)
     assert_int_equal(cm_frontproxy_parse("[]", &fp, &pem, &arena, err, sizeof(err)), -1);
 }
 
+static void
+test_paths_and_lists(void **state)
+{
+    struct cm_auth a;
+    struct cm_frontproxy fp;
+    const char *list[3];
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    a.always_allow_paths[0] = "/healthz";
+    a.always_allow_paths[1] = "/debug/*";
+    a.nalways = 2;
+    assert_true(cm_auth_always_allowed(&a, "/healthz"));
+    assert_false(cm_auth_always_allowed(&a, "/healthz/x"));     /* exact unless it ends in * */
+    assert_true(cm_auth_always_allowed(&a, "/debug/pprof"));
+    assert_false(cm_auth_always_allowed(&a, "/debu"));
+    assert_int_equal(cm_frontproxy_split("a,,b,c", list, 3, &arena), 3);
+    assert_string_equal(list[1], "b");
+    assert_int_equal(cm_frontproxy_split("a,b,c,d", list, 3, &arena), -1);
+    memset(&fp, 0, sizeof(fp));
+    assert_true(cm_auth_cn_allowed(&fp, "anyone"));              /* an empty list allows any CN */
+    fp.allowed_names[0] = "front-proxy-client";
+    fp.nallowed = 1;
+    assert_true(cm_auth_cn_allowed(&fp, "front-proxy-client"));
+    assert_false(cm_auth_cn_allowed(&fp, "front-proxy-client2"));
+}
+
 /* ---- the decision cache --------------------------------------------------- */
 
 static void
@@ -689,6 +716,7 @@ main(void)
         cmocka_unit_test(test_sar_body),
         cmocka_unit_test(test_forbidden_message),
         cmocka_unit_test(test_frontproxy_configmap),
+        cmocka_unit_test(test_paths_and_lists),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_cache_full),
         cmocka_unit_test_setup_teardown(test_guard_anonymous_spoofing, guard_setup, guard_teardown),
