@@ -657,8 +657,12 @@ setup_auth(const struct args *a, int cluster, const struct cm_kubeconn *conn, co
         close(fd);
         authio.ca_file = a->rh_ca_file;
     } else if (cluster) {
-        char *path = cm_xmalloc(strlen(dir) + sizeof(CM_AUTHIO_CONFIGMAP_FILE) + 2), err[512];
+        char *path, err[512];
 
+        if (rh_flags)
+            cm_log(CM_LOG_WARN, "--requestheader-* flags without --requestheader-client-ca-file "
+                   "are ignored: the names and headers come from the ConfigMap with its CA");
+        path = cm_xmalloc(strlen(dir) + sizeof(CM_AUTHIO_CONFIGMAP_FILE) + 2);
         sprintf(path, "%s/%s", dir, CM_AUTHIO_CONFIGMAP_FILE);
         authio.configmap_file = path;
         unlink(path);                       /* a previous run's: this cluster says anew */
