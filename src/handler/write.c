@@ -3,6 +3,7 @@
 #include "source.h"
 #include "status.h"
 #include "tokenfile.h"
+#include "guard.h"
 #include "validate.h"
 
 #include <json-c/json.h>
@@ -595,8 +596,15 @@ cm_write_respond(struct cm_ctx *ctx)
                         "the write API is off: start the server with --write-token-file");
         return;
     }
-    if (authorize(api->write_token_file, req->authorization, &f) < 0)
-        goto failed;
+    if (authorize(api->write_token_file, req->authorization, &f) < 0) {
+        /* not the token file's: a cluster token may still be allowed (guard.h) */
+        int rc = f.code == 401 ? cm_guard_write(ctx) : 0;
+
+        if (rc < 0)
+            return;
+        if (rc == 0)
+            goto failed;
+    }
     if (req->body_len > CM_BODY_MAX) {
         fail(&f, 413, "RequestEntityTooLarge", "the body of a write is at most %u bytes",
              CM_BODY_MAX);

@@ -99,6 +99,8 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     }
     snprintf(hdr, sizeof(hdr), "Accept: %s", call->accept);
     headers = lib->slist_append(headers, hdr);
+    if (call->body != NULL)
+        headers = lib->slist_append(headers, "Content-Type: application/json");
     if (k->token_file != NULL) {
         if (cm_token_read(k->token_file, token, sizeof(token)) < 0) {
             snprintf(err, errlen, "cannot read the token file %s: %s", k->token_file,
@@ -132,6 +134,10 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     lib->easy_setopt(c->curl, CURLOPT_USERAGENT, "custom-metrics-fcgi");
     lib->easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     lib->easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, "");
+    if (call->body != NULL) {
+        lib->easy_setopt(c->curl, CURLOPT_POSTFIELDS, call->body);
+        lib->easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+    }
     if (k->ca_file != NULL)
         lib->easy_setopt(c->curl, CURLOPT_CAINFO, k->ca_file);
     if (k->ca_data != NULL)

@@ -160,7 +160,7 @@ static int
 list(struct watch *w)
 {
     char path[4096], *cont = NULL, *escaped;
-    struct cm_kube_call call = { path, ACCEPT_LIST, LIST_TIMEOUT_MS, on_page, NULL, w };
+    struct cm_kube_call call = { path, ACCEPT_LIST, LIST_TIMEOUT_MS, on_page, NULL, w, NULL, 0 };
     void *img;
     size_t len, pages = 0;
     long status;
@@ -276,7 +276,7 @@ static enum outcome
 watch(struct watch *w)
 {
     char path[1024];
-    struct cm_kube_call call = { path, ACCEPT_WATCH, 0, on_stream, on_tick, w };
+    struct cm_kube_call call = { path, ACCEPT_WATCH, 0, on_stream, on_tick, w, NULL, 0 };
     long status;
     int timeout = 300 + (int)(rand_r(&w->seed) % 300);
 
