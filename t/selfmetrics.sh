@@ -5,7 +5,9 @@
 # are shared by every worker: requests served by workers that are then all
 # killed (and the health worker with them) are still counted by the new
 # ones.  A real Prometheus (Debian's package) scrapes the port and sees the
-# same sums.
+# same sums.  Last, the watch cache's metrics with the pair watching
+# t/tools/kube-double.py: objects per resource, a relist after 410 Gone, the
+# age of a broken watch.
 . "$top_srcdir/t/lib.sh"
 PROMETHEUS=${PROMETHEUS:-$(command -v prometheus || true)}
 need "$NGINX" "$CURL" "$JQ"
@@ -109,39 +111,104 @@ new_pids=$(comm -13 "$tmp/pids1" "$tmp/pids2" | wc -l)
 scrape > /dev/null
 check "batches 1 and 2, served by different workers, sum to 60" "$(sample "$SEL_SAMPLE")" 60
 
+# ---- the watch cache's metrics, with the pair watching a kube-apiserver double
+watch_cache_part() {
+    local py ctl_port api_port double_pid first
+    py=$(command -v python3 || true)
+    [ -n "$py" ] || { echo "SKIP: no python3: the watch cache's metrics are not tested"; return; }
+    api_port=$(free_port); ctl_port=$(free_port)
+    while [ "$ctl_port" = "$api_port" ]; do ctl_port=$(free_port); done
+    cat > "$tmp/fixture.json" <<'JSON'
+{"namespaces": [{"name": "default"}, {"name": "shop"}],
+ "pods": [{"namespace": "default", "name": "web-1", "labels": {"app": "web"}},
+          {"namespace": "default", "name": "web-2", "labels": {"app": "web"}},
+          {"namespace": "shop", "name": "web-1", "labels": {"app": "web"}}]}
+JSON
+    printf 'metrics:\n  - name: load\n    resources: [pods]\n    source: {static: "1"}\n' > "$tmp/kmetrics.yaml"
+    echo "token-one" > "$tmp/token"
+    cat > "$tmp/kubeconfig" <<YAML
+apiVersion: v1
+kind: Config
+current-context: test
+clusters: [{name: double, cluster: {server: 'http://127.0.0.1:$api_port'}}]
+users: [{name: watcher, user: {tokenFile: token}}]
+contexts: [{name: test, context: {cluster: double, user: watcher}}]
+YAML
+    "$py" "$top_srcdir/t/tools/kube-double.py" --plain --port "$api_port" --control-port "$ctl_port" \
+        --token token-one --fixture "$tmp/fixture.json" > "$tmp/double.log" 2>&1 &
+    double_pid=$!; pids+=($double_pid)
+    ctl_up() { "$CURL" -s --max-time "$HANG" "http://127.0.0.1:$ctl_port/stats" 2>/dev/null | grep -q '"lists"'; }
+    eventually 60 ctl_up || { cat "$tmp/double.log"; return; }
+    kill -TERM "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true      # the first pair
+    rm -rf "$tmp/pair"
+    start_pair --metrics-port 0 --config "$tmp/kmetrics.yaml" --kubeconfig "$tmp/kubeconfig" \
+        -- --watch-retry-max 1
+    murl=$(cat "$tmp/pair/metrics-url")
+    ctl() { "$CURL" -s --max-time "$HANG" -X POST "http://127.0.0.1:$ctl_port/$1" -d "$2" >/dev/null; }
+    # metric SAMPLE: its value on a fresh scrape
+    metric() { scrape > /dev/null; sample "$1"; }
+    check "objects per resource: pods" "$(metric 'cmf_watch_cache_objects{resource="pods"}')" 3
+    check "objects per resource: namespaces" "$(sample 'cmf_watch_cache_objects{resource="namespaces"}')" 2
+    check "no relist yet" "$(sample 'cmf_watch_cache_relists_total{resource="pods"}')" 0
+    check "in sync while watched" "$(sample 'cmf_watch_cache_sync_age_seconds{resource="pods"}')" 0
+    first=$(sample 'cmf_watch_cache_last_list_timestamp_seconds{resource="pods"}')
+    [ "${first:-0}" -gt 1700000000 ] 2>/dev/null && pass "the last LIST's time is there" ||
+        fail "no last LIST time: '$first'"
+    ctl event '{"resource":"pods","namespace":"default","name":"web-3","labels":{"app":"web"}}'
+    eventually 60 prints 4 metric 'cmf_watch_cache_objects{resource="pods"}' &&
+        pass "a pod added in the cluster is counted"
+    ctl fault '{"gone": true}'
+    eventually 60 prints 1 metric 'cmf_watch_cache_relists_total{resource="pods"}' &&
+        pass "ERROR 410 Gone is counted as a relist"
+    # the kube-apiserver goes away: the watch breaks, and is out of sync from then on
+    kill -TERM "$double_pid"; wait "$double_pid" 2>/dev/null || true
+    out_of_sync() { [ "$(metric 'cmf_watch_cache_sync_age_seconds{resource="pods"}')" -gt 0 ] 2>/dev/null; }
+    eventually 60 out_of_sync && pass "a broken watch shows its age"
+    check "the objects are still served (and counted)" \
+        "$(sample 'cmf_watch_cache_objects{resource="pods"}')" 4
+}
+
 # ---- a real Prometheus scrapes the port, without credentials
-if [ -z "$PROMETHEUS" ]; then
-    echo "SKIP: no prometheus binary: the scrape by a real Prometheus is not tested"
-    finish
-fi
-prom_port=$(free_port)
-cat > "$tmp/prometheus.yml" <<YML
+prometheus_part() {
+    local base prom_port prom_pid prom
+    if [ -z "$PROMETHEUS" ]; then
+        echo "SKIP: no prometheus binary: the scrape by a real Prometheus is not tested"
+        return
+    fi
+    scrape > /dev/null
+    base=$(sample "$SEL_SAMPLE"); base=${base:-0}
+    prom_port=$(free_port)
+    cat > "$tmp/prometheus.yml" <<YML
 global: {scrape_interval: 1s, evaluation_interval: 1s}
 scrape_configs:
   - job_name: custom-metrics-fcgi
     static_configs: [{targets: ["${murl#http://}"]}]
 YML
-"$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prom-data" \
-    --web.listen-address="127.0.0.1:$prom_port" > "$tmp/prometheus.log" 2>&1 &
-prom_pid=$!; pids+=($prom_pid)
-prom="http://127.0.0.1:$prom_port"
-# promq QUERY: the first result's value ("" when none)
-promq() {
-    "$CURL" -s --max-time "$HANG" --data-urlencode "query=$1" "$prom/api/v1/query" 2>/dev/null |
-        "$JQ" -r '.data.result[0].value[1] // ""' 2>/dev/null
+    "$PROMETHEUS" --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prom-data" \
+        --web.listen-address="127.0.0.1:$prom_port" > "$tmp/prometheus.log" 2>&1 &
+    prom_pid=$!; pids+=($prom_pid)
+    prom="http://127.0.0.1:$prom_port"
+    # promq QUERY: the first result's value ("" when none)
+    promq() {
+        "$CURL" -s --max-time "$HANG" --data-urlencode "query=$1" "$prom/api/v1/query" 2>/dev/null |
+            "$JQ" -r '.data.result[0].value[1] // ""' 2>/dev/null
+    }
+    if eventually 120 prints 1 promq 'up{job="custom-metrics-fcgi"}'; then
+        pass "Prometheus scrapes the metrics port (up is 1)"
+    else
+        cat "$tmp/prometheus.log" | tail -20
+    fi
+    eventually 120 prints "$base" promq 'sum(cmf_requests_total{route="selector",code="200"}) or vector(0)' &&
+        pass "Prometheus sees the $base by-selector requests"
+    check "batch 3: 15 answers, all 200" "$(batch 5)" "200:15"
+    eventually 120 prints $((base + 15)) promq 'sum(cmf_requests_total{route="selector",code="200"})' &&
+        pass "Prometheus sees the counter move by 15"
+    eventually 120 prints $((base + 15)) promq 'sum(cmf_request_duration_seconds_count{route="selector"})' &&
+        pass "Prometheus reads the latency histogram"
+    eventually 120 prints 4 promq 'cmf_worker_restarts_total' && pass "Prometheus sees the restarts"
+    kill -TERM "$prom_pid"; wait "$prom_pid" 2>/dev/null || true
 }
-if eventually 120 prints 1 promq 'up{job="custom-metrics-fcgi"}'; then
-    pass "Prometheus scrapes the metrics port (up is 1)"
-else
-    cat "$tmp/prometheus.log" | tail -20
-fi
-eventually 120 prints 60 promq 'sum(cmf_requests_total{route="selector",code="200"})' &&
-    pass "Prometheus sees the 60 by-selector requests"
-check "batch 3: 15 answers, all 200" "$(batch 5)" "200:15"
-eventually 120 prints 75 promq 'sum(cmf_requests_total{route="selector",code="200"})' &&
-    pass "Prometheus sees the counter move to 75"
-eventually 120 prints 75 promq 'sum(cmf_request_duration_seconds_count{route="selector"})' &&
-    pass "Prometheus reads the latency histogram"
-eventually 120 prints 4 promq 'cmf_worker_restarts_total' && pass "Prometheus sees the restarts"
-kill -TERM "$prom_pid"; wait "$prom_pid" 2>/dev/null || true
+
+prometheus_part
+watch_cache_part
 finish
