@@ -12,7 +12,26 @@
 PROMETHEUS=${PROMETHEUS:-$(command -v prometheus || true)}
 need "$NGINX" "$CURL" "$JQ"
 
-start_pair --metrics-port 0 --workers 3 -- --log-format json --log-level debug
+# a static metric for the load, a push metric, and two sources that fail:
+# a file that is not there, and a Prometheus that nothing listens for
+dead_port=$(free_port)
+cat > "$tmp/metrics.yaml" <<YAML
+prometheus: {url: "http://127.0.0.1:$dead_port", timeout: 3s}
+metrics:
+  - name: http_requests_per_second
+    resources: [pods]
+    source: {static: "250m"}
+  - name: jobs_waiting
+    resources: [pods]
+    source: {push: {max_age: 2m}}
+  - name: from_file
+    resources: [pods]
+    source: {file: {path: "$tmp/missing.prom"}}
+  - name: from_prometheus
+    resources: [pods]
+    source: {prometheus: {query: 'up{<<.LabelMatchers>>}'}}
+YAML
+start_pair --metrics-port 0 --workers 3 --config "$tmp/metrics.yaml" -- --log-format json --log-level debug
 murl=$(cat "$tmp/pair/metrics-url")
 master=$(pgrep -f "serve --config .* --socket $tmp/pair/sock/fcgi.sock" | head -1)
 [ -n "$master" ] || { fail "cannot find the master"; finish; }
@@ -64,6 +83,27 @@ r=$(get /metrics)
 check "API port: /metrics is a 404 (not served there)" "${r%% *}" 404
 r=$(get /metrics -H "Authorization: Bearer $(cat "$tmp/pair/write-token")")
 check "API port: /metrics is a 404 with a token too" "${r%% *}" 404
+
+# ---- sources: their errors, Prometheus' query latency, the push store's size
+POD=/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/web-7d4b9c-x2k4p
+scrape > /dev/null
+check "no file source error yet" "$(sample 'cmf_source_errors_total{kind="file"}')" 0
+check "no Prometheus query yet" "$(sample cmf_prometheus_query_duration_seconds_count)" 0
+check "an empty push store" "$(sample cmf_push_values)" 0
+check "a missing file is a 503" "$(status_of "$url$POD/from_file")" 503
+check "a Prometheus that is down is a 503" "$(status_of "$url$POD/from_prometheus")" 503
+check "a write" "$(status_of "$url/write-metrics/namespaces/default/pods/web-7d4b9c-x2k4p/jobs_waiting" \
+    -X POST -H "Authorization: Bearer $(cat "$tmp/pair/write-token")" \
+    -H 'Content-Type: application/json' --data-raw '"3"')" 200
+scrape > /dev/null
+check "the file source's error is counted" "$(sample 'cmf_source_errors_total{kind="file"}')" 1
+check "the Prometheus source's error is counted" "$(sample 'cmf_source_errors_total{kind="prometheus"}')" 1
+check "no other kind failed" "$(sample 'cmf_source_errors_total{kind="push"}')$(sample 'cmf_source_errors_total{kind="static"}')" 00
+check "the query is in Prometheus' latency histogram" \
+    "$(sample cmf_prometheus_query_duration_seconds_count)" 1
+check "the written value is in the push store" "$(sample cmf_push_values)" 1
+check "the write is counted under route write" \
+    "$(sample 'cmf_requests_total{group="",version="",route="write",code="200"}')" 1
 
 # ---- counters move, and are shared: batch 1, all workers killed, batch 2
 scrape > /dev/null
