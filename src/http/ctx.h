@@ -49,6 +49,8 @@ struct cm_api {
     struct cm_sources *sources;         /* the worker's own; NULL: only static sources answer */
     const char *write_token_file;       /* NULL: the write API (write.h) is off */
     const struct cm_auth *auth;         /* who may ask what (auth.h); NULL: anyone */
+    int self_metrics;                   /* 1: /metrics answers the self-metrics (metrics.h):
+                                           the health worker's, for the metrics port */
 };
 
 /* The request as the front end passed it; every pointer is borrowed. */
@@ -76,6 +78,9 @@ struct cm_response {
     const char *allow;           /* an Allow header for 405, else NULL */
     int nosniff;                 /* send X-Content-Type-Options: nosniff */
     struct cm_buf *body;         /* borrowed from the caller; the handler fills it */
+    unsigned char route;         /* what the request was, for the self-metrics: an enum
+                                    cm_counters_route; the router sets it */
+    unsigned char gv;            /* the group and version it named: an enum cm_counters_gv */
 };
 
 /* What the router read from the path; strings are borrowed from the arena. */

@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "alloc.h"
 #include "log.h"
+#include "counters.h"
 #include "pushstore.h"
 
 #include <stdio.h>
@@ -207,6 +208,8 @@ push_write_end(void *state)
 {
     struct push_state *st = state;
 
+    /* the store's size after the batch, for cmf_push_values (counters.h) */
+    cm_counters_push_store(cm_pushstore_count(st->store), cm_pushstore_capacity(st->store));
     cm_pushstore_unlock(st->store);
 }
 
