@@ -16,26 +16,42 @@
 
 enum route {
     R_NONE, R_HEALTH, R_OPENAPI_V2, R_ROOT, R_GROUP, R_VERSION, R_METRIC, R_EXTERNAL,
-    R_BAD_PATH, R_SELF,
+    R_BAD_PATH, R_SELF, R_WRITE,
 };
 
 static void bad_path(struct cm_ctx *ctx);
 
-/* The handler of each route, and whether it answers only JSON (Accept is checked). */
+#define READ_METHODS "GET, HEAD"
+#define READ_NOT_ALLOWED "the server does not allow this method on the requested resource"
+
+/*
+ * Each route's handler and the rules the router applies before calling it:
+ *   methods      the methods it takes, as the Allow header of a 405 lists them
+ *   not_allowed  that 405's message
+ *   body         1: a body is the handler's to read (else a body is a 400)
+ *   json         1: it answers only JSON, so the Accept header must admit it
+ *   open         1: no credentials needed (health for the kubelet, the
+ *                self-metrics for Prometheus; the write API checks its own)
+ * To add an endpoint: a route here, its case in route(), a handler file in
+ * src/handler/ taking only the ctx, and its golden cases (t/golden/cases).
+ */
 static const struct {
     void (*handle)(struct cm_ctx *ctx);
-    int json;
+    const char *methods;
+    const char *not_allowed;
+    unsigned body : 1, json : 1, open : 1;
 } handlers[] = {
-    [R_NONE] = { cm_status_not_found, 0 },
-    [R_HEALTH] = { cm_health_respond, 0 },
-    [R_OPENAPI_V2] = { cm_openapi_respond, 1 },
-    [R_ROOT] = { cm_discovery_root, 1 },
-    [R_GROUP] = { cm_discovery_group, 1 },
-    [R_VERSION] = { cm_discovery_resources, 1 },
-    [R_METRIC] = { cm_values_respond, 1 },
-    [R_EXTERNAL] = { cm_external_respond, 1 },
-    [R_BAD_PATH] = { bad_path, 1 },
-    [R_SELF] = { cm_metrics_respond, 0 },
+    [R_NONE] = { cm_status_not_found, READ_METHODS, READ_NOT_ALLOWED, 0, 0, 0 },
+    [R_HEALTH] = { cm_health_respond, READ_METHODS, READ_NOT_ALLOWED, 0, 0, 1 },
+    [R_OPENAPI_V2] = { cm_openapi_respond, READ_METHODS, READ_NOT_ALLOWED, 0, 1, 0 },
+    [R_ROOT] = { cm_discovery_root, READ_METHODS, READ_NOT_ALLOWED, 0, 1, 0 },
+    [R_GROUP] = { cm_discovery_group, READ_METHODS, READ_NOT_ALLOWED, 0, 1, 0 },
+    [R_VERSION] = { cm_discovery_resources, READ_METHODS, READ_NOT_ALLOWED, 0, 1, 0 },
+    [R_METRIC] = { cm_values_respond, READ_METHODS, READ_NOT_ALLOWED, 0, 1, 0 },
+    [R_EXTERNAL] = { cm_external_respond, READ_METHODS, READ_NOT_ALLOWED, 0, 1, 0 },
+    [R_BAD_PATH] = { bad_path, READ_METHODS, READ_NOT_ALLOWED, 0, 1, 0 },
+    [R_SELF] = { cm_metrics_respond, READ_METHODS, READ_NOT_ALLOWED, 0, 0, 1 },
+    [R_WRITE] = { cm_write_respond, "POST", "the write API takes POST requests", 1, 0, 1 },
 };
 
 static void
@@ -91,6 +107,40 @@ route_external(struct cm_route *c, const char *const *s, size_t n)
     return R_NONE;
 }
 
+/*
+ * Below /write-metrics/ (write.h): the object forms are the metric routes'
+ * own (route_metric), the external series are external/{metric} and
+ * external/namespaces/{ns}/{metric}, and /write-metrics alone is a batch.
+ * Any other path there is still the write API's (CM_FORM_UNKNOWN), which
+ * answers it with a 404 after its own checks.
+ */
+static enum route
+route_write(struct cm_route *c, const struct cm_uri *u)
+{
+    const char *const *s = u->seg + 1;
+    size_t n = u->nseg - 1;
+
+    c->form = CM_FORM_UNKNOWN;
+    c->ns = "";
+    if (u->trailing_slash)
+        return R_WRITE;
+    if (n == 0) {
+        c->form = CM_FORM_BATCH;
+    } else if (strcmp(s[0], "external") == 0) {
+        if (n == 2) {
+            c->form = CM_FORM_SERIES;
+            c->metric = s[1];
+        } else if (n == 4 && strcmp(s[1], "namespaces") == 0) {
+            c->form = CM_FORM_SERIES;
+            c->ns = s[2];
+            c->metric = s[3];
+        }
+    } else if (route_metric(c, s, n) == R_METRIC) {
+        c->form = CM_FORM_OBJECT;
+    }
+    return R_WRITE;
+}
+
 /* The route of u; fills c with what the path names. */
 static enum route
 route(const struct cm_uri *u, struct cm_route *c)
@@ -99,6 +149,8 @@ route(const struct cm_uri *u, struct cm_route *c)
     size_t n = u->nseg;
 
     memset(c, 0, sizeof(*c));
+    if (n > 0 && strcmp(s[0], "write-metrics") == 0)
+        return route_write(c, u);
     if ((n == 1 || n == 2) && !u->trailing_slash &&
         (strcmp(s[0], "healthz") == 0 || strcmp(s[0], "livez") == 0 ||
          strcmp(s[0], "readyz") == 0))
@@ -197,6 +249,23 @@ accepts_json(const char *accept)
     return 0;
 }
 
+/* 1 if method is one of the comma-separated list ("GET, HEAD"). */
+static int
+method_allowed(const char *list, const char *method)
+{
+    size_t n = strlen(method);
+    const char *p = list;
+
+    if (n == 0)
+        return 0;
+    while ((p = strstr(p, method)) != NULL) {
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
 /* The self-metrics' labels of a request the router routed to r (counters.h). */
 static void
 label(struct cm_response *res, enum route r, const struct cm_route *c)
@@ -206,7 +275,7 @@ label(struct cm_response *res, enum route r, const struct cm_route *c)
         [R_OPENAPI_V2] = CM_ROUTE_OPENAPI, [R_ROOT] = CM_ROUTE_DISCOVERY,
         [R_GROUP] = CM_ROUTE_DISCOVERY, [R_VERSION] = CM_ROUTE_DISCOVERY,
         [R_METRIC] = CM_ROUTE_OBJECT, [R_EXTERNAL] = CM_ROUTE_EXTERNAL,
-        [R_BAD_PATH] = CM_ROUTE_OTHER, [R_SELF] = CM_ROUTE_SELF,
+        [R_BAD_PATH] = CM_ROUTE_OTHER, [R_SELF] = CM_ROUTE_SELF, [R_WRITE] = CM_ROUTE_WRITE,
     };
 
     res->route = routes[r];
@@ -265,29 +334,21 @@ answer(const struct cm_api *api, const struct cm_request *req,
         return;
     }
 
-    if (cm_write_is_route(&ctx.uri)) {
-        res->route = CM_ROUTE_WRITE;
-        cm_write_respond(&ctx);           /* its own methods and bodies */
-        return;
-    }
     r = route(&ctx.uri, &ctx.route);
     label(res, r, &ctx.route);
-    /* who asks, and may they: before anything else is said about the path.
-     * Health (the kubelet's probes) and the self-metrics (Prometheus, on the
-     * metrics port only; a 404 on the API port) need no credentials. */
-    if (r != R_HEALTH && r != R_SELF && cm_guard_check(&ctx) < 0)
+    /* who asks, and may they: before anything else is said about the path */
+    if (!handlers[r].open && cm_guard_check(&ctx) < 0)
         return;
     if (r == R_NONE) {
         cm_status_not_found(&ctx);
         return;
     }
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        cm_status_write(&ctx, 405, "MethodNotAllowed", 1,
-                        "the server does not allow this method on the requested resource");
-        res->allow = "GET, HEAD";
+    if (!method_allowed(handlers[r].methods, req->method)) {
+        cm_status_write(&ctx, 405, "MethodNotAllowed", 1, "%s", handlers[r].not_allowed);
+        res->allow = handlers[r].methods;
         return;
     }
-    if (req->content_length > 0) {
+    if (!handlers[r].body && req->content_length > 0) {
         cm_status_write(&ctx, 400, "BadRequest", 0, "a %s request must not have a body",
                         req->method);
         return;

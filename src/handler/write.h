@@ -23,33 +23,24 @@
  * others, 503 while the watch cache has not listed the resource).
  *
  * A write needs "Authorization: Bearer TOKEN" with the token in the server's
- * --write-token-file (re-read on every write, so it can be rotated); without
- * that file the write API is off.  Success is 200 with an empty body (a
+ * --write-token-file (re-read on every write, so it can be rotated), or a
+ * cluster token allowed to create values (guard.h); without that file the
+ * write API is off.  Success is 200 with an empty body (a
  * Status for a batch); failures are Kubernetes Status documents.
  */
 #ifndef CM_WRITE_H
 #define CM_WRITE_H
 
 #include "ctx.h"
-#include "pushkey.h"
-
-#define CM_WRITE_BATCH_MAX 10000
-
-/* 1 if u is a path of the write API (its first segment is write-metrics). */
-int cm_write_is_route(const struct cm_uri *u);
-
-/* Answers a request on a write API path (any method; bodies up to CM_BODY_MAX). */
-void cm_write_respond(struct cm_ctx *ctx);
 
 /*
- * Whether a stored record is still wanted when the push store is compacted:
- * its metric still has a push source describing its resource, and its value
- * is not older than that source's max_age at time now.
+ * Answers a POST on a write API path, as the router read it into
+ * ctx->route (form, ns, resource, name, metric); bodies up to CM_BODY_MAX.
+ * The module is split along its seams: this file checks the credentials
+ * (the token file, or a cluster token through guard.h), the body's size and
+ * type, and stores; writebody.h decodes what is sent; writeitem.h checks
+ * each item against the configuration and the objects.
  */
-struct cm_write_keep {
-    const struct cm_config *config;
-    time_t now;
-};
-int cm_write_keep(const struct cm_push_key *k, int64_t timestamp, void *arg);
+void cm_write_respond(struct cm_ctx *ctx);
 
 #endif

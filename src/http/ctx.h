@@ -86,7 +86,17 @@ struct cm_response {
 };
 
 /* What the router read from the path; strings are borrowed from the arena. */
+/* What a write path names (the write API, write.h); CM_FORM_NONE elsewhere. */
+enum cm_route_form {
+    CM_FORM_NONE,
+    CM_FORM_BATCH,                      /* /write-metrics: items in the body */
+    CM_FORM_OBJECT,                     /* one object's value: ns, resource, name, metric */
+    CM_FORM_SERIES,                     /* an external series: ns ("" for all), metric */
+    CM_FORM_UNKNOWN,                    /* below /write-metrics, but no form of it */
+};
+
 struct cm_route {
+    enum cm_route_form form;
     const struct cm_api_group *group;   /* NULL outside /apis/<group>/ */
     const char *version;                /* "v1beta1", "v1beta2", or NULL */
     const char *ns;                     /* "" when root-scoped */

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "worker.h"
 
+#include <stdio.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
