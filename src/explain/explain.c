@@ -269,8 +269,7 @@ read_metric(struct fetcher *f, const struct cm_hpa *h, const struct cm_hpa_metri
                  "metrics API: the answer is not a %sMetricValueList", api,
                  m->source == CM_HPA_EXTERNAL ? "External" : "");
         r->reading.error = r->client_error;
-        json_object_put(o);
-        return;
+        goto done;
     }
     n = json_object_array_length(items);
     if (m->source == CM_HPA_OBJECT && n != 1) {
@@ -278,15 +277,13 @@ read_metric(struct fetcher *f, const struct cm_hpa *h, const struct cm_hpa_metri
                  "metrics API: the custom metrics API server returned %zu results when we asked "
                  "for exactly one", n);
         r->reading.error = r->client_error;
-        json_object_put(o);
-        return;
+        goto done;
     }
     if (n == 0) {
         snprintf(r->client_error, sizeof(r->client_error), "no metrics returned from %s metrics API",
                  api);
         r->reading.error = r->client_error;
-        json_object_put(o);
-        return;
+        goto done;
     }
     if (n > VALUES_MAX)
         n = VALUES_MAX;
@@ -295,8 +292,7 @@ read_metric(struct fetcher *f, const struct cm_hpa *h, const struct cm_hpa_metri
     if (r->milli == NULL || r->names == NULL) {
         snprintf(r->client_error, sizeof(r->client_error), "out of memory");
         r->reading.error = r->client_error;
-        json_object_put(o);
-        return;
+        goto done;
     }
     for (i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(items, i), *d;
@@ -308,7 +304,7 @@ read_metric(struct fetcher *f, const struct cm_hpa *h, const struct cm_hpa_metri
             snprintf(r->client_error, sizeof(r->client_error), "unable to fetch metrics from %s "
                      "metrics API: item %zu has no value that is a quantity", api, i);
             r->reading.error = r->client_error;
-            break;
+            goto done;
         }
         if (json_object_object_get_ex(item, "describedObject", &d))
             name = json_get_string(d, "name");
@@ -326,6 +322,7 @@ read_metric(struct fetcher *f, const struct cm_hpa *h, const struct cm_hpa_metri
     }
     r->reading.n = r->n;
     r->reading.milli = r->milli;
+done:
     json_object_put(o);
 }
 

@@ -72,7 +72,7 @@ static json_object *
 parse_body(const struct cm_request *req, struct cm_write_failure *f)
 {
     json_tokener *tok = json_tokener_new();
-    json_object *o;
+    json_object *o = NULL;
     const char *end;
     size_t used = req->body_len;
 
@@ -88,22 +88,22 @@ parse_body(const struct cm_request *req, struct cm_write_failure *f)
         used = json_tokener_get_parse_end(tok);
     if (json_tokener_get_error(tok) != json_tokener_success) {
         cm_write_fail(f, 400, "BadRequest", "the body is not JSON: %s",
-             req->body_len == 0 ? "it is empty"
-                                : json_tokener_error_desc(json_tokener_get_error(tok)));
-        json_object_put(o);
-        json_tokener_free(tok);
-        return NULL;
+                      req->body_len == 0 ? "it is empty"
+                                         : json_tokener_error_desc(json_tokener_get_error(tok)));
+        goto refused;
     }
     for (end = req->body + used; end < req->body + req->body_len; end++) {
         if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
             cm_write_fail(f, 400, "BadRequest", "the body has more than one JSON value");
-            json_object_put(o);
-            o = NULL;
-            break;
+            goto refused;
         }
     }
     json_tokener_free(tok);
     return o;
+refused:
+    json_object_put(o);
+    json_tokener_free(tok);
+    return NULL;
 }
 
 /* A JSON quantity: a string such as "300m", or a number written as such. */
