@@ -36,8 +36,9 @@ struct cm_kube_call {
 };
 
 /*
- * A client for conn (borrowed: it must outlive the client).  Returns NULL
- * with the reason in err when libcurl cannot be loaded.
+ * A client for conn (borrowed: it must outlive the client).  Returns an
+ * owned client (free it with cm_kubeclient_free()), or NULL with the reason
+ * in err when libcurl cannot be loaded.
  */
 struct cm_kubeclient *cm_kubeclient_new(const struct cm_kubeconn *conn, char *err, size_t errlen);
 void cm_kubeclient_free(struct cm_kubeclient *c);

@@ -37,6 +37,7 @@ struct cm_object {
 struct cm_objects;             /* opaque, immutable once built */
 struct cm_objects_builder;
 
+/* An empty builder; owned until cm_objects_builder_finish() consumes it. */
 struct cm_objects_builder *cm_objects_builder_new(void);
 /*
  * Adds an object; every string is copied.  labels need not be sorted; uid may

@@ -18,6 +18,7 @@
 
 struct cm_prom_cache;
 
+/* An empty cache of answers younger than max_age seconds; owned, free with cm_prom_cache_free(). */
 struct cm_prom_cache *cm_prom_cache_new(int64_t max_age);
 void cm_prom_cache_free(struct cm_prom_cache *c);
 
