@@ -146,30 +146,18 @@ cm_authattr_sar_json(struct cm_buf *out, const struct cm_authattr *attrs,
     cm_json_object_end(&j);
 }
 
-static int
-put(char *out, size_t cap, size_t *o, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (*o + n + 1 > cap)
-        return -1;
-    memcpy(out + *o, s, n + 1);
-    *o += n + 1;
-    return 0;
-}
-
 size_t
 cm_authattr_key(const struct cm_authattr *attrs, const struct cm_identity *id,
                 char *out, size_t cap)
 {
     size_t o = 0, n;
 
-    if (put(out, cap, &o, "sar") < 0 || put(out, cap, &o, attrs->resource_request ? "r" : "n") < 0 ||
-        put(out, cap, &o, attrs->verb) < 0 || put(out, cap, &o, attrs->group) < 0 ||
-        put(out, cap, &o, attrs->version) < 0 || put(out, cap, &o, attrs->resource) < 0 ||
-        put(out, cap, &o, attrs->subresource) < 0 || put(out, cap, &o, attrs->name) < 0 ||
-        put(out, cap, &o, attrs->ns) < 0 ||
-        put(out, cap, &o, attrs->resource_request ? "" : attrs->path) < 0)
+    if (cm_identity_put(out, cap, &o, "sar") < 0 || cm_identity_put(out, cap, &o, attrs->resource_request ? "r" : "n") < 0 ||
+        cm_identity_put(out, cap, &o, attrs->verb) < 0 || cm_identity_put(out, cap, &o, attrs->group) < 0 ||
+        cm_identity_put(out, cap, &o, attrs->version) < 0 || cm_identity_put(out, cap, &o, attrs->resource) < 0 ||
+        cm_identity_put(out, cap, &o, attrs->subresource) < 0 || cm_identity_put(out, cap, &o, attrs->name) < 0 ||
+        cm_identity_put(out, cap, &o, attrs->ns) < 0 ||
+        cm_identity_put(out, cap, &o, attrs->resource_request ? "" : attrs->path) < 0)
         return 0;
     n = cm_identity_encode(id, out + o, cap - o);
     return n == 0 ? 0 : o + n;

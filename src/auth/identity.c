@@ -1,4 +1,5 @@
 #include "identity.h"
+#include "hex.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -73,15 +74,6 @@ split_values(const char *v, const char **list, size_t *n, size_t cap, struct cm_
     return 0;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * An extra's key from the rest of its param name: lower-case, '_' -> '-',
  * then url.PathUnescape (a malformed escape keeps the key as it is, which
@@ -96,8 +88,8 @@ extra_key(const char *s, size_t n, struct cm_arena *a)
     for (i = 0; i < n; i++) {
         char c = s[i] == '_' ? '-' : (char)tolower((unsigned char)s[i]);
 
-        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            k[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (c == '%' && i + 2 < n && cm_hex_value(s[i + 1]) >= 0 && cm_hex_value(s[i + 2]) >= 0) {
+            k[o++] = (char)(cm_hex_value(s[i + 1]) * 16 + cm_hex_value(s[i + 2]));
             i += 2;
             continue;
         }
@@ -226,8 +218,8 @@ cm_identity_add_authenticated(struct cm_identity *id, struct cm_arena *a)
 
 /* ---- the flat encoding ------------------------------------------------- */
 
-static int
-put(char *out, size_t cap, size_t *o, const char *s)
+int
+cm_identity_put(char *out, size_t cap, size_t *o, const char *s)
 {
     size_t n = strlen(s);
 
@@ -244,7 +236,7 @@ putn(char *out, size_t cap, size_t *o, size_t v)
     char num[24];
 
     snprintf(num, sizeof(num), "%zu", v);
-    return put(out, cap, o, num);
+    return cm_identity_put(out, cap, o, num);
 }
 
 size_t
@@ -252,20 +244,20 @@ cm_identity_encode(const struct cm_identity *id, char *out, size_t cap)
 {
     size_t o = 0, i, k;
 
-    if (putn(out, cap, &o, (size_t)id->how) < 0 || put(out, cap, &o, id->user) < 0 ||
-        put(out, cap, &o, id->uid ? id->uid : "") < 0 || putn(out, cap, &o, id->ngroups) < 0)
+    if (putn(out, cap, &o, (size_t)id->how) < 0 || cm_identity_put(out, cap, &o, id->user) < 0 ||
+        cm_identity_put(out, cap, &o, id->uid ? id->uid : "") < 0 || putn(out, cap, &o, id->ngroups) < 0)
         return 0;
     for (i = 0; i < id->ngroups; i++)
-        if (put(out, cap, &o, id->groups[i]) < 0)
+        if (cm_identity_put(out, cap, &o, id->groups[i]) < 0)
             return 0;
     if (putn(out, cap, &o, id->nextra) < 0)
         return 0;
     for (i = 0; i < id->nextra; i++) {
-        if (put(out, cap, &o, id->extra[i].key) < 0 ||
+        if (cm_identity_put(out, cap, &o, id->extra[i].key) < 0 ||
             putn(out, cap, &o, id->extra[i].nvalues) < 0)
             return 0;
         for (k = 0; k < id->extra[i].nvalues; k++)
-            if (put(out, cap, &o, id->extra[i].values[k]) < 0)
+            if (cm_identity_put(out, cap, &o, id->extra[i].values[k]) < 0)
                 return 0;
     }
     return o;

@@ -115,4 +115,11 @@ size_t cm_identity_encode(const struct cm_identity *id, char *out, size_t cap);
 /* Decodes cm_identity_encode()'s bytes into *out (strings copied into a). Returns 0 or -1. */
 int cm_identity_decode(struct cm_identity *out, const char *in, size_t len, struct cm_arena *a);
 
+/*
+ * Appends s and its NUL at out + *o (cap bytes in all) and moves *o past
+ * them: the flat encodings of identities and attributes are such strings
+ * one after another.  Returns 0, or -1 when s does not fit.
+ */
+int cm_identity_put(char *out, size_t cap, size_t *o, const char *s);
+
 #endif

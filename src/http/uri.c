@@ -1,18 +1,7 @@
 #include "uri.h"
+#include "hex.h"
 
 #include <string.h>
-
-static int
-hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int
 cm_pct_decode(char *dst, const char *src, size_t n, int plus_is_space,
@@ -28,8 +17,8 @@ cm_pct_decode(char *dst, const char *src, size_t n, int plus_is_space,
 
             if (i + 2 >= n)
                 return -1;
-            hi = hexval((unsigned char)src[i + 1]);
-            lo = hexval((unsigned char)src[i + 2]);
+            hi = cm_hex_value((unsigned char)src[i + 1]);
+            lo = cm_hex_value((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             dst[o++] = (char)(hi << 4 | lo);

@@ -1,4 +1,5 @@
 #include "authio.h"
+#include "hex.h"
 #include "clock.h"
 #include "kubeclient.h"
 #include "kubereview.h"
@@ -147,18 +148,6 @@ op_frontproxy(void *arg)
     return &io->fp;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Verifies the PEM certificate against io->store; 1 with cn, or 0 with why. */
 static int
 verify(struct cm_authio *io, const char *pem, size_t len, char *cn, size_t cnlen, char *why,
@@ -229,9 +218,9 @@ op_verify_cert(void *arg, const char *escaped, char *cn, size_t cnlen, char *why
         return 0;
     }
     for (i = 0; i < n; i++) {                  /* nginx's $ssl_client_escaped_cert: %XX */
-        if (escaped[i] == '%' && i + 2 < n && hexval(escaped[i + 1]) >= 0 &&
-            hexval(escaped[i + 2]) >= 0) {
-            pem[o++] = (char)(hexval(escaped[i + 1]) * 16 + hexval(escaped[i + 2]));
+        if (escaped[i] == '%' && i + 2 < n && cm_hex_value(escaped[i + 1]) >= 0 &&
+            cm_hex_value(escaped[i + 2]) >= 0) {
+            pem[o++] = (char)(cm_hex_value(escaped[i + 1]) * 16 + cm_hex_value(escaped[i + 2]));
             i += 2;
         } else {
             pem[o++] = escaped[i];
