@@ -520,7 +520,9 @@ store(const struct cm_api *api, struct item *items, size_t n, time_t now, struct
     for (i = 0; i < n && rc == CM_WRITE_OK; i++)
         rc = cm_sources_write_put(api->sources, &items[i].key, &items[i].val, cm_write_keep,
                                   &keep, err, sizeof(err));
-    cm_sources_write_end(api->sources);
+    rc = cm_sources_write_end(api->sources, rc, err, sizeof(err));
+    if (rc == CM_WRITE_UNAVAILABLE)
+        return fail(f, 503, "ServiceUnavailable", "cannot keep pushed values: %s", err);
     if (rc == CM_WRITE_FULL)
         return fail(f, 507, "InsufficientStorage", "%s", err);
     if (rc != CM_WRITE_OK)

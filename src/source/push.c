@@ -6,10 +6,26 @@
  *
  * A worker opens its own store on first use (flock() locks belong to an open
  * file: see pushstore.h), and refreshes it once per request.
+ *
+ * With store: redis (metrics.yaml's push: block), reads are the same (the
+ * local store, which the replicator keeps a copy of Redis: replicator.h),
+ * and a write batch goes to Redis first, as one MULTI/EXEC: SET KEY VALUE EX
+ * max_age for each value, and PUBLISH PREFIX changes with all of them
+ * (rediskv.h).  Only when Redis has acknowledged it is it written to the
+ * local store too, so that this replica reads its own writes at once.  The
+ * local lock is held across the exchange, so that this replica's writers
+ * reach Redis in the order they reach the local store.  The worker keeps
+ * its connection; one that fails is replaced once in the same write (the
+ * batch is idempotent: the same SETs, the same values).
  */
 #include "backend.h"
 #include "alloc.h"
+#include "buf.h"
 #include "pushstore.h"
+#include "redis.h"
+#include "rediskv.h"
+#include "replicator.h"
+#include "resp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +40,24 @@ struct push_memo {
     struct cm_push_scope scope;
 };
 
+/* One value of a Redis batch: borrowed from the write until write_end. */
+struct batch_item {
+    const struct cm_push_key *k;
+    const struct cm_push_value *v;
+    cm_pushstore_keep_fn keep;
+    void *keep_arg;
+};
+
 struct push_state {
     const struct cm_sources *sources;  /* borrowed: where the store lives */
+    const struct cm_config *cfg;       /* borrowed */
     struct cm_pushstore *store;        /* opened on first use, in the process using it */
     char error[512];
     struct push_memo memo;             /* for the push source being read */
+    /* store: redis */
+    struct cm_redis *redis;            /* this worker's connection, or NULL */
+    struct batch_item *items;
+    size_t nitems, capitems;
 };
 
 static void *
@@ -36,8 +65,8 @@ push_init(struct cm_sources *s, const struct cm_config *cfg)
 {
     struct push_state *st = cm_xcalloc(1, sizeof(*st));
 
-    (void)cfg;
     st->sources = s;
+    st->cfg = cfg;
     return st;
 }
 
@@ -49,6 +78,8 @@ push_free(void *state)
     if (st == NULL)
         return;
     cm_pushstore_close(st->store);
+    cm_redis_close(st->redis);
+    free(st->items);
     free(st);
 }
 
@@ -75,15 +106,34 @@ store_of(struct push_state *st)
 }
 
 static int
+redis_store(const struct push_state *st)
+{
+    return st->cfg != NULL && st->cfg->push.kind == CM_PUSH_STORE_REDIS;
+}
+
+static int
 push_open(struct cm_source_view *v)
 {
     struct push_state *st = v->state;
+    int64_t down;
 
     st->memo.resource = NULL;          /* a new request: look the scope up again */
-    if (store_of(st) != NULL)
-        return 0;
-    v->failure = st->error;
-    return -1;
+    if (store_of(st) == NULL) {
+        v->failure = st->error;
+        return -1;
+    }
+    if (redis_store(st) && (down = cm_replicator_down_since()) > 0 &&
+        (int64_t)v->now - down > v->metric->source.push.max_age) {
+        /* cut off for longer than max_age: nothing this replica has can be fresh */
+        snprintf(st->error, sizeof(st->error), "Redis %s%s%s:%d has been unreachable for %llds, "
+                 "longer than the metric's max_age: no value of it is fresh",
+                 st->cfg->push.redis.ipv6 ? "[" : "", st->cfg->push.redis.host,
+                 st->cfg->push.redis.ipv6 ? "]" : "", st->cfg->push.redis.port,
+                 (long long)((int64_t)v->now - down));
+        v->failure = st->error;
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -161,11 +211,27 @@ push_each_series(const struct cm_source_view *v, const char *ns, const struct cm
 
 /* --- writes ----------------------------------------------------------------- */
 
+
+/* 1 if no byte of s is a space or a control character (a change line holds keys whole). */
+static int
+plain(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s == 0x7f)
+            return 0;
+    return 1;
+}
+
 static int
 push_write_fits(void *state, const struct cm_push_key *k, const struct cm_push_value *v,
                 char *err, size_t errlen)
 {
-    (void)state;
+    struct push_state *st = state;
+
+    if (redis_store(st) && !plain(k->name)) {
+        snprintf(err, errlen, "a name holds no space or control character");
+        return -1;
+    }
     return cm_pushstore_fits(k, v, err, errlen);
 }
 
@@ -178,17 +244,19 @@ push_write_begin(void *state, char *err, size_t errlen)
         snprintf(err, errlen, "%s", st->error);
         return CM_WRITE_UNAVAILABLE;
     }
+    if (redis_store(st)) {             /* the batch is collected, and sent at the end */
+        st->nitems = 0;
+        return CM_WRITE_OK;
+    }
     if (cm_pushstore_lock(st->store, err, errlen) < 0)
         return CM_WRITE_FAILED;
     return CM_WRITE_OK;
 }
 
 static enum cm_write_result
-push_write_put(void *state, const struct cm_push_key *k, const struct cm_push_value *v,
-               cm_pushstore_keep_fn keep, void *keep_arg, char *err, size_t errlen)
+local_put(struct push_state *st, const struct cm_push_key *k, const struct cm_push_value *v,
+          cm_pushstore_keep_fn keep, void *keep_arg, char *err, size_t errlen)
 {
-    struct push_state *st = state;
-
     switch (cm_pushstore_put(st->store, k, v, keep, keep_arg, err, errlen)) {
     case 0:
         return CM_WRITE_OK;
@@ -199,12 +267,160 @@ push_write_put(void *state, const struct cm_push_key *k, const struct cm_push_va
     }
 }
 
-static void
-push_write_end(void *state)
+static enum cm_write_result
+push_write_put(void *state, const struct cm_push_key *k, const struct cm_push_value *v,
+               cm_pushstore_keep_fn keep, void *keep_arg, char *err, size_t errlen)
 {
     struct push_state *st = state;
 
+    if (!redis_store(st))
+        return local_put(st, k, v, keep, keep_arg, err, errlen);
+    if (cm_redis_max_age(st->cfg, k) <= 0) {
+        snprintf(err, errlen, "metric %s takes no writes", k->metric);
+        return CM_WRITE_FAILED;
+    }
+    if (st->nitems == st->capitems) {
+        st->capitems = st->capitems ? st->capitems * 2 : 64;
+        st->items = cm_xrealloc(st->items, st->capitems * sizeof(*st->items));
+    }
+    st->items[st->nitems++] = (struct batch_item){ k, v, keep, keep_arg };
+    return CM_WRITE_OK;
+}
+
+/* MULTI, SET KEY VALUE EX MAX_AGE per item, PUBLISH PREFIXchanges LINES, EXEC. */
+static void
+encode_batch(const struct push_state *st, struct cm_buf *out)
+{
+    const char *prefix = st->cfg->push.key_prefix;
+    struct cm_buf key, val, msg;
+    char chan[96], ttl[24];
+    size_t i;
+
+    cm_buf_init(&key, 4096);
+    cm_buf_init(&val, 4096);
+    cm_buf_init(&msg, (size_t)1 << 30);
+    snprintf(chan, sizeof(chan), "%schanges", prefix);
+    cm_resp_command(out, 1, (const char *[]){ "MULTI" }, (size_t[]){ 5 });
+    for (i = 0; i < st->nitems; i++) {
+        const struct batch_item *it = &st->items[i];
+
+        cm_buf_reset(&key);
+        cm_buf_reset(&val);
+        cm_redis_key(&key, prefix, it->k);
+        cm_redis_value(&val, it->v);
+        snprintf(ttl, sizeof(ttl), "%lld", (long long)cm_redis_max_age(st->cfg, it->k));
+        cm_resp_command(out, 5, (const char *[]){ "SET", key.data, val.data, "EX", ttl },
+                        (size_t[]){ 3, key.len, val.len, 2, strlen(ttl) });
+        cm_redis_change_line(&msg, prefix, it->k, it->v);
+    }
+    cm_resp_command(out, 3, (const char *[]){ "PUBLISH", chan, msg.data ? msg.data : "" },
+                    (size_t[]){ 7, strlen(chan), msg.len });
+    cm_resp_command(out, 1, (const char *[]){ "EXEC" }, (size_t[]){ 4 });
+    cm_buf_free(&key);
+    cm_buf_free(&val);
+    cm_buf_free(&msg);
+}
+
+/*
+ * Sends the encoded batch on st->redis and checks every reply: 0 when Redis
+ * ran the transaction, -1 with err when the connection failed (-2 when
+ * Redis answered, refusing it: no use retrying).
+ */
+static int
+exchange(struct push_state *st, const struct cm_buf *cmds, char *err, size_t errlen)
+{
+    struct cm_arena a;
+    struct cm_resp r;
+    size_t i, replies = st->nitems + 3;  /* MULTI, each SET and PUBLISH queued, EXEC */
+    int rc = -1;
+
+    cm_arena_init(&a, 0);
+    if (cm_redis_send(st->redis, cmds->data, cmds->len, err, errlen) < 0)
+        goto out;
+    for (i = 0; i < replies; i++) {
+        if (cm_redis_read(st->redis, &a, &r, -1, err, errlen) < 0)
+            goto out;
+        if (r.type == CM_RESP_ERROR) {
+            snprintf(err, errlen, "Redis %s refused the write: %.300s", cm_redis_name(st->redis),
+                     r.str);
+            rc = -2;
+        }
+        if (i == replies - 1 && rc != -2) {
+            if (r.type != CM_RESP_ARRAY || r.n != st->nitems + 1) {
+                snprintf(err, errlen, "Redis %s did not run the write's transaction",
+                         cm_redis_name(st->redis));
+                rc = -2;
+                goto out;
+            }
+            rc = 0;
+        }
+        cm_arena_reset(&a);
+    }
+out:
+    cm_arena_free(&a);
+    return rc;
+}
+
+/* The batch to Redis (connecting, and reconnecting once), then to the local store. */
+static enum cm_write_result
+redis_commit(struct push_state *st, char *err, size_t errlen)
+{
+    enum cm_write_result rc = CM_WRITE_OK;
+    struct cm_buf cmds;
+    int tries, sent = -1, fresh;
+    size_t i;
+
+    cm_buf_init(&cmds, (size_t)2 << 30);
+    encode_batch(st, &cmds);
+    if (cm_buf_failed(&cmds)) {
+        snprintf(err, errlen, "the batch is too large for one Redis transaction");
+        rc = CM_WRITE_FAILED;
+        goto out;
+    }
+    if (cm_pushstore_lock(st->store, err, errlen) < 0) {
+        rc = CM_WRITE_FAILED;
+        goto out;
+    }
+    for (tries = 0; tries < 2 && sent == -1; tries++) {
+        fresh = st->redis == NULL;
+        if (fresh && cm_redis_connect(&st->redis, &st->cfg->push, err, errlen) < 0)
+            break;
+        sent = exchange(st, &cmds, err, errlen);
+        if (sent != 0) {               /* a connection in an unknown state is not used again */
+            cm_redis_close(st->redis);
+            st->redis = NULL;
+        }
+        if (fresh)
+            break;                     /* a new connection failed too: Redis is down */
+    }
+    if (sent == 0) {
+        for (i = 0; i < st->nitems && rc == CM_WRITE_OK; i++)
+            rc = local_put(st, st->items[i].k, st->items[i].v, st->items[i].keep,
+                           st->items[i].keep_arg, err, errlen);
+    } else {
+        rc = CM_WRITE_UNAVAILABLE;
+    }
     cm_pushstore_unlock(st->store);
+out:
+    cm_buf_free(&cmds);
+    st->nitems = 0;
+    return rc;
+}
+
+static enum cm_write_result
+push_write_end(void *state, enum cm_write_result puts, char *err, size_t errlen)
+{
+    struct push_state *st = state;
+
+    if (!redis_store(st)) {
+        cm_pushstore_unlock(st->store);
+        return puts;
+    }
+    if (puts != CM_WRITE_OK || st->nitems == 0) {  /* all or nothing: nothing */
+        st->nitems = 0;
+        return puts;
+    }
+    return redis_commit(st, err, errlen);
 }
 
 const struct cm_source_ops cm_source_push = {
