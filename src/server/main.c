@@ -18,6 +18,7 @@
 #include "promshare.h"
 #include "pushstore.h"
 #include "source.h"
+#include "replicator.h"
 #include "watcher.h"
 
 #include <fcntl.h>
@@ -422,6 +423,20 @@ watch_main(void *arg)
     return cm_watcher_run(w->conn, w->cache, w->retry_max_ms);
 }
 
+struct replicate_args {
+    const struct cm_config *cfg;
+    const char *state_dir;
+    uint32_t capacity;
+};
+
+static int
+replicate_main(void *arg)
+{
+    struct replicate_args *r = arg;
+
+    return cm_replicator_run(r->cfg, r->state_dir, r->capacity);
+}
+
 /* The socket's directory: where the watch cache's images go by default. */
 static char *
 socket_dir(const char *socket)
@@ -503,6 +518,28 @@ prepare_state(const struct args *a, const struct cm_config *cfg)
         }
         close(fd);
     }
+    if (cfg->push.kind == CM_PUSH_STORE_REDIS) {
+        if (cfg->push.password_file != NULL &&
+            (fd = open(cfg->push.password_file, O_RDONLY | O_CLOEXEC)) < 0) {
+            fprintf(stderr, "custom-metrics-fcgi: cannot read the push block's password_file "
+                    "%s: %m\n", cfg->push.password_file);
+            return -1;
+        }
+        if (cfg->push.password_file != NULL)
+            close(fd);
+        if (a->state_dir == NULL) {
+            fprintf(stderr, "custom-metrics-fcgi: store: redis needs --state-dir: each replica "
+                    "keeps its copy of the values there\n");
+            return -1;
+        }
+        if (cm_replicator_share(err, sizeof(err)) < 0) {
+            fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+            return -1;
+        }
+        cm_log(CM_LOG_INFO, "pushed values in Redis %s (key prefix %s, resync every %llds), "
+               "copied to %s/%s", cfg->push.url, cfg->push.key_prefix,
+               (long long)cfg->push.resync, a->state_dir, CM_PUSHSTORE_FILE);
+    }
     if (a->state_dir == NULL) {
         if (cfg->npush > 0)
             cm_log(CM_LOG_WARN, "push sources without --state-dir: no value can be written, "
@@ -542,6 +579,7 @@ main(int argc, char **argv)
     struct cm_objcache *cache = NULL;
     struct cm_kubeconn conn;
     struct watch_args wa;
+    struct replicate_args ra;
     struct cm_api api, health_api;
     struct cm_master_opts mo;
     struct cm_promshare *share = NULL;
@@ -651,14 +689,18 @@ main(int argc, char **argv)
     health_api.write_token_file = NULL;
     mo.health_socket_path = health_path;
     mo.health_api = &health_api;
-    mo.helper = NULL;
+    mo.nhelpers = 0;
     if (cache != NULL) {
         wa.conn = &conn;
         wa.cache = cache;
         wa.retry_max_ms = a.watch_retry_max * 1000L;
-        mo.helper = watch_main;
-        mo.helper_arg = &wa;
-        mo.helper_name = "watch cache";
+        mo.helpers[mo.nhelpers++] = (struct cm_master_helper){ watch_main, &wa, "watch cache" };
+    }
+    if (cfg->push.kind == CM_PUSH_STORE_REDIS && a.state_dir != NULL) {
+        ra.cfg = cfg;
+        ra.state_dir = a.state_dir;
+        ra.capacity = (uint32_t)a.push_capacity;
+        mo.helpers[mo.nhelpers++] = (struct cm_master_helper){ replicate_main, &ra, "replicator" };
     }
     rc = cm_master_run(&mo);
     cm_promshare_free(share);
