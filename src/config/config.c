@@ -547,6 +547,10 @@ load_push_store(struct loader *ld, yaml_node_t *node)
         }
     }
     p->password_file = string_option(ld, node, "password_file", &problems);
+    if (p->password_file == NULL && p->redis.user[0] != '\0' && problems == 0) {
+        ERR(ld, node, "an ACL user (%s) needs 'password_file'", p->redis.user);
+        problems++;
+    }
     p->ca_file = string_option(ld, node, "ca_file", &problems);
     if (p->ca_file != NULL && p->url != NULL && !p->redis.tls) {
         ERR(ld, cm_yaml_get(ld->doc, node, "ca_file"), "'ca_file' is for TLS: the url "
