@@ -13,6 +13,9 @@
 # replica by the periodic resync.
 . "$top_srcdir/t/lib.sh"
 need "$NGINX" "$CURL" "$JQ"
+# the HA install's metrics.yaml (k8s/overlays/ha) is one the server loads
+"$CM_BIN" check --config "$top_srcdir/k8s/overlays/ha/metrics.yaml" > "$tmp/check.out" 2>&1 &&
+    pass "k8s/overlays/ha/metrics.yaml loads" || fail "k8s/overlays/ha/metrics.yaml: $(cat "$tmp/check.out")"
 REDIS=$(command -v redis-server || true)
 REDIS_CLI=$(command -v redis-cli || true)
 [ -n "$REDIS" ] && [ -n "$REDIS_CLI" ] || { echo "SKIP: redis-server is not installed (./bootstrap check installs it)"; exit 77; }
