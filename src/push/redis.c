@@ -107,22 +107,6 @@ parse_buffered(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, char
 }
 
 int
-cm_redis_pending(struct cm_redis *r)
-{
-    struct cm_arena a;
-    struct cm_resp v;
-    const char *why;
-    int rc;
-
-    if (r->off >= r->in.len)
-        return 0;
-    cm_arena_init(&a, 0);
-    rc = cm_resp_parse(r->in.data + r->off, r->in.len - r->off, &a, &v, &why) != 0;
-    cm_arena_free(&a);
-    return rc;
-}
-
-int
 cm_redis_read(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, long wait_ms,
               char *err, size_t errlen)
 {

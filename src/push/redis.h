@@ -34,9 +34,6 @@ void cm_redis_close(struct cm_redis *r);
 /* The connection's socket, to poll() on for replies and messages. */
 int cm_redis_fd(const struct cm_redis *r);
 
-/* 1 if a whole reply is buffered already (no need to poll before cm_redis_read()). */
-int cm_redis_pending(struct cm_redis *r);
-
 /* Sends the n bytes at p (commands made by cm_resp_command()).  0, or -1 with err. */
 int cm_redis_send(struct cm_redis *r, const char *p, size_t n, char *err, size_t errlen);
 

@@ -367,7 +367,7 @@ redis_commit(struct push_state *st, char *err, size_t errlen)
 {
     enum cm_write_result rc = CM_WRITE_OK;
     struct cm_buf cmds;
-    int tries, sent = -1, fresh;
+    int tries, sent = -1;
     size_t i;
 
     cm_buf_init(&cmds, (size_t)2 << 30);
@@ -377,21 +377,25 @@ redis_commit(struct push_state *st, char *err, size_t errlen)
         rc = CM_WRITE_FAILED;
         goto out;
     }
+    /* connect before the lock: a Redis that does not answer holds up this writer only */
+    if (st->redis == NULL && cm_redis_connect(&st->redis, &st->cfg->push, err, errlen) < 0) {
+        rc = CM_WRITE_UNAVAILABLE;
+        goto out;
+    }
     if (cm_pushstore_lock(st->store, err, errlen) < 0) {
         rc = CM_WRITE_FAILED;
         goto out;
     }
-    for (tries = 0; tries < 2 && sent == -1; tries++) {
-        fresh = st->redis == NULL;
-        if (fresh && cm_redis_connect(&st->redis, &st->cfg->push, err, errlen) < 0)
+    /* a kept connection may have gone stale (Redis restarted): one more, fresh */
+    for (tries = 0; tries < 2; tries++) {
+        if (st->redis == NULL && cm_redis_connect(&st->redis, &st->cfg->push, err, errlen) < 0)
             break;
-        sent = exchange(st, &cmds, err, errlen);
-        if (sent != 0) {               /* a connection in an unknown state is not used again */
-            cm_redis_close(st->redis);
-            st->redis = NULL;
-        }
-        if (fresh)
-            break;                     /* a new connection failed too: Redis is down */
+        if ((sent = exchange(st, &cmds, err, errlen)) == 0)
+            break;
+        cm_redis_close(st->redis);     /* a connection in an unknown state is not used again */
+        st->redis = NULL;
+        if (sent == -2)
+            break;                     /* Redis answered, refusing: no use retrying */
     }
     if (sent == 0) {
         for (i = 0; i < st->nitems && rc == CM_WRITE_OK; i++)
