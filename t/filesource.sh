@@ -68,10 +68,14 @@ check "the last version is served" "$("$JQ" -r '.items[0].value' "$tmp/body")" "
 get "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/backlog" > /dev/null
 check "an external series from the file" "$("$JQ" -r '.items[0].metricLabels.queue + " " + .items[0].value' "$tmp/body")" "orders $last"
 
-# A broken file: 503 that names the file and line, and a good one heals it.
+# A broken file: 503 with a request id; the log names the file and line under
+# that id; a good file heals it.
 printf 'q{namespace="default",pod="web-7d4b9c-x2k4p"} twelve\n' > "$tmp/data/.bad" && mv "$tmp/data/.bad" "$tmp/data/q.prom"
-check "a broken file is a 503" "$(get "$CM/pods/web-7d4b9c-x2k4p/q" >/dev/null; cat "$tmp/code") $("$JQ" -r .message "$tmp/body")" \
-    "503 unable to fetch metric q for pods: $tmp/data/q.prom:1:47: bad value 'twelve'"
+check "a broken file is a 503" "$(get "$CM/pods/web-7d4b9c-x2k4p/q" >/dev/null; cat "$tmp/code") $("$JQ" -r .message "$tmp/body" | sed 's/(request [0-9]*-[0-9]*)$/(request ID)/')" \
+    "503 unable to fetch metric q for pods: its file cannot be read (request ID)"
+rid=$("$JQ" -r .message "$tmp/body" | sed -n 's/.*(request \([0-9]*-[0-9]*\))$/\1/p')
+check "the log has where, under the request id" \
+    "$(grep -c "request $rid: metric q: $tmp/data/q.prom:1:47: bad value 'twelve'" "$tmp/pair.log")" 1
 write_version 77
 check "a good file heals it" "$(get "$CM/pods/web-7d4b9c-x2k4p/q" >/dev/null; "$JQ" -r '.items[0].value' "$tmp/body")" 77
 rm "$tmp/data/q.prom"

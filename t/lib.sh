@@ -98,11 +98,19 @@ need() { local t; for t in "$@"; do [ -n "$t" ] && [ -x "$t" ] || { echo "SKIP: 
 # start_pair [--unready] [run-local args...]: starts nginx/run-local on a free
 # port and sets $url once the pair answers and /readyz says ready (with
 # --unready: once it answers at all).  Exits the test if it never does.
+# The pair serves anyone (--insecure-serve-anyone), as the tests of what it
+# serves need; t/auth.sh sets CM_PAIR_SECURE=1 to give its own auth flags.
 start_pair() {
-    local ready=1
+    local ready=1 a have_dashes=""
     [ "${1:-}" = --unready ] && { ready=""; shift; }
+    local args=("$@")
+    for a in "$@"; do [ "$a" = -- ] && have_dashes=1; done
+    if [ -z "${CM_PAIR_SECURE:-}" ]; then
+        [ -n "$have_dashes" ] || args+=(--)
+        args+=(--insecure-serve-anyone)
+    fi
     CM_BIN="$CM_BIN" CM_NGINX="$NGINX" bash "$top_srcdir/nginx/run-local" --port 0 \
-        --dir "$tmp/pair" "$@" > "$tmp/pair.log" 2>&1 &
+        --dir "$tmp/pair" "${args[@]}" > "$tmp/pair.log" 2>&1 &
     pids+=($!)
     if ! eventually 120 pair_answers "${pids[-1]}" || [ ! -s "$tmp/pair/url" ]; then
         cat "$tmp/pair.log"; echo "run-local did not start"; exit 1

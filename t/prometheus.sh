@@ -150,8 +150,8 @@ check "a fallback for pods with no series" \
 
 code=$(get "$CM/pods/web-7d4b9c-x2k4p/broken" | head -c3)
 check "a bad query is a 503" "$code" 503
-check "that says what Prometheus said" \
-    "$("$JQ" -r .message "$tmp/body" | grep -c 'unable to fetch metric broken for pods: .*bad_data.*parse error')" 1
+check "that says what kind of error Prometheus gave" \
+    "$("$JQ" -r .message "$tmp/body" | grep -c 'unable to fetch metric broken for pods: prometheus answered 400 (bad_data) (request ')" 1
 
 EM=/apis/external.metrics.k8s.io/v1beta1/namespaces
 check "external: series in their namespace, and those with none" \
@@ -166,18 +166,18 @@ tls_case() {   # tls_case NAME EXTRA-YAML-LINES EXPECTED-STATUS [MESSAGE-PATTERN
       sed -n '/^metrics:/,$p' "$tmp/metrics.yaml"; } > "$tmp/tls.yaml"
     "$top_builddir/t/tools/cm-handle" --config "$tmp/tls.yaml" \
         --objects "$top_srcdir/examples/objects.yaml" --headers \
-        "$CM/pods/web-7d4b9c-q8z6m/queue_len" > "$tmp/tls.out" 2>&1
+        "$CM/pods/web-7d4b9c-q8z6m/queue_len" > "$tmp/tls.out" 2> "$tmp/tls.log"
     check "$1" "$(head -1 "$tmp/tls.out")" "$3"
-    [ -z "${4:-}" ] || check "$1: why" "$(grep -c "$4" "$tmp/tls.out")" 1
+    [ -z "${4:-}" ] || check "$1: why" "$(cat "$tmp/tls.out" "$tmp/tls.log" | grep -c -- "$4")" 1
 }
 tls_case "TLS verified with ca_file, bearer token" \
     "  ca_file: $tmp/target/tls.crt\n  bearer_token_file: $tmp/prom-token\n" "200 OK"
 check "TLS: the value" "$(tail -1 "$tmp/tls.out" | "$JQ" -r '.items[0].value')" 7
 tls_case "TLS: a wrong token" \
     "  ca_file: $tmp/target/tls.crt\n  bearer_token_file: $tmp/wrong-token\n" \
-    "503 Service Unavailable" "answered 401"
+    "503 Service Unavailable" "prometheus answered 401 (request"
 tls_case "TLS: an unknown CA" "  bearer_token_file: $tmp/prom-token\n" \
-    "503 Service Unavailable" "certificate"
+    "503 Service Unavailable" "warn: request .*: prometheus https://127.0.0.1:$tls_port: .*certificate"
 tls_case "TLS: insecure_skip_tls_verify" \
     "  insecure_skip_tls_verify: true\n  bearer_token_file: $tmp/prom-token\n" "200 OK"
 
@@ -198,7 +198,7 @@ check "...an object it had no value for is a 404" \
 code=$(get "$CM/pods/web-7d4b9c-x2k4p/http_requests" | head -c3)
 check "Prometheus down: 503" "$code" 503
 check "Prometheus down: the Status says why" \
-    "$("$JQ" -r .message "$tmp/body" | grep -c "unable to fetch metric http_requests for pods: prometheus $prom")" 1
+    "$("$JQ" -r .message "$tmp/body" | grep -c "unable to fetch metric http_requests for pods: prometheus is not reachable (request ")" 1
 check "Prometheus down: the fallback answers" \
     "$(get "$CM/pods/web-7d4b9c-x2k4p/guarded" >/dev/null; items)" "web-7d4b9c-x2k4p=0"
 
@@ -211,14 +211,11 @@ sed -e "s|url: $prom|url: http://127.0.0.1:$slow_port|" -e 's|timeout: 20s|timeo
     "$tmp/metrics.yaml" > "$tmp/slow.yaml"
 timeout 50 "$top_builddir/t/tools/cm-handle" --config "$tmp/slow.yaml" \
     --objects "$top_srcdir/examples/objects.yaml" --headers \
-    "$CM/pods/web-7d4b9c-x2k4p/http_requests" > "$tmp/slow.out" 2>&1
+    "$CM/pods/web-7d4b9c-x2k4p/http_requests" > "$tmp/slow.out" 2> "$tmp/slow.log"
 check "slow Prometheus: 503" "$(head -1 "$tmp/slow.out")" "503 Service Unavailable"
-why=$(tail -1 "$tmp/slow.out" | "$JQ" -r .message)
-case $why in
-    "unable to fetch metric http_requests for pods: prometheus http://127.0.0.1:$slow_port: Operation timed out after "*" milliseconds with "*)
-        pass "slow Prometheus: the transfer timed out" ;;
-    *) fail "slow Prometheus: not a transfer timeout: $why" ;;
-esac
-ms=$(echo "$why" | sed -n 's/.* timed out after \([0-9]*\) milliseconds.*/\1/p')
-check "slow Prometheus: not before the configured timeout" "$([ "${ms:-0}" -ge 300 ] && echo yes)" yes
+check "slow Prometheus: the client is told it timed out" "$(grep -c 'prometheus did not answer in time' "$tmp/slow.out")" 1
+# the log has curl's detail; load can only make the wait longer than the configured 300 ms
+ms=$(sed -n 's/.*Operation timed out after \([0-9]*\) milliseconds.*/\1/p' "$tmp/slow.log" | head -1)
+check "slow Prometheus: the log says it timed out, not before the configured timeout" \
+    "$([ "${ms:-0}" -ge 300 ] && echo yes)" yes
 finish

@@ -181,14 +181,24 @@ check "30 writes acknowledged" "$(echo "$acked" | wc -w)" 30
 wait "$redis_pid" 2>/dev/null || true
 check "a write with Redis down" "$(write a /namespaces/default/pods/marker/backlog 4)" 503
 check "its Status" "$("$JQ" -r .reason "$tmp/wbody")" ServiceUnavailable
-"$JQ" -r .message "$tmp/wbody" | grep -q "Redis 127.0.0.1:$rport" && pass "the message names Redis" ||
-    fail "the message does not name Redis: $("$JQ" -r .message "$tmp/wbody")"
+# the client is told what failed, the log (under the same request id) where and how
+msg=$("$JQ" -r .message "$tmp/wbody")
+check "the message says why, naming no host" "${msg% (request *}" "cannot keep pushed values: Redis is not reachable"
+logged_for() {   # logged_for LOG MESSAGE: the log's lines for the request MESSAGE names
+    local id=${2##*(request }; id=${id%)}
+    [ -n "$id" ] && grep "request $id:" "$1"
+}
+logged_for "$tmp/a.log" "$msg" | grep -q "Redis 127.0.0.1:$rport" && pass "the log has the details" ||
+    fail "pair a's log has no line for: $msg"
 check "pair b reads its last value" "$(value b marker)" 3
 check "pair a too" "$(value a marker)" 3
 # cut off for longer than a metric's max_age (brief: 3s), a replica has no fresh value of it
 eventually 60 prints 503 value b brief brief && pass "Redis down longer than max_age 3s: 503"
-"$JQ" -r .message "$tmp/rbody.b" | grep -q "Redis 127.0.0.1:$rport has been unreachable" &&
-    pass "the Status says why" || fail "the 503 says: $("$JQ" -r .message "$tmp/rbody.b")"
+msg=$("$JQ" -r .message "$tmp/rbody.b")
+echo "$msg" | grep -q "Redis has been unreachable for longer than the metric's max_age" &&
+    pass "the Status says why" || fail "the 503 says: $msg"
+logged_for "$tmp/b.log" "$msg" | grep -q "Redis 127.0.0.1:$rport has been unreachable" &&
+    pass "the log names Redis" || fail "pair b's log has no line for: $msg"
 check "a metric with a longer max_age is still served" "$(value b marker)" 3
 start_redis "$rport" "$tmp/redis"
 eventually 60 redis_up
@@ -297,14 +307,18 @@ tls_metrics "$tmp/tls/other.pem" "$tmp/password" > "$tmp/d.yaml"
 start_named d --workers 1 --config "$tmp/d.yaml" --objects "$tmp/objects.json"
 check "TLS with a wrong CA" "$(write d /namespaces/default/pods/marker/backlog 8)" 503
 msg=$("$JQ" -r .message "$tmp/wbody")
-echo "$msg" | grep -qi "certificate" && pass "refused, saying why: $msg" || fail "wrong CA: $msg"
+check "refused, saying why" "${msg% (request *}" "cannot keep pushed values: the TLS connection to Redis failed"
+logged_for "$tmp/d.log" "$msg" | grep -qi "certificate" && pass "the log says it is the certificate" ||
+    fail "pair d's log has no certificate problem for: $msg"
 stop_named d
 
 tls_metrics "$tmp/tls/ca.pem" "$tmp/wrong-password" > "$tmp/e.yaml"
 start_named e --workers 1 --config "$tmp/e.yaml" --objects "$tmp/objects.json"
 check "a wrong password" "$(write e /namespaces/default/pods/marker/backlog 9)" 503
 msg=$("$JQ" -r .message "$tmp/wbody")
-echo "$msg" | grep -q "refused the credentials (user cm and password_file)" && pass "refused, saying why: $msg" || fail "wrong password: $msg"
+check "refused, saying why" "${msg% (request *}" "cannot keep pushed values: Redis refused the server's credentials"
+logged_for "$tmp/e.log" "$msg" | grep -q "refused the credentials (user cm and password_file): WRONGPASS" &&
+    pass "the log has Redis' words" || fail "pair e's log has no refusal for: $msg"
 echo "$msg" | grep -q -e "$(cat "$tmp/wrong-password")" -e "$(cat "$tmp/password")" &&
     fail "the message holds a password" || pass "the message holds no password"
 grep -q "refused the credentials" "$tmp/e.log" && pass "the replicator logs the refusal" ||

@@ -658,7 +658,9 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
         ERR(ld, vn, "'static' must be a quantity, such as \"10\", \"250m\" or \"1.5Gi\"");
         return 1;
     }
-    if (cm_quantity_parse(text, strlen(text), &m->source.value, &err) < 0) {
+    /* within the bound every source keeps (quantity.h) */
+    if (cm_quantity_parse(text, strlen(text), &m->source.value, &err) < 0 ||
+        cm_quantity_check_range(&m->source.value, &err) < 0) {
         ERR(ld, vn, "bad quantity '%s': %s", text, err);
         return 1;
     }
@@ -671,7 +673,8 @@ load_fallback(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
     const char *text = cm_yaml_scalar(node), *err = "a quantity such as \"0\" or \"250m\"";
 
-    if (text == NULL || cm_quantity_parse(text, strlen(text), &m->fallback, &err) < 0) {
+    if (text == NULL || cm_quantity_parse(text, strlen(text), &m->fallback, &err) < 0 ||
+        cm_quantity_check_range(&m->fallback, &err) < 0) {
         ERR(ld, node, "bad fallback '%s': %s", text ? text : "", err);
         return 1;
     }

@@ -1,5 +1,6 @@
 #include "external.h"
 #include "json.h"
+#include "log.h"
 #include "selector.h"
 #include "source.h"
 #include "param.h"
@@ -62,8 +63,11 @@ cm_external_respond(struct cm_ctx *ctx)
     for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos), n++) {
         if ((cm_source_open(api->sources, m, ctx->req->now, &views[n]) < 0 ||
              cm_source_fetch_series(&views[n], &sel, a) < 0) && !m->has_fallback) {
+            cm_log_request(CM_LOG_WARN, "503: unable to fetch external metric %s: %s", metric,
+                           views[n].failure);
             cm_status_write(ctx, 503, "ServiceUnavailable", 0,
-                            "unable to fetch external metric %s: %s", metric, views[n].failure);
+                            "unable to fetch external metric %s: %s (request %s)", metric,
+                            views[n].failure, cm_log_request_id());
             return;
         }
     }

@@ -1,6 +1,7 @@
 #include "router.h"
 #include "discovery.h"
 #include "external.h"
+#include "guard.h"
 #include "health.h"
 #include "openapi.h"
 #include "param.h"
@@ -237,6 +238,9 @@ cm_router_handle(const struct cm_api *api, const struct cm_request *req,
         return;
     }
     r = route(&ctx.uri, &ctx.route);
+    /* who asks, and may they: before anything else is said about the path */
+    if (r != R_HEALTH && cm_guard_check(&ctx) < 0)
+        return;
     if (r == R_NONE) {
         cm_status_not_found(&ctx);
         return;

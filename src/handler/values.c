@@ -1,6 +1,7 @@
 #include "values.h"
 #include "fieldsel.h"
 #include "json.h"
+#include "log.h"
 #include "selector.h"
 #include "source.h"
 #include "param.h"
@@ -270,14 +271,21 @@ collect(const struct cm_object *obj, void *arg)
     return 0;
 }
 
-/* The 503 of a source that has nothing to serve (and no fallback). */
+/*
+ * The 503 of a source that has nothing to serve (and no fallback).  why is
+ * for clients (no path, URL or upstream text: those are in the log); the
+ * request id in the message finds the log records of this request.
+ */
 static void
 unavailable(struct cm_ctx *ctx, const char *why)
 {
     const struct cm_route *call = &ctx->route;
 
+    cm_log_request(CM_LOG_WARN, "503: unable to fetch metric %s for %s: %s", call->metric,
+                   call->resource, why);
     cm_status_write(ctx, 503, "ServiceUnavailable", 0,
-                    "unable to fetch metric %s for %s: %s", call->metric, call->resource, why);
+                    "unable to fetch metric %s for %s: %s (request %s)", call->metric,
+                    call->resource, why, cm_log_request_id());
 }
 
 static void

@@ -1,7 +1,9 @@
 #include "write.h"
+#include "log.h"
 #include "source.h"
 #include "status.h"
 #include "tokenfile.h"
+#include "guard.h"
 #include "validate.h"
 
 #include <json-c/json.h>
@@ -12,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define TOKEN_MAX 4096
 
 /* Why a write is refused: an HTTP code, a Status reason and a message. */
 struct failure {
@@ -161,6 +161,31 @@ external_push(const struct cm_config *cfg, const char *name)
 }
 
 /*
+ * Values are kept only for objects the server knows, as reads serve only
+ * those: with an object source (a file or the watch cache) an object it does
+ * not hold is a 404, and a resource the watch cache has not listed yet a 503.
+ * Without one every object exists, for writes as for reads.
+ */
+static int
+known_object(const struct cm_api *api, const struct cm_resource *r, const struct item *it,
+             struct failure *f)
+{
+    struct cm_object found;
+    size_t len;
+
+    if (api->objects == NULL)
+        return 0;
+    if (api->cache != NULL && cm_objects_image(api->objects, r, &len) == NULL)
+        return fail(f, 503, "ServiceUnavailable", "cannot take values for %s: the objects have "
+                    "not been listed yet", r->group_resource);
+    if (!cm_objects_get(api->objects, r, it->ns, it->name, &found))
+        return fail(f, 404, "NotFound", "the server does not know %s %s%s%s: values are kept "
+                    "only for objects it serves", r->group_resource, *it->ns ? it->ns : "",
+                    *it->ns ? "/" : "", it->name);
+    return 0;
+}
+
+/*
  * Checks an item against metrics.yaml and the Kubernetes naming rules, and
  * fills its record key and value.
  */
@@ -184,7 +209,8 @@ resolve(const struct cm_api *api, struct item *it, time_t now, struct cm_arena *
         if (m == NULL)
             return fail(f, 404, "NotFound", cm_config_next_external(cfg, it->metric, &pos)
                         ? "external metric %s does not take writes: no entry for it has a push source"
-                        : "external metric %s is not declared in %s", it->metric, cfg->path);
+                        : "external metric %s is not declared in the configuration",
+                        it->metric);
         it->key.resource = "";
         it->key.name = labels_text(&it->labels, a);
     } else {
@@ -194,7 +220,8 @@ resolve(const struct cm_api *api, struct item *it, time_t now, struct cm_arena *
         if (r == NULL)
             return fail(f, 404, "NotFound", "the server does not know resource '%s'", it->resource);
         if (m == NULL)
-            return fail(f, 404, "NotFound", "metric %s is not declared in %s", it->metric, cfg->path);
+            return fail(f, 404, "NotFound", "metric %s is not declared in the configuration",
+                        it->metric);
         if (!cm_metric_describes(m, r))
             return fail(f, 404, "NotFound", "metric %s is not declared for %s", it->metric,
                         r->group_resource);
@@ -211,6 +238,8 @@ resolve(const struct cm_api *api, struct item *it, time_t now, struct cm_arena *
             strcmp(it->name, ".") == 0 || strcmp(it->name, "..") == 0 || strchr(it->name, '/'))
             return fail(f, 400, "BadRequest", "bad name '%s' for an object of %s",
                         it->name ? it->name : "", r->group_resource);
+        if (known_object(api, r, it, f) < 0)
+            return -1;
         it->key.resource = r->group_resource;
         it->key.name = it->name;
     }
@@ -218,6 +247,9 @@ resolve(const struct cm_api *api, struct item *it, time_t now, struct cm_arena *
         return fail(f, 400, "BadRequest", "a write needs a value: a quantity such as \"300m\"");
     if (cm_quantity_parse(it->value, strlen(it->value), &it->q, &qerr) < 0)
         return fail(f, 400, "BadRequest", "bad quantity '%s': %s", it->value, qerr);
+    if (cm_quantity_check_range(&it->q, &qerr) < 0)
+        return fail(f, 400, "BadRequest", "bad quantity '%s': %s (every source's values are "
+                    "below 9223372036854775.808 in magnitude)", it->value, qerr);
     it->key.metric = it->metric;
     it->key.ns = it->ns;
     it->val.text = it->q.text;
@@ -252,17 +284,22 @@ cm_write_keep(const struct cm_push_key *k, int64_t timestamp, void *arg)
 static int
 authorize(const char *token_file, const char *header, struct failure *f)
 {
-    char want[TOKEN_MAX];
+    char want[CM_TOKEN_MAX + 1];
     const char *got;
     size_t i, n;
     unsigned char diff = 0;
 
+    /* The file's name and what is wrong with it go to the log only. */
     switch (cm_token_read(token_file, want, sizeof(want))) {
     case -1:
-        return fail(f, 500, "InternalError", "cannot read the write token file %s: %s",
-                    token_file, strerror(errno));
+        cm_log_request(CM_LOG_ERROR, "cannot read the write token file %s: %s", token_file,
+                       cm_token_strerror(errno));
+        return fail(f, 500, "InternalError", "the write API cannot check tokens: its token "
+                    "cannot be read (request %s)", cm_log_request_id());
     case 0:
-        return fail(f, 500, "InternalError", "the write token file %s is empty", token_file);
+        cm_log_request(CM_LOG_ERROR, "the write token file %s is empty", token_file);
+        return fail(f, 500, "InternalError", "the write API cannot check tokens: its token "
+                    "is empty (request %s)", cm_log_request_id());
     }
     if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
         return fail(f, 401, "Unauthorized", "Unauthorized");
@@ -513,20 +550,30 @@ store(const struct cm_api *api, struct item *items, size_t n, time_t now, struct
     size_t i;
 
     rc = cm_sources_write_begin(api->sources, err, sizeof(err));
-    if (rc == CM_WRITE_UNAVAILABLE)
-        return fail(f, 503, "ServiceUnavailable", "cannot keep pushed values: %s", err);
-    if (rc != CM_WRITE_OK)
-        return fail(f, 500, "InternalError", "%s", err);
+    if (rc == CM_WRITE_UNAVAILABLE) {
+        cm_log_request(CM_LOG_ERROR, "cannot keep pushed values: %s", err);
+        return fail(f, 503, "ServiceUnavailable", "cannot keep pushed values: the push store "
+                    "is not available (request %s)", cm_log_request_id());
+    }
+    if (rc != CM_WRITE_OK) {
+        cm_log_request(CM_LOG_ERROR, "%s", err);
+        return fail(f, 500, "InternalError", "cannot lock the push store (request %s)",
+                    cm_log_request_id());
+    }
     for (i = 0; i < n && rc == CM_WRITE_OK; i++)
         rc = cm_sources_write_put(api->sources, &items[i].key, &items[i].val, cm_write_keep,
                                   &keep, err, sizeof(err));
     rc = cm_sources_write_end(api->sources, rc, err, sizeof(err));
-    if (rc == CM_WRITE_UNAVAILABLE)
-        return fail(f, 503, "ServiceUnavailable", "cannot keep pushed values: %s", err);
+    if (rc == CM_WRITE_UNAVAILABLE)      /* the backend logged the details */
+        return fail(f, 503, "ServiceUnavailable", "cannot keep pushed values: %s (request %s)",
+                    err, cm_log_request_id());
     if (rc == CM_WRITE_FULL)
         return fail(f, 507, "InsufficientStorage", "%s", err);
-    if (rc != CM_WRITE_OK)
-        return fail(f, 500, "InternalError", "%s", err);
+    if (rc != CM_WRITE_OK) {
+        cm_log_request(CM_LOG_ERROR, "%s", err);
+        return fail(f, 500, "InternalError", "cannot write the push store (request %s)",
+                    cm_log_request_id());
+    }
     return 0;
 }
 
@@ -552,8 +599,15 @@ cm_write_respond(struct cm_ctx *ctx)
                         "the write API is off: start the server with --write-token-file");
         return;
     }
-    if (authorize(api->write_token_file, req->authorization, &f) < 0)
-        goto failed;
+    if (authorize(api->write_token_file, req->authorization, &f) < 0) {
+        /* not the token file's: a cluster token may still be allowed (guard.h) */
+        int rc = f.code == 401 ? cm_guard_write(ctx) : 0;
+
+        if (rc < 0)
+            return;
+        if (rc == 0)
+            goto failed;
+    }
     if (req->body_len > CM_BODY_MAX) {
         fail(&f, 413, "RequestEntityTooLarge", "the body of a write is at most %u bytes",
              CM_BODY_MAX);

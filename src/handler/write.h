@@ -18,6 +18,10 @@
  * "resource" and "name", or "external": true}.  Every item is checked before
  * any is written: one bad item rejects the batch and changes nothing.
  *
+ * Values keep the bound of every source (cm_quantity_check_range()), and with
+ * an object source only objects the server serves take values (404 for
+ * others, 503 while the watch cache has not listed the resource).
+ *
  * A write needs "Authorization: Bearer TOKEN" with the token in the server's
  * --write-token-file (re-read on every write, so it can be rotated); without
  * that file the write API is off.  Success is 200 with an empty body (a

@@ -21,8 +21,10 @@
 #include <time.h>
 
 #include "arena.h"
+#include "auth.h"
 #include "buf.h"
 #include "config.h"
+#include "identity.h"
 #include "json.h"
 #include "objects.h"
 #include "query.h"
@@ -46,6 +48,7 @@ struct cm_api {
                                            worker refreshes objects from it, else NULL */
     struct cm_sources *sources;         /* the worker's own; NULL: only static sources answer */
     const char *write_token_file;       /* NULL: the write API (write.h) is off */
+    const struct cm_auth *auth;         /* who may ask what (auth.h); NULL: anyone */
 };
 
 /* The request as the front end passed it; every pointer is borrowed. */
@@ -60,6 +63,10 @@ struct cm_request {
     const char *authorization;   /* NULL when absent */
     const char *body;            /* a POST's body (not NUL-terminated), else NULL */
     size_t body_len;
+    const char *const *params;   /* every FastCGI param, "NAME=value", NULL-terminated;
+                                    NULL when the caller has none (identity headers) */
+    const char *client_cert;     /* the TLS client certificate, URL-escaped PEM
+                                    ($ssl_client_escaped_cert), NULL or "" when none */
 };
 
 /* The response a handler builds; the worker turns it into FastCGI headers and body. */
@@ -90,6 +97,7 @@ struct cm_ctx {
     struct cm_query query;              /* its parsed query string */
     struct cm_route route;
     int pretty;                         /* indent JSON (?pretty, or curl's User-Agent) */
+    struct cm_identity identity;        /* who asks (src/handler/guard.c fills it) */
 };
 
 /*

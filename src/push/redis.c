@@ -24,6 +24,21 @@ struct cm_redis {
 };
 
 const char *
+cm_redis_strerror(int code)
+{
+    switch (code) {
+    case CM_REDIS_OK: return "no error";
+    case CM_REDIS_UNREACHABLE: return "Redis is not reachable";
+    case CM_REDIS_TLS: return "the TLS connection to Redis failed";
+    case CM_REDIS_AUTH: return "Redis refused the server's credentials";
+    case CM_REDIS_PASSWORD: return "the Redis password cannot be read";
+    case CM_REDIS_TIMEOUT: return "Redis did not answer in time";
+    case CM_REDIS_REFUSED: return "Redis refused the command";
+    default: return "the answer of Redis is not understood";
+    }
+}
+
+const char *
 cm_redis_name(const struct cm_redis *r)
 {
     return r->name;
@@ -67,13 +82,13 @@ cm_redis_send(struct cm_redis *r, const char *p, size_t n, char *err, size_t err
             if (wait_fd(r->fd, POLLOUT, deadline) <= 0) {
                 snprintf(err, errlen, "Redis %s: sending timed out after %ld ms", r->name,
                          r->cfg->timeout_ms);
-                return -1;
+                return CM_REDIS_TIMEOUT;
             }
             continue;
         }
         if (rc != CURLE_OK) {
             snprintf(err, errlen, "Redis %s: cannot send: %s", r->name, r->lib->easy_strerror(rc));
-            return -1;
+            return CM_REDIS_UNREACHABLE;
         }
         p += sent;
         n -= sent;
@@ -81,7 +96,7 @@ cm_redis_send(struct cm_redis *r, const char *p, size_t n, char *err, size_t err
     return 0;
 }
 
-/* Parses a reply from what is buffered: 1 parsed, 0 more is needed, -1 not RESP. */
+/* Parses a reply from what is buffered: 1 parsed, 0 more is needed, CM_REDIS_PROTOCOL. */
 static int
 parse_buffered(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, char *err,
                size_t errlen)
@@ -94,7 +109,7 @@ parse_buffered(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, char
     used = cm_resp_parse(r->in.data + r->off, r->in.len - r->off, a, out, &why);
     if (used < 0) {
         snprintf(err, errlen, "Redis %s: %s", r->name, why);
-        return -1;
+        return CM_REDIS_PROTOCOL;
     }
     if (used == 0)
         return 0;
@@ -126,24 +141,24 @@ cm_redis_read(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, long 
 
             if (ready < 0) {
                 snprintf(err, errlen, "Redis %s: poll: %s", r->name, strerror(errno));
-                return -1;
+                return CM_REDIS_UNREACHABLE;
             }
             if (ready == 0) {
                 if (wait_ms >= 0)
                     return 0;
                 snprintf(err, errlen, "Redis %s: no answer within %ld ms", r->name,
                          r->cfg->timeout_ms);
-                return -1;
+                return CM_REDIS_TIMEOUT;
             }
             continue;
         }
         if (rc != CURLE_OK) {
             snprintf(err, errlen, "Redis %s: cannot read: %s", r->name, r->lib->easy_strerror(rc));
-            return -1;
+            return CM_REDIS_UNREACHABLE;
         }
         if (got == 0) {
             snprintf(err, errlen, "Redis %s closed the connection", r->name);
-            return -1;
+            return CM_REDIS_UNREACHABLE;
         }
         if (r->off > 0 && r->off == r->in.len) {
             r->off = 0;
@@ -153,7 +168,7 @@ cm_redis_read(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, long 
         if (cm_buf_failed(&r->in)) {
             snprintf(err, errlen, "Redis %s: a reply is larger than %zu MiB", r->name,
                      IN_MAX >> 20);
-            return -1;
+            return CM_REDIS_PROTOCOL;
         }
     }
 }
@@ -169,16 +184,16 @@ cm_redis_call(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, char 
     cm_resp_command(&cmd, argc, argv, lens);
     rc = cm_redis_send(r, cmd.data, cmd.len, err, errlen);
     cm_buf_free(&cmd);
-    if (rc < 0 || cm_redis_read(r, a, out, -1, err, errlen) < 0)
-        return -1;
+    if (rc < 0 || (rc = cm_redis_read(r, a, out, -1, err, errlen)) < 0)
+        return rc;
     if (out->type == CM_RESP_ERROR) {
         snprintf(err, errlen, "Redis %s answered %s: %.200s", r->name, argv[0], out->str);
-        return -1;
+        return CM_REDIS_REFUSED;
     }
-    return 0;
+    return CM_REDIS_OK;
 }
 
-/* AUTH [USER] PASSWORD, then SELECT DB: 0, or -1 with err (naming no password). */
+/* AUTH [USER] PASSWORD, then SELECT DB: 0, or a CM_REDIS_* code with err (naming no password). */
 static int
 handshake(struct cm_redis *r, char *err, size_t errlen)
 {
@@ -189,7 +204,7 @@ handshake(struct cm_redis *r, char *err, size_t errlen)
     struct cm_arena a;
     struct cm_resp v;
     long plen;
-    int rc = -1;
+    int rc = CM_REDIS_PASSWORD;
 
     cm_arena_init(&a, 0);
     memset(&v, 0, sizeof(v));
@@ -211,11 +226,13 @@ handshake(struct cm_redis *r, char *err, size_t errlen)
         }
         argv[n] = password;
         lens[n++] = (size_t)plen;
-        if (cm_redis_call(r, &a, &v, err, errlen, n, argv, lens) < 0) {
-            if (v.type == CM_RESP_ERROR)   /* Redis' own words, which hold no password */
+        if ((rc = cm_redis_call(r, &a, &v, err, errlen, n, argv, lens)) < 0) {
+            if (rc == CM_REDIS_REFUSED) {  /* Redis' own words, which hold no password */
                 snprintf(err, errlen, "Redis %s refused the credentials (%s%s%s): %.200s", r->name,
                          c->redis.user[0] ? "user " : "", c->redis.user,
                          c->redis.user[0] ? " and password_file" : "password_file", v.str);
+                rc = CM_REDIS_AUTH;
+            }
             goto out;
         }
     }
@@ -224,10 +241,10 @@ handshake(struct cm_redis *r, char *err, size_t errlen)
         lens[0] = 6;
         lens[1] = (size_t)snprintf(db, sizeof(db), "%d", c->redis.db);
         argv[1] = db;
-        if (cm_redis_call(r, &a, &v, err, errlen, 2, argv, lens) < 0)
+        if ((rc = cm_redis_call(r, &a, &v, err, errlen, 2, argv, lens)) < 0)
             goto out;
     }
-    rc = 0;
+    rc = CM_REDIS_OK;
 out:
     if (password != NULL) {
         memset(password, 0, PASSWORD_MAX);
@@ -246,11 +263,12 @@ cm_redis_connect(struct cm_redis **out, const struct cm_push_store *cfg, char *e
     char url[320], curlerr[CURL_ERROR_SIZE];
     curl_socket_t sock = CURL_SOCKET_BAD;
     CURLcode rc;
+    int code = CM_REDIS_UNREACHABLE;
 
     *out = NULL;
     if (lib == NULL) {
         snprintf(err, errlen, "cannot reach Redis: %s", cm_curlib_error());
-        return -1;
+        return CM_REDIS_UNREACHABLE;
     }
     r = cm_xcalloc(1, sizeof(*r));
     r->lib = lib;
@@ -284,6 +302,11 @@ cm_redis_connect(struct cm_redis **out, const struct cm_push_store *cfg, char *e
     if (rc != CURLE_OK) {
         snprintf(err, errlen, "cannot reach Redis %s%s: %s", r->name,
                  cfg->redis.tls ? " (TLS)" : "", curlerr[0] ? curlerr : lib->easy_strerror(rc));
+        code = rc == CURLE_OPERATION_TIMEDOUT ? CM_REDIS_TIMEOUT :
+               rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+               rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
+               rc == CURLE_SSL_CIPHER || rc == CURLE_SSL_ENGINE_NOTFOUND ? CM_REDIS_TLS :
+               CM_REDIS_UNREACHABLE;
         goto fail;
     }
     if (lib->easy_getinfo(r->h, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK ||
@@ -292,13 +315,13 @@ cm_redis_connect(struct cm_redis **out, const struct cm_push_store *cfg, char *e
         goto fail;
     }
     r->fd = (int)sock;
-    if (handshake(r, err, errlen) < 0)
+    if ((code = handshake(r, err, errlen)) < 0)
         goto fail;
     *out = r;
-    return 0;
+    return CM_REDIS_OK;
 fail:
     cm_redis_close(r);
-    return -1;
+    return code;
 }
 
 void

@@ -33,7 +33,7 @@
 #include "arena.h"
 #include "config.h"
 #include "buf.h"
-#include "pushstore.h"
+#include "pushkey.h"
 #include "redisurl.h"
 
 #define CM_REDIS_DEFAULT_PREFIX "cmf:"

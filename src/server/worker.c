@@ -141,6 +141,8 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         req.accept = FCGX_GetParam("HTTP_ACCEPT", r.envp);
         req.content_type = FCGX_GetParam("CONTENT_TYPE", r.envp);
         req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", r.envp);
+        req.params = (const char *const *)r.envp;       /* identity headers (guard.c) */
+        req.client_cert = FCGX_GetParam("SSL_CLIENT_CERT", r.envp);
         if (req.method == NULL)
             req.method = "GET";
         if (req.uri == NULL)
@@ -158,6 +160,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         res.body = &body;
         if (api->cache != NULL)
             live.objects = cm_objcache_refresh(api->cache);   /* the newest images */
+        cm_log_request_begin();
         cm_router_handle(&live, &req, &arena, &res);
         respond(&r, &req, &res);
 

@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "alloc.h"
 #include "filesrc.h"
+#include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,9 @@ file_open(struct cm_source_view *v)
     /* An older good load is still served within max_age (values are aged one by one). */
     if (f->loaded && v->metric->source.file.max_age > 0)
         return 0;
-    v->failure = f->error;
+    /* the path and the parser's detail go to the log, never to clients */
+    cm_log_request(CM_LOG_WARN, "metric %s: %s", v->metric->name, f->error);
+    v->failure = "its file cannot be read";
     return -1;
 }
 

@@ -1,6 +1,7 @@
 #include "promclient.h"
 #include "alloc.h"
 #include "curlib.h"
+#include "log.h"
 #include "promshare.h"
 #include "tokenfile.h"
 
@@ -48,18 +49,48 @@ on_body(char *p, size_t size, size_t n, void *arg)
     return cm_buf_failed(out) ? 0 : size * n;
 }
 
-/* "Authorization: Bearer <the token in path>" into hdr; -1 on failure. */
+/*
+ * "Authorization: Bearer <the token in path>" into hdr (size bytes); -1 on
+ * failure, with the file's name in the log and a message without it in err.
+ */
 static int
 bearer_header(const char *path, char *hdr, size_t size, char *err, size_t errlen)
 {
-    char token[4096];
+    char token[CM_TOKEN_MAX + 1];
 
     if (cm_token_read(path, token, sizeof(token)) < 0) {
-        snprintf(err, errlen, "cannot read the bearer token file %s: %s", path, strerror(errno));
+        cm_log_request(CM_LOG_WARN, "cannot read the bearer token file %s for prometheus: %s",
+                       path, cm_token_strerror(errno));
+        snprintf(err, errlen, "the bearer token for prometheus cannot be read");
         return -1;
     }
     snprintf(hdr, size, "Authorization: Bearer %s", token);
     return 0;
+}
+
+/* What a client may be told of a failed transfer: its kind, never a host or address. */
+static const char *
+public_reason(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return "prometheus did not answer in time";
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        return "prometheus is not reachable";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+        return "the TLS connection to prometheus failed";
+    case CURLE_WRITE_ERROR:
+        return "the answer of prometheus is too large";
+    default:
+        return "the query to prometheus failed";
+    }
 }
 
 /* One POST of query to PC's /api/v1/query: cm_promclient_query() without the sharing. */
@@ -68,7 +99,7 @@ send_query(struct cm_promclient *c, const struct cm_prometheus *pc, const char *
            struct cm_buf *out, char *err, size_t errlen)
 {
     struct curl_slist *headers = NULL;
-    char url[4096], auth[4200], curl_err[CURL_ERROR_SIZE] = "";
+    char url[4096], auth[CM_TOKEN_MAX + 32], curl_err[CURL_ERROR_SIZE] = "", shown[4096];
     char *form = NULL, *escaped = NULL;
     size_t flen;
     long status = -1;
@@ -119,8 +150,10 @@ send_query(struct cm_promclient *c, const struct cm_prometheus *pc, const char *
     }
     rc = c->lib->easy_perform(c->curl);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "prometheus %s: %s", pc->url,
-                 curl_err[0] ? curl_err : c->lib->easy_strerror(rc));
+        cm_log_url(pc->url, shown, sizeof(shown));
+        cm_log_request(CM_LOG_WARN, "prometheus %s: %s", shown,
+                       curl_err[0] ? curl_err : c->lib->easy_strerror(rc));
+        snprintf(err, errlen, "%s", public_reason(rc));
         goto out;
     }
     c->lib->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);

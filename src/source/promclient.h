@@ -33,9 +33,11 @@ void cm_promclient_share(struct cm_promshare *s);
 /*
  * POSTs query to PC's /api/v1/query and appends the response body to out
  * (error answers too: their body says what Prometheus objects to).  Returns
- * the HTTP status, or -1 with the reason in err when no answer came (refused,
- * timed out, TLS failure, unreadable token file, or not asked: the
- * breaker is open).
+ * the HTTP status, or -1 when no answer came (refused, timed out, TLS
+ * failure, unreadable token file, or not asked: the breaker is open): the
+ * details (the URL without its userinfo, curl's message, the token file's
+ * name) go to the log under the current request id, and err gets a message
+ * for clients that names no host, address or file.
  */
 long cm_promclient_query(struct cm_promclient *c, const struct cm_prometheus *pc,
                          const char *query, struct cm_buf *out, char *err, size_t errlen);

@@ -1,5 +1,6 @@
 #include "promsrc.h"
 #include "hash.h"
+#include "log.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -57,8 +58,32 @@ build_index(struct cm_prom_answer *ans, struct cm_arena *a)
 }
 
 /*
+ * The errorType of a Prometheus error answer, as cm_prom_parse() words its
+ * reason ("bad_data: ..."), when it is one of the API's own types; else NULL.
+ * Only these words, never the error text, reach a client.
+ */
+static const char *
+error_type(const char *why)
+{
+    static const char *const types[] = {
+        "timeout", "canceled", "execution", "bad_data", "internal", "unavailable",
+        "not_found", "not_acceptable", NULL };
+    size_t i, n = strcspn(why, ":");
+
+    if (why[n] != ':')
+        return NULL;
+    for (i = 0; types[i] != NULL; i++)
+        if (strlen(types[i]) == n && strncmp(types[i], why, n) == 0)
+            return types[i];
+    return NULL;
+}
+
+/*
  * Renders m's query with the given matchers and group-by label, runs it, and
- * parses its answer into ans->result.
+ * parses its answer into ans->result.  On failure the log gets the details
+ * (the URL without userinfo, the status, a bounded and escaped excerpt of the
+ * reason and of the query) and err a summary for clients: the status and the
+ * errorType, never Prometheus' own text.
  */
 static int
 run(struct cm_promclient *c, const struct cm_prometheus *pc, const struct cm_metric *m,
@@ -68,8 +93,8 @@ run(struct cm_promclient *c, const struct cm_prometheus *pc, const struct cm_met
     const struct cm_prom_source *ps = &m->source.prom;
     struct cm_promql_vars vars;
     struct cm_buf body, q;
-    const char *query;
-    char why[512];
+    const char *query, *type;
+    char why[512], shown[4096], why_x[512], query_x[512];
     long status;
     int rc = -1;
 
@@ -85,11 +110,19 @@ run(struct cm_promclient *c, const struct cm_prometheus *pc, const struct cm_met
         goto out;
     if (cm_prom_parse(body.data ? body.data : "", body.len, a, &ans->result, why,
                       sizeof(why)) < 0) {
+        cm_log_url(pc->url, shown, sizeof(shown));
+        cm_log_excerpt(why, strlen(why), 200, why_x, sizeof(why_x));
+        cm_log_excerpt(query, q.len, 200, query_x, sizeof(query_x));
+        cm_log_request(CM_LOG_WARN, "prometheus %s answered %ld: %s (query: %s)", shown,
+                       status, why_x, query_x);
+        type = error_type(why);
         if (status != 200)
-            snprintf(err, errlen, "prometheus %s answered %ld: %s (query: %.200s)", pc->url,
-                     status, why, query);
+            snprintf(err, errlen, "prometheus answered %ld%s%s%s", status,
+                     type ? " (" : "", type ? type : "", type ? ")" : "");
+        else if (type != NULL)
+            snprintf(err, errlen, "prometheus refused the query (%s)", type);
         else
-            snprintf(err, errlen, "prometheus %s: %s (query: %.200s)", pc->url, why, query);
+            snprintf(err, errlen, "the answer of prometheus is malformed");
         goto out;
     }
     rc = 0;

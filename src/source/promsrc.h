@@ -22,7 +22,8 @@ struct cm_prom_answer;
 /*
  * Queries m's values for the n objects names[] of resource r in namespace ns
  * (n > 0), with metric_sel's terms among the matchers.  Returns the answer
- * (allocated from a), or NULL with the reason in err.
+ * (allocated from a), or NULL with a reason for clients in err (the details
+ * are logged under the current request id).
  */
 struct cm_prom_answer *cm_promsrc_query_objects(struct cm_promclient *c,
                                                 const struct cm_prometheus *pc,
@@ -34,7 +35,7 @@ struct cm_prom_answer *cm_promsrc_query_objects(struct cm_promclient *c,
 
 /*
  * Queries external metric entry m's series matching sel.  Returns the answer,
- * or NULL with the reason in err.
+ * or NULL with a reason for clients in err (details logged).
  */
 struct cm_prom_answer *cm_promsrc_query_external(struct cm_promclient *c,
                                                  const struct cm_prometheus *pc,

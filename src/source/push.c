@@ -21,6 +21,7 @@
 #include "backend.h"
 #include "alloc.h"
 #include "buf.h"
+#include "log.h"
 #include "pushstore.h"
 #include "redis.h"
 #include "rediskv.h"
@@ -119,18 +120,20 @@ push_open(struct cm_source_view *v)
 
     st->memo.resource = NULL;          /* a new request: look the scope up again */
     if (store_of(st) == NULL) {
-        v->failure = st->error;
+        cm_log_request(CM_LOG_WARN, "metric %s: %s", v->metric->name, st->error);
+        v->failure = "the push store is not available";
         return -1;
     }
     if (redis_store(st) && (down = cm_replicator_down_since()) > 0 &&
         (int64_t)v->now - down > v->metric->source.push.max_age) {
         /* cut off for longer than max_age: nothing this replica has can be fresh */
-        snprintf(st->error, sizeof(st->error), "Redis %s%s%s:%d has been unreachable for %llds, "
-                 "longer than the metric's max_age: no value of it is fresh",
-                 st->cfg->push.redis.ipv6 ? "[" : "", st->cfg->push.redis.host,
-                 st->cfg->push.redis.ipv6 ? "]" : "", st->cfg->push.redis.port,
-                 (long long)((int64_t)v->now - down));
-        v->failure = st->error;
+        cm_log_request(CM_LOG_WARN, "metric %s: Redis %s%s%s:%d has been unreachable for %llds, "
+                       "longer than the metric's max_age", v->metric->name,
+                       st->cfg->push.redis.ipv6 ? "[" : "", st->cfg->push.redis.host,
+                       st->cfg->push.redis.ipv6 ? "]" : "", st->cfg->push.redis.port,
+                       (long long)((int64_t)v->now - down));
+        v->failure = "Redis has been unreachable for longer than the metric's max_age, "
+                     "so no value of it is fresh";
         return -1;
     }
     return 0;
@@ -258,9 +261,10 @@ local_put(struct push_state *st, const struct cm_push_key *k, const struct cm_pu
           cm_pushstore_keep_fn keep, void *keep_arg, char *err, size_t errlen)
 {
     switch (cm_pushstore_put(st->store, k, v, keep, keep_arg, err, errlen)) {
-    case 0:
+    case CM_PUSHSTORE_OK:
         return CM_WRITE_OK;
-    case -2:                           /* full even after compacting */
+    case CM_PUSHSTORE_FULL:            /* full even after compacting */
+    case CM_PUSHSTORE_NOSPACE:         /* the filesystem has no room: 507, never a signal */
         return CM_WRITE_FULL;
     default:
         return CM_WRITE_FAILED;
@@ -322,9 +326,9 @@ encode_batch(const struct push_state *st, struct cm_buf *out)
 }
 
 /*
- * Sends the encoded batch on st->redis and checks every reply: 0 when Redis
- * ran the transaction, -1 with err when the connection failed (-2 when
- * Redis answered, refusing it: no use retrying).
+ * Sends the encoded batch on st->redis and checks every reply: CM_REDIS_OK
+ * when Redis ran the transaction, else a CM_REDIS_* code with the details
+ * in err (CM_REDIS_REFUSED: Redis answered, refusing it).
  */
 static int
 exchange(struct push_state *st, const struct cm_buf *cmds, char *err, size_t errlen)
@@ -332,27 +336,27 @@ exchange(struct push_state *st, const struct cm_buf *cmds, char *err, size_t err
     struct cm_arena a;
     struct cm_resp r;
     size_t i, replies = st->nitems + 3;  /* MULTI, each SET and PUBLISH queued, EXEC */
-    int rc = -1;
+    int rc;
 
     cm_arena_init(&a, 0);
-    if (cm_redis_send(st->redis, cmds->data, cmds->len, err, errlen) < 0)
+    if ((rc = cm_redis_send(st->redis, cmds->data, cmds->len, err, errlen)) < 0)
         goto out;
     for (i = 0; i < replies; i++) {
-        if (cm_redis_read(st->redis, &a, &r, -1, err, errlen) < 0)
+        if ((rc = cm_redis_read(st->redis, &a, &r, -1, err, errlen)) < 0)
             goto out;
-        if (r.type == CM_RESP_ERROR) {
+        if (r.type == CM_RESP_ERROR && rc != CM_REDIS_REFUSED) {
             snprintf(err, errlen, "Redis %s refused the write: %.300s", cm_redis_name(st->redis),
                      r.str);
-            rc = -2;
+            rc = CM_REDIS_REFUSED;         /* read on: the replies after it are queued too */
         }
-        if (i == replies - 1 && rc != -2) {
+        if (i == replies - 1 && rc != CM_REDIS_REFUSED) {
             if (r.type != CM_RESP_ARRAY || r.n != st->nitems + 1) {
                 snprintf(err, errlen, "Redis %s did not run the write's transaction",
                          cm_redis_name(st->redis));
-                rc = -2;
+                rc = CM_REDIS_REFUSED;
                 goto out;
             }
-            rc = 0;
+            rc = CM_REDIS_OK;
         }
         cm_arena_reset(&a);
     }
@@ -361,13 +365,18 @@ out:
     return rc;
 }
 
-/* The batch to Redis (connecting, and reconnecting once), then to the local store. */
+/*
+ * The batch to Redis (connecting, and reconnecting once), then to the local
+ * store.  A Redis failure is logged with its details and answered with a
+ * text that names no host (cm_redis_strerror()).
+ */
 static enum cm_write_result
 redis_commit(struct push_state *st, char *err, size_t errlen)
 {
     enum cm_write_result rc = CM_WRITE_OK;
     struct cm_buf cmds;
-    int tries, sent = -1;
+    char why[1024];
+    int tries, sent = CM_REDIS_UNREACHABLE;
     size_t i;
 
     cm_buf_init(&cmds, (size_t)2 << 30);
@@ -378,33 +387,36 @@ redis_commit(struct push_state *st, char *err, size_t errlen)
         goto out;
     }
     /* connect before the lock: a Redis that does not answer holds up this writer only */
-    if (st->redis == NULL && cm_redis_connect(&st->redis, &st->cfg->push, err, errlen) < 0) {
-        rc = CM_WRITE_UNAVAILABLE;
-        goto out;
-    }
+    if (st->redis == NULL &&
+        (sent = cm_redis_connect(&st->redis, &st->cfg->push, why, sizeof(why))) < 0)
+        goto unavailable;
     if (cm_pushstore_lock(st->store, err, errlen) < 0) {
         rc = CM_WRITE_FAILED;
         goto out;
     }
     /* a kept connection may have gone stale (Redis restarted): one more, fresh */
     for (tries = 0; tries < 2; tries++) {
-        if (st->redis == NULL && cm_redis_connect(&st->redis, &st->cfg->push, err, errlen) < 0)
+        if (st->redis == NULL &&
+            (sent = cm_redis_connect(&st->redis, &st->cfg->push, why, sizeof(why))) < 0)
             break;
-        if ((sent = exchange(st, &cmds, err, errlen)) == 0)
+        if ((sent = exchange(st, &cmds, why, sizeof(why))) == CM_REDIS_OK)
             break;
         cm_redis_close(st->redis);     /* a connection in an unknown state is not used again */
         st->redis = NULL;
-        if (sent == -2)
+        if (sent == CM_REDIS_REFUSED)
             break;                     /* Redis answered, refusing: no use retrying */
     }
-    if (sent == 0) {
+    if (sent == CM_REDIS_OK)
         for (i = 0; i < st->nitems && rc == CM_WRITE_OK; i++)
             rc = local_put(st, st->items[i].k, st->items[i].v, st->items[i].keep,
                            st->items[i].keep_arg, err, errlen);
-    } else {
-        rc = CM_WRITE_UNAVAILABLE;
-    }
     cm_pushstore_unlock(st->store);
+    if (sent == CM_REDIS_OK)
+        goto out;
+unavailable:
+    cm_log_request(CM_LOG_ERROR, "cannot keep pushed values: %s", why);
+    snprintf(err, errlen, "%s", cm_redis_strerror(sent));
+    rc = CM_WRITE_UNAVAILABLE;
 out:
     cm_buf_free(&cmds);
     st->nitems = 0;

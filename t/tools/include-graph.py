@@ -19,7 +19,7 @@ import sys
 # Lowest first.  A folder may include headers from its own layer and below.
 LAYERS = [
     ["util"],
-    ["apimachinery", "prometheus"],
+    ["apimachinery", "prometheus", "auth"],
     ["config"],
     ["objects", "push"],
     ["http", "source"],
