@@ -131,7 +131,10 @@ expire_key(const char *key, size_t n, void *arg)
     if (cm_redis_key_parse(key, n, r->rc->key_prefix, &r->arena, &k) < 0 ||
         !cm_pushstore_get(r->ps, &k, &have) || have.timestamp == 0)
         return;
-    if (cm_pushstore_put(r->ps, &k, &gone, NULL, NULL, err, sizeof(err)) == 0)
+    /* an existing record is rewritten in place; keep() only matters if the store compacts */
+    if (cm_pushstore_put(r->ps, &k, &gone, cm_redis_keep,
+                         &(struct cm_redis_keep){ r->cfg, (int64_t)time(NULL) }, err,
+                         sizeof(err)) == 0)
         r->removed++;
 }
 
