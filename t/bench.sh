@@ -217,6 +217,32 @@ printf 'PSS of the master + %d idle workers: %.1f MiB at start, %.1f MiB after t
     "$workers" "$(awk -v k="$pss_idle" 'BEGIN { print k / 1024 }')" "$(awk -v k="$pss_after" 'BEGIN { print k / 1024 }')"
 fi
 
+# ---- what counting the self-metrics costs a request: the instructions
+# cm_router_handle() executes per request (callgrind, which counts them
+# exactly: no timing noise), with the shared counters in use (as serve runs)
+# and without.  BENCH_COUNTERS=0 skips it.
+if [ "${BENCH_COUNTERS:-1}" != 0 ] && [ -n "${CM_HANDLE:-}" ] && command -v valgrind >/dev/null; then
+    echo
+    echo "self-metrics: instructions per request in cm_router_handle (callgrind), counting on and off"
+    printf '%-14s %12s %12s %8s\n' row "without" "with" "added"
+    # ir ROW N [--count]: instructions per request over N answers of the row
+    ir() {
+        local r=$1 n=$2 out
+        shift 2
+        out=$(valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
+                  --toggle-collect=cm_router_handle "$CM_HANDLE" --config "$dir/metrics.yaml" \
+                  --objects "$dir/objects.yaml" --repeat "$n" "$@" "${path[$r]}" 2>&1 >/dev/null |
+              awk '/Collected :/ { print $NF }')
+        awk -v t="$out" -v n="$n" 'BEGIN { printf "%d", t / n }'
+    }
+    for r in discovery by-name selector-1000; do
+        n=200; [ "$r" = selector-1000 ] && n=20
+        off=$(ir "$r" "$n")
+        on=$(ir "$r" "$n" --count)
+        printf '%-14s %12d %12d %8d\n' "$r" "$off" "$on" "$((on - off))"
+    done
+fi
+
 # ---- the watch cache
 [ "${BENCH_CACHE:-1}" = 0 ] && exit 0
 command -v python3 >/dev/null || { echo "bench: the watch cache part needs python3" >&2; exit 0; }

@@ -53,13 +53,13 @@ check "the token is 5000 bytes" "${#token}" 5000
 start_pair --workers 2 --config "$tmp/metrics.yaml" --objects "$top_srcdir/examples/objects.yaml"
 log="$tmp/pair.log"
 auth=(-H "Authorization: Bearer $token" -H "Content-Type: application/json")
-request_id() { "$JQ" -r .message "$tmp/body" | sed -n 's/.*(request \([0-9]*-[0-9]*\))$/\1/p'; }
+request_id() { "$JQ" -r .message "$tmp/body" | sed -n 's/.*(request \([0-9a-f-]*\))$/\1/p'; }
 
 # ---- item 3: no secret in a response
 get "$CM/pods/web-7d4b9c-x2k4p/leaky" > /dev/null
 check "prometheus error: 503" "$(cat "$tmp/code")" 503
 check "prometheus error: status and errorType only" \
-    "$("$JQ" -r .message "$tmp/body" | sed 's/(request [0-9]*-[0-9]*)$/(request ID)/')" \
+    "$("$JQ" -r .message "$tmp/body" | sed 's/(request [0-9a-f-]*)$/(request ID)/')" \
     "unable to fetch metric leaky for pods: prometheus answered 422 (execution) (request ID)"
 check "prometheus error: no secret, no password" "$(grep -c 'LEAK\|S3cretPw\|admin' "$tmp/body")" 0
 rid=$(request_id)
@@ -69,7 +69,7 @@ line=$(grep "request $rid: prometheus " "$log")
 check "prometheus error: the log's excerpt is bounded" "$([ "${#line}" -lt 600 ] && echo yes)" yes
 get "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/leaky_ext" > /dev/null
 check "external: the same summary" \
-    "$(cat "$tmp/code") $("$JQ" -r .message "$tmp/body" | sed 's/(request [0-9]*-[0-9]*)$/(request ID)/')" \
+    "$(cat "$tmp/code") $("$JQ" -r .message "$tmp/body" | sed 's/(request [0-9a-f-]*)$/(request ID)/')" \
     "503 unable to fetch external metric leaky_ext: prometheus answered 422 (execution) (request ID)"
 
 # The same URL shapes through cm-handle (one request, real libcurl): a proxy's
@@ -79,7 +79,7 @@ handle_case() {   # handle_case NAME URL EXPECTED-MESSAGE
     "$top_builddir/t/tools/cm-handle" --config "$tmp/case.yaml" \
         --objects "$top_srcdir/examples/objects.yaml" \
         "$CM/pods/web-7d4b9c-x2k4p/leaky" > "$tmp/case.out" 2> "$tmp/case.log"
-    check "$1" "$("$JQ" -r .message "$tmp/case.out" | sed 's/(request [0-9]*-[0-9]*)$/(request ID)/')" "$3"
+    check "$1" "$("$JQ" -r .message "$tmp/case.out" | sed 's/(request [0-9a-f-]*)$/(request ID)/')" "$3"
     check "$1: nothing secret in the answer" "$(grep -c 'LEAK\|S3cretPw\|admin' "$tmp/case.out")" 0
     check "$1: no password in the log" "$(grep -c 'S3cretPw\|admin' "$tmp/case.log")" 0
 }
@@ -104,7 +104,7 @@ prom_token 5000
 check "a 5000-byte bearer token reaches Prometheus whole" "$("$JQ" -r '.items[0].value' "$tmp/case.out")" 5k
 prom_token 9000
 check "a 9000-byte bearer token file is refused" \
-    "$("$JQ" -r .message "$tmp/case.out" | sed 's/(request [0-9]*-[0-9]*)$/(request ID)/')" \
+    "$("$JQ" -r .message "$tmp/case.out" | sed 's/(request [0-9a-f-]*)$/(request ID)/')" \
     "unable to fetch metric leaky for pods: the bearer token for prometheus cannot be read (request ID)"
 check "...the log says why" \
     "$(grep -c "cannot read the bearer token file $tmp/prom-token for prometheus: the file holds more than 8192 bytes" "$tmp/case.log")" 1

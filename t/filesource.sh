@@ -71,9 +71,9 @@ check "an external series from the file" "$("$JQ" -r '.items[0].metricLabels.que
 # A broken file: 503 with a request id; the log names the file and line under
 # that id; a good file heals it.
 printf 'q{namespace="default",pod="web-7d4b9c-x2k4p"} twelve\n' > "$tmp/data/.bad" && mv "$tmp/data/.bad" "$tmp/data/q.prom"
-check "a broken file is a 503" "$(get "$CM/pods/web-7d4b9c-x2k4p/q" >/dev/null; cat "$tmp/code") $("$JQ" -r .message "$tmp/body" | sed 's/(request [0-9]*-[0-9]*)$/(request ID)/')" \
+check "a broken file is a 503" "$(get "$CM/pods/web-7d4b9c-x2k4p/q" >/dev/null; cat "$tmp/code") $("$JQ" -r .message "$tmp/body" | sed 's/(request [0-9a-f-]*)$/(request ID)/')" \
     "503 unable to fetch metric q for pods: its file cannot be read (request ID)"
-rid=$("$JQ" -r .message "$tmp/body" | sed -n 's/.*(request \([0-9]*-[0-9]*\))$/\1/p')
+rid=$("$JQ" -r .message "$tmp/body" | sed -n 's/.*(request \([0-9a-f-]*\))$/\1/p')
 check "the log has where, under the request id" \
     "$(grep -c "request $rid: metric q: $tmp/data/q.prom:1:47: bad value 'twelve'" "$tmp/pair.log")" 1
 write_version 77

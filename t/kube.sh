@@ -270,7 +270,7 @@ grep -q '^\[-\]objects failed: waiting for the first LIST of namespaces: .*Could
 grep -q '^readyz check failed$' "$tmp/r" && pass "readyz fails as the Go server does" || fail "readyz last line"
 check "alive before the first LIST" "$(code_of /livez)" 200
 check "before the first LIST a metric is unavailable, not missing" \
-    "$("$CURL" -ks "$url$CM/namespaces/default/pods/%2A/load" | "$JQ" -r '"\(.code) \(.message)"' | sed 's/ (request [0-9-]*)$//')" \
+    "$("$CURL" -ks "$url$CM/namespaces/default/pods/%2A/load" | "$JQ" -r '"\(.code) \(.message)"' | sed 's/ (request [0-9a-f-]*)$//')" \
     "503 unable to fetch metric load for pods: the objects have not been listed yet"
 start_double "$tmp/fixture.json" 1000
 eventually 60 prints 200 code_of /readyz && pass "ready once the kube-apiserver answers"

@@ -26,6 +26,23 @@ grep -q 'src/util/c.c includes main.h from server, a higher layer' "$tmp/planted
     pass "a planted upward include is reported" ||
     fail "a planted upward include is not reported: $(cat "$tmp/planted")"
 
+# a cycle through interface headers (no .c), a folder cycle within one layer,
+# and two headers of one name are caught too
+mkdir -p "$tmp/src2/util" "$tmp/src2/apimachinery" "$tmp/src2/auth" "$tmp/src2/http"
+printf '#include "i2.h"\n' > "$tmp/src2/util/i1.h"
+printf '#include "i1.h"\n' > "$tmp/src2/util/i2.h"
+printf '#include "z.h"\n' > "$tmp/src2/apimachinery/y.c"
+printf '#include "y.h"\n' > "$tmp/src2/auth/z.c"
+: > "$tmp/src2/apimachinery/y.h"; : > "$tmp/src2/auth/z.h"
+: > "$tmp/src2/util/same.h"; : > "$tmp/src2/http/same.h"
+python3 "$top_srcdir/t/tools/include-graph.py" "$tmp/src2" > /dev/null 2> "$tmp/planted2" || true
+grep -q 'header include cycle: i1.h -> i2.h -> i1.h' "$tmp/planted2" &&
+    pass "a cycle of interface headers is reported" || fail "no header cycle: $(cat "$tmp/planted2")"
+grep -q 'folder include cycle: apimachinery -> auth -> apimachinery' "$tmp/planted2" &&
+    pass "a folder cycle within a layer is reported" || fail "no folder cycle: $(cat "$tmp/planted2")"
+grep -q 'same.h is in src/http and src/util: header names must be unique\|same.h is in src/util and src/http' "$tmp/planted2" &&
+    pass "two headers of one name are reported" || fail "no duplicate: $(cat "$tmp/planted2")"
+
 for d in "$top_srcdir"/src/*/; do
     d=$(basename "$d")
     grep -q "src/$d/" "$top_srcdir/README" && pass "README names src/$d/" ||

@@ -1,4 +1,5 @@
 #include "discovery.h"
+#include "config.h"
 
 #include <string.h>
 

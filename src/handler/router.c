@@ -1,8 +1,10 @@
 #include "router.h"
+#include "counters.h"
 #include "discovery.h"
 #include "external.h"
 #include "guard.h"
 #include "health.h"
+#include "metrics.h"
 #include "openapi.h"
 #include "param.h"
 #include "status.h"
@@ -14,7 +16,7 @@
 
 enum route {
     R_NONE, R_HEALTH, R_OPENAPI_V2, R_ROOT, R_GROUP, R_VERSION, R_METRIC, R_EXTERNAL,
-    R_BAD_PATH,
+    R_BAD_PATH, R_SELF,
 };
 
 static void bad_path(struct cm_ctx *ctx);
@@ -33,6 +35,7 @@ static const struct {
     [R_METRIC] = { cm_values_respond, 1 },
     [R_EXTERNAL] = { cm_external_respond, 1 },
     [R_BAD_PATH] = { bad_path, 1 },
+    [R_SELF] = { cm_metrics_respond, 0 },
 };
 
 static void
@@ -100,6 +103,8 @@ route(const struct cm_uri *u, struct cm_route *c)
         (strcmp(s[0], "healthz") == 0 || strcmp(s[0], "livez") == 0 ||
          strcmp(s[0], "readyz") == 0))
         return R_HEALTH;
+    if (n == 1 && strcmp(s[0], "metrics") == 0)
+        return R_SELF;                    /* only the metrics port's worker answers it */
     if (n == 2 && !u->trailing_slash && strcmp(s[0], "openapi") == 0 &&
         strcmp(s[1], "v2") == 0)
         return R_OPENAPI_V2;
@@ -192,9 +197,34 @@ accepts_json(const char *accept)
     return 0;
 }
 
-void
-cm_router_handle(const struct cm_api *api, const struct cm_request *req,
-                 struct cm_arena *a, struct cm_response *res)
+/* The self-metrics' labels of a request the router routed to r (counters.h). */
+static void
+label(struct cm_response *res, enum route r, const struct cm_route *c)
+{
+    static const unsigned char routes[] = {
+        [R_NONE] = CM_ROUTE_OTHER, [R_HEALTH] = CM_ROUTE_HEALTH,
+        [R_OPENAPI_V2] = CM_ROUTE_OPENAPI, [R_ROOT] = CM_ROUTE_DISCOVERY,
+        [R_GROUP] = CM_ROUTE_DISCOVERY, [R_VERSION] = CM_ROUTE_DISCOVERY,
+        [R_METRIC] = CM_ROUTE_OBJECT, [R_EXTERNAL] = CM_ROUTE_EXTERNAL,
+        [R_BAD_PATH] = CM_ROUTE_OTHER, [R_SELF] = CM_ROUTE_SELF,
+    };
+
+    res->route = routes[r];
+    if (r == R_METRIC && strcmp(c->name, "*") == 0)
+        res->route = CM_ROUTE_SELECTOR;
+    if (c->group == NULL)
+        res->gv = CM_GV_NONE;
+    else if (c->version == NULL)
+        res->gv = c->group->external ? CM_GV_EXTERNAL : CM_GV_CUSTOM;
+    else if (c->group->external)
+        res->gv = CM_GV_EXTERNAL_V1BETA1;
+    else
+        res->gv = strcmp(c->version, "v1beta2") == 0 ? CM_GV_CUSTOM_V1BETA2 : CM_GV_CUSTOM_V1BETA1;
+}
+
+static void
+answer(const struct cm_api *api, const struct cm_request *req,
+       struct cm_arena *a, struct cm_response *res)
 {
     struct cm_ctx ctx;
     enum route r;
@@ -209,6 +239,8 @@ cm_router_handle(const struct cm_api *api, const struct cm_request *req,
     res->content_type = "application/json";
     res->allow = NULL;
     res->nosniff = 0;
+    res->route = CM_ROUTE_OTHER;
+    res->gv = CM_GV_NONE;
     cm_buf_reset(res->body);
 
     rc = cm_uri_parse(&ctx.uri, req->uri ? req->uri : "", a);
@@ -234,12 +266,16 @@ cm_router_handle(const struct cm_api *api, const struct cm_request *req,
     }
 
     if (cm_write_is_route(&ctx.uri)) {
+        res->route = CM_ROUTE_WRITE;
         cm_write_respond(&ctx);           /* its own methods and bodies */
         return;
     }
     r = route(&ctx.uri, &ctx.route);
-    /* who asks, and may they: before anything else is said about the path */
-    if (r != R_HEALTH && cm_guard_check(&ctx) < 0)
+    label(res, r, &ctx.route);
+    /* who asks, and may they: before anything else is said about the path.
+     * Health (the kubelet's probes) and the self-metrics (Prometheus, on the
+     * metrics port only; a 404 on the API port) need no credentials. */
+    if (r != R_HEALTH && r != R_SELF && cm_guard_check(&ctx) < 0)
         return;
     if (r == R_NONE) {
         cm_status_not_found(&ctx);
@@ -267,4 +303,24 @@ cm_router_handle(const struct cm_api *api, const struct cm_request *req,
         cm_status_write(&ctx, 500, "InternalError", 0,
                         "the response is larger than this server allows");
     }
+}
+
+/*
+ * Answers, then counts the request in the shared self-metrics (counters.h)
+ * with its route, status and duration: two clock reads and two atomic adds,
+ * nothing when no counters are in use.
+ */
+void
+cm_router_handle(const struct cm_api *api, const struct cm_request *req,
+                 struct cm_arena *a, struct cm_response *res)
+{
+    int64_t t0;
+
+    if (cm_counters_current() == NULL) {
+        answer(api, req, a, res);
+        return;
+    }
+    t0 = cm_counters_now_ns();
+    answer(api, req, a, res);
+    cm_counters_request(res->route, res->gv, res->status, cm_counters_now_ns() - t0);
 }

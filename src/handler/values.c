@@ -1,4 +1,5 @@
 #include "values.h"
+#include "objects.h"
 #include "fieldsel.h"
 #include "json.h"
 #include "log.h"

@@ -1,5 +1,6 @@
 #include "write.h"
 #include "log.h"
+#include "objects.h"
 #include "source.h"
 #include "status.h"
 #include "tokenfile.h"

@@ -31,7 +31,7 @@
 #define CM_WRITE_H
 
 #include "ctx.h"
-#include "pushstore.h"
+#include "pushkey.h"
 
 #define CM_WRITE_BATCH_MAX 10000
 

@@ -9,10 +9,12 @@
  * parsed path and query, the arena and the output flags are all in it, as
  * nginx's ngx_http_request_t and h2o's h2o_req_t carry theirs.
  *
- * This header sits below every handler and above nothing but the parsers
- * it names, so the include graph has no cycle: handlers include ctx.h and
- * status.h, the router includes the handlers, the worker includes the
- * router.
+ * This header sits below every handler and includes only what its own
+ * members need (the arena, buffers, the parsed URI and query, the
+ * identity); the configuration and the objects are named by pointer, and
+ * the handlers that read them include their headers.  So the include graph
+ * has no cycle: handlers include ctx.h and status.h, the router includes
+ * the handlers, the worker includes the router.
  */
 #ifndef CM_CTX_H
 #define CM_CTX_H
@@ -23,10 +25,8 @@
 #include "arena.h"
 #include "auth.h"
 #include "buf.h"
-#include "config.h"
 #include "identity.h"
 #include "json.h"
-#include "objects.h"
 #include "query.h"
 #include "uri.h"
 
@@ -36,6 +36,8 @@
 /* The largest request body read (the write API's limit; nginx allows as much). */
 #define CM_BODY_MAX (1u << 20)
 
+struct cm_config;
+struct cm_objects;
 struct cm_sources;
 struct cm_objcache;
 struct cm_api_group;
@@ -49,6 +51,8 @@ struct cm_api {
     struct cm_sources *sources;         /* the worker's own; NULL: only static sources answer */
     const char *write_token_file;       /* NULL: the write API (write.h) is off */
     const struct cm_auth *auth;         /* who may ask what (auth.h); NULL: anyone */
+    int self_metrics;                   /* 1: /metrics answers the self-metrics (metrics.h):
+                                           the health worker's, for the metrics port */
 };
 
 /* The request as the front end passed it; every pointer is borrowed. */
@@ -76,6 +80,9 @@ struct cm_response {
     const char *allow;           /* an Allow header for 405, else NULL */
     int nosniff;                 /* send X-Content-Type-Options: nosniff */
     struct cm_buf *body;         /* borrowed from the caller; the handler fills it */
+    unsigned char route;         /* what the request was, for the self-metrics: an enum
+                                    cm_counters_route; the router sets it */
+    unsigned char gv;            /* the group and version it named: an enum cm_counters_gv */
 };
 
 /* What the router read from the path; strings are borrowed from the arena. */

@@ -19,6 +19,7 @@ struct slot {
     _Atomic uint64_t nobjects;
     _Atomic int64_t listed_at;
     _Atomic int64_t broken_since;
+    _Atomic uint64_t lists;          /* LISTs completed */
     _Atomic uint32_t seq;            /* odd while message is being written */
     char message[256];
 };
@@ -198,6 +199,7 @@ void
 cm_objcache_set_listed(struct cm_objcache *c, size_t i, time_t t)
 {
     atomic_store(&c->page[i].listed_at, (int64_t)t);
+    atomic_fetch_add(&c->page[i].lists, 1);
 }
 
 void
@@ -224,6 +226,7 @@ cm_objcache_status(const struct cm_objcache *c, size_t i, struct cm_objcache_sta
     out->generation = atomic_load(&s->generation);
     out->nobjects = atomic_load(&s->nobjects);
     out->listed_at = (time_t)atomic_load(&s->listed_at);
+    out->lists = atomic_load(&s->lists);
     do {
         before = atomic_load(&s->seq);
         atomic_thread_fence(memory_order_acquire);

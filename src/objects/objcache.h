@@ -57,7 +57,7 @@ int cm_objcache_publish(struct cm_objcache *c, size_t i, const void *img, size_t
 /* Unmaps a mapping of cm_objcache_publish(); the release function of an image. */
 void cm_objcache_unmap(const void *img, size_t len, void *arg);
 
-/* Marks that a LIST of resource i completed at time t. */
+/* Marks that a LIST of resource i completed at time t (and counts it). */
 void cm_objcache_set_listed(struct cm_objcache *c, size_t i, time_t t);
 /*
  * Sets resource i's watch state: broken_since 0 while it is watched, else
@@ -80,6 +80,7 @@ struct cm_objcache_status {
     uint64_t generation;             /* 0: nothing published yet */
     uint64_t nobjects;
     time_t listed_at;                /* 0: no LIST has completed */
+    uint64_t lists;                  /* LISTs completed (relists: all but the first) */
     time_t broken_since;             /* 0: watching */
     char message[256];
 };

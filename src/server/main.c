@@ -10,6 +10,7 @@
 #include "frontproxy.h"
 #include "router.h"
 #include "config.h"
+#include "counters.h"
 #include "diag.h"
 #include "explain.h"
 #include "listener.h"
@@ -17,6 +18,7 @@
 #include "kubeconn.h"
 #include "kubediscovery.h"
 #include "master.h"
+#include "metrics.h"
 #include "objcache.h"
 #include "objects.h"
 #include "promclient.h"
@@ -95,7 +97,9 @@ static const char usage_text[] =
     "      --authorization-static-allow-users LIST   without a cluster: who may read\n"
     "      --authorization-static-allow-groups LIST\n"
     "      --insecure-serve-anyone    no authentication and no authorization at all\n"
-    "  -v, --verbose              log debug records\n"
+    "      --log-format F         text (the default), logfmt or json: one record a line\n"
+    "      --log-level L          error, warn, info (the default) or debug\n"
+    "  -v, --verbose              log debug records (--log-level debug)\n"
     "\n"
     "check validates metrics.yaml (and --objects, or the kubeconfig, and with a\n"
     "cluster the resources only its discovery knows), prints one summary line and\n"
@@ -168,6 +172,8 @@ parse_args(int argc, char **argv, struct args *a)
         { "authorization-static-allow-groups", required_argument, NULL, 1011 },
         { "insecure-serve-anyone", no_argument, NULL, 1012 },
         { "verbose", no_argument, NULL, 'v' },
+        { "log-format", required_argument, NULL, 'F' },
+        { "log-level", required_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -257,6 +263,26 @@ parse_args(int argc, char **argv, struct args *a)
         case 1011: a->static_groups = optarg; break;
         case 1012: a->insecure = 1; break;
         case 'v': cm_log_set_level(CM_LOG_DEBUG); break;
+        case 'F': {
+            enum cm_log_format f;
+
+            if (cm_logfmt_parse(optarg, &f) < 0) {
+                fprintf(stderr, "custom-metrics-fcgi: --log-format takes text, logfmt or json\n");
+                return 2;
+            }
+            cm_log_set_format(f);
+            break;
+        }
+        case 'L': {
+            enum cm_log_level l;
+
+            if (cm_log_level_parse(optarg, &l) < 0) {
+                fprintf(stderr, "custom-metrics-fcgi: --log-level takes error, warn, info or debug\n");
+                return 2;
+            }
+            cm_log_set_level(l);
+            break;
+        }
         case 'h': fputs(usage_text, stdout); exit(0);
         case 'V': printf("custom-metrics-fcgi %s\n", PACKAGE_VERSION); exit(0);
         default:
@@ -684,11 +710,36 @@ prepare_state(const struct args *a, const struct cm_config *cfg)
     }
     cm_log(CM_LOG_INFO, "push store %s/%s: %u of %u records in use", a->state_dir,
            CM_PUSHSTORE_FILE, cm_pushstore_count(ps), cm_pushstore_capacity(ps));
+    cm_counters_push_store(cm_pushstore_count(ps), cm_pushstore_capacity(ps));
     cm_pushstore_close(ps);
     if (cfg->npush > 0 && a->write_token_file == NULL)
         cm_log(CM_LOG_WARN, "push sources without --write-token-file: the write API is off, "
                "so no value can be written");
     return 0;
+}
+
+/*
+ * The self-metrics' shared counters (counters.h), mapped before the fork and
+ * made this process's, with the configuration serving recorded.  Without
+ * them (the mapping failed: said in the log) the server serves as before and
+ * the metrics port's /metrics is a 404.  Returns them, owned, or NULL.
+ */
+static struct cm_counters *
+open_counters(const struct args *a)
+{
+    struct cm_counters *c;
+    char err[512], hash[CM_COUNTERS_HASH_MAX];
+
+    c = cm_counters_new(err, sizeof(err));
+    if (c == NULL) {
+        cm_log(CM_LOG_WARN, "%s; serving without self-metrics", err);
+        return NULL;
+    }
+    cm_counters_use(c);
+    cm_counters_hash_file(a->config, hash, sizeof(hash));
+    cm_counters_config_loaded(hash, time(NULL));
+    cm_metrics_set_version(PACKAGE_VERSION);
+    return c;
 }
 
 static size_t
@@ -861,6 +912,7 @@ main(int argc, char **argv)
     struct cm_api api, health_api;
     struct cm_master_opts mo;
     struct cm_promshare *share = NULL;
+    struct cm_counters *counters;
     char *health_path = NULL;
     size_t skipped;
     char err[512];
@@ -896,6 +948,7 @@ main(int argc, char **argv)
         return 0;
     }
 
+    counters = open_counters(&a);          /* before the fork, and before the push store */
     if (cluster) {
         const struct cm_resource *res[CM_OBJCACHE_MAX];
         size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
@@ -964,6 +1017,7 @@ main(int argc, char **argv)
     cm_sources_set_state_dir(api.sources, a.state_dir, (uint32_t)a.push_capacity);
     api.write_token_file = a.write_token_file;
     api.auth = &auth;
+    api.self_metrics = 0;
     mo.socket_path = a.socket;
     mo.workers = a.workers;
     mo.shutdown_timeout = a.shutdown_timeout;
@@ -971,6 +1025,7 @@ main(int argc, char **argv)
     health_api = api;                      /* the same checks, and no source to wait on */
     health_api.sources = NULL;
     health_api.write_token_file = NULL;
+    health_api.self_metrics = 1;          /* the metrics port's /metrics goes to it */
     mo.health_socket_path = health_path;
     mo.health_api = &health_api;
     mo.nhelpers = 0;
@@ -989,6 +1044,7 @@ main(int argc, char **argv)
         mo.helpers[mo.nhelpers++] = (struct cm_master_helper){ replicate_main, &ra, "replicator" };
     }
     rc = cm_master_run(&mo);
+    cm_counters_free(counters);
     cm_promshare_free(share);
     free(health_path);
     cm_sources_free(api.sources);

@@ -1,12 +1,14 @@
 #include "master.h"
 #include "alloc.h"
 #include "clock.h"
+#include "counters.h"
 #include "listener.h"
 #include "log.h"
 #include "worker.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -96,6 +98,7 @@ reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o)
             if (stopping)
                 break;
             describe_exit(status, how, sizeof(how));
+            cm_counters_worker_restart();
             s->fails = t - s->started_ms < YOUNG_MS ? s->fails + 1 : 0;
             delay = 0;
             if (s->fails > 0) {

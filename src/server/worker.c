@@ -161,8 +161,11 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         if (api->cache != NULL)
             live.objects = cm_objcache_refresh(api->cache);   /* the newest images */
         cm_log_request_begin();
+        cm_log_request_adopt(FCGX_GetParam("REQUEST_ID", r.envp));   /* nginx's $request_id */
         cm_router_handle(&live, &req, &arena, &res);
         respond(&r, &req, &res);
+        cm_log_request(CM_LOG_DEBUG, "%s %s %d", req.method, req.uri, res.status);
+        cm_log_request_end();
 
         FCGX_Finish_r(&r);
         cm_arena_reset(&arena);

@@ -22,6 +22,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "log.h"
+#include "counters.h"
 #include "pushstore.h"
 #include "redis.h"
 #include "rediskv.h"
@@ -410,6 +411,8 @@ redis_commit(struct push_state *st, char *err, size_t errlen)
         for (i = 0; i < st->nitems && rc == CM_WRITE_OK; i++)
             rc = local_put(st, st->items[i].k, st->items[i].v, st->items[i].keep,
                            st->items[i].keep_arg, err, errlen);
+    /* the store's size after the batch, for cmf_push_values (counters.h) */
+    cm_counters_push_store(cm_pushstore_count(st->store), cm_pushstore_capacity(st->store));
     cm_pushstore_unlock(st->store);
     if (sent == CM_REDIS_OK)
         goto out;
@@ -429,6 +432,8 @@ push_write_end(void *state, enum cm_write_result puts, char *err, size_t errlen)
     struct push_state *st = state;
 
     if (!redis_store(st)) {
+        /* the store's size after the batch, for cmf_push_values (counters.h) */
+        cm_counters_push_store(cm_pushstore_count(st->store), cm_pushstore_capacity(st->store));
         cm_pushstore_unlock(st->store);
         return puts;
     }

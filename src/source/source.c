@@ -1,5 +1,6 @@
 #include "backend.h"
 #include "alloc.h"
+#include "counters.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,11 @@ cm_source_open(struct cm_sources *s, const struct cm_metric *m, time_t now,
         return -1;
     }
     out->state = s ? s->state[m->source.kind] : NULL;
-    return out->ops->open(out);
+    if (out->ops->open(out) < 0) {
+        cm_counters_source_error((int)m->source.kind);
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -156,7 +161,11 @@ cm_source_fetch(struct cm_source_view *v, const struct cm_resource *r, const cha
 {
     if (!cm_source_wants_objects(v) || n == 0)
         return 0;
-    return v->ops->fetch(v, r, ns, names, n, metric_sel, a);
+    if (v->ops->fetch(v, r, ns, names, n, metric_sel, a) < 0) {
+        cm_counters_source_error((int)v->metric->source.kind);
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -165,7 +174,11 @@ cm_source_fetch_series(struct cm_source_view *v, const struct cm_selector *sel,
 {
     if (v->failure != NULL || v->ops->fetch_series == NULL)
         return 0;
-    return v->ops->fetch_series(v, sel, a);
+    if (v->ops->fetch_series(v, sel, a) < 0) {
+        cm_counters_source_error((int)v->metric->source.kind);
+        return -1;
+    }
+    return 0;
 }
 
 int

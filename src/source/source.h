@@ -32,7 +32,7 @@
 #include "arena.h"
 #include "config.h"
 #include "labels.h"
-#include "pushstore.h"
+#include "pushkey.h"
 #include "selector.h"
 
 struct cm_sources;

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 static enum cm_log_level max_level = CM_LOG_INFO;
+static enum cm_log_format format = CM_LOG_TEXT;
 static unsigned long long request_count;
 static char request_id[48];
+static int in_request;
 
 void
 cm_log_set_level(enum cm_log_level level)
@@ -16,24 +18,47 @@ cm_log_set_level(enum cm_log_level level)
     max_level = level;
 }
 
-static void __attribute__((format(printf, 3, 0)))
-vlog(enum cm_log_level level, const char *prefix, const char *fmt, va_list ap)
+int
+cm_log_level_parse(const char *name, enum cm_log_level *out)
 {
     static const char *const names[] = { "error", "warn", "info", "debug" };
-    char line[1024], stamp[32];
-    struct tm tm;
-    time_t now;
-    int n;
+    size_t i;
 
-    now = time(NULL);
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    n = snprintf(line, sizeof(line), "%s custom-metrics-fcgi[%ld] %s: %s",
-                 stamp, (long)getpid(), names[level], prefix);
-    if (n > 0 && (size_t)n < sizeof(line))
-        vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum cm_log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void
+cm_log_set_format(enum cm_log_format f)
+{
+    format = f;
+}
+
+/*
+ * Writes one record.  rid is the request the record is about, or NULL; in
+ * the text format only cm_log_request()'s records name it (as they always
+ * did), in logfmt and JSON every record written during a request does.
+ */
+static void __attribute__((format(printf, 3, 0)))
+vlog(enum cm_log_level level, const char *rid, const char *fmt, va_list ap)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    char msg[1024], line[3072];
+    size_t n;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (rid == NULL && format != CM_LOG_TEXT && in_request)
+        rid = cm_log_request_id();
+    n = cm_logfmt_record(line, sizeof(line) - 1, format, time(NULL), (long)getpid(),
+                         names[level], rid, msg);
+    line[n++] = '\n';
     /* One write per record, so records from several workers do not mix. */
-    fprintf(stderr, "%s\n", line);
+    fwrite(line, 1, n, stderr);
 }
 
 void
@@ -44,7 +69,7 @@ cm_log(enum cm_log_level level, const char *fmt, ...)
     if (level > max_level)
         return;
     va_start(ap, fmt);
-    vlog(level, "", fmt, ap);
+    vlog(level, NULL, fmt, ap);
     va_end(ap);
 }
 
@@ -53,6 +78,33 @@ cm_log_request_begin(void)
 {
     request_count++;
     request_id[0] = '\0';              /* formatted when first asked for */
+    in_request = 1;
+}
+
+void
+cm_log_request_adopt(const char *id)
+{
+    size_t n, i;
+
+    if (id == NULL)
+        return;
+    n = strlen(id);
+    if (n == 0 || n >= sizeof(request_id))
+        return;
+    for (i = 0; i < n; i++) {
+        char c = id[i];
+
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-' || c == '_'))
+            return;
+    }
+    memcpy(request_id, id, n + 1);
+}
+
+void
+cm_log_request_end(void)
+{
+    in_request = 0;
 }
 
 const char *
@@ -66,14 +118,12 @@ cm_log_request_id(void)
 void
 cm_log_request(enum cm_log_level level, const char *fmt, ...)
 {
-    char prefix[64];
     va_list ap;
 
     if (level > max_level)
         return;
-    snprintf(prefix, sizeof(prefix), "request %s: ", cm_log_request_id());
     va_start(ap, fmt);
-    vlog(level, prefix, fmt, ap);
+    vlog(level, cm_log_request_id(), fmt, ap);
     va_end(ap);
 }
 

@@ -1,24 +1,36 @@
 /*
- * log.h - one-line log records on stderr:
+ * log.h - one-line log records on stderr, in the format serve --log-format
+ * chooses (logfmt.h): text by default,
  *   2026-11-26T21:00:00Z custom-metrics-fcgi[1234] warn: message
- * nginx keeps the access log; these are the server's own events.
+ * or logfmt, or JSON.  nginx keeps the access log; these are the server's
+ * own events.
  *
  * Request ids: a worker numbers the requests it answers.  The id of the
  * current one, "<pid>-<n>" (the worker's pid, then its count of requests),
  * goes into the log records that hold a failure's details and into the
  * Status message the client gets instead of them, so that "grep 'request
- * 1234-56'" in the log finds what a client was only told about.  (One
- * request at a time per process: the id is process state, not thread-safe.)
+ * 1234-56'" in the log finds what a client was only told about.  When nginx
+ * passes its own $request_id (the REQUEST_ID FastCGI param), the worker
+ * adopts it instead (cm_log_request_adopt), so that nginx's access log and
+ * the worker's records name a request the same way.  (One request at a time
+ * per process: the id is process state, not thread-safe.)
  */
 #ifndef CM_LOG_H
 #define CM_LOG_H
 
 #include <stddef.h>
 
+#include "logfmt.h"
+
 enum cm_log_level { CM_LOG_ERROR, CM_LOG_WARN, CM_LOG_INFO, CM_LOG_DEBUG };
 
 /* Records above this level are dropped; CM_LOG_INFO by default. */
 void cm_log_set_level(enum cm_log_level level);
+/* "error", "warn", "info" or "debug" into *out; -1 for anything else. */
+int cm_log_level_parse(const char *name, enum cm_log_level *out);
+/* The format of the records written from now on; CM_LOG_TEXT by default. */
+void cm_log_set_format(enum cm_log_format format);
+
 void cm_log(enum cm_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -26,8 +38,23 @@ void cm_log(enum cm_log_level level, const char *fmt, ...)
 void cm_log_request_begin(void);
 
 /*
- * The current request's id ("1234-56"); static storage, valid until the next
- * cm_log_request_begin().  Outside a worker's request loop the count is 0.
+ * The current request takes id (borrowed; copied) as its request id: nginx's
+ * $request_id.  Ignored unless id is 1 to 47 bytes of [0-9A-Za-z_-], so
+ * that whatever reaches the worker as an id cannot forge a record.
+ */
+void cm_log_request_adopt(const char *id);
+
+/*
+ * The request has been answered: records written until the next
+ * cm_log_request_begin() are no longer about it (in logfmt and JSON every
+ * record written between the two carries its request_id).
+ */
+void cm_log_request_end(void);
+
+/*
+ * The current request's id ("1234-56", or nginx's); static storage, valid
+ * until the next cm_log_request_begin().  Outside a worker's request loop
+ * the count is 0.
  */
 const char *cm_log_request_id(void);
 

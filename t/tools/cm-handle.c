@@ -2,12 +2,17 @@
  * cm-handle - answer one request through cm_router_handle(), without FastCGI.
  *
  *   cm-handle --config FILE [--objects FILE] [--method M] [--user-agent UA]
- *             [--accept A] [--now EPOCH] [--headers] REQUEST_URI
+ *             [--accept A] [--now EPOCH] [--headers] [--count] [--repeat N] REQUEST_URI
  *
  * Prints the body (and with --headers the status line first).  The golden
  * tests use it with a fixed --now, so their expected files are exact bytes.
+ * --count answers with the self-metrics' shared counters in use, as serve
+ * does; --repeat N answers the request N times (printing the last answer),
+ * so that make bench can count the instructions per request with and
+ * without counting (callgrind).
  */
 #include "router.h"
+#include "counters.h"
 #include "status.h"
 #include "config.h"
 #include "objects.h"
@@ -29,6 +34,8 @@ main(int argc, char **argv)
         { "accept", required_argument, NULL, 'a' },
         { "now", required_argument, NULL, 'n' },
         { "headers", no_argument, NULL, 'H' },
+        { "count", no_argument, NULL, 'C' },
+        { "repeat", required_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *objects = NULL;
@@ -41,7 +48,10 @@ main(int argc, char **argv)
     struct cm_diag d;
     struct cm_api api;
     size_t skipped;
-    int c, headers = 0;
+    struct cm_counters *counters = NULL;
+    char err[256];
+    long repeat = 1, i;
+    int c, headers = 0, count = 0;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -52,6 +62,8 @@ main(int argc, char **argv)
         case 'a': req.accept = optarg; break;
         case 'n': req.now = (time_t)strtoll(optarg, NULL, 10); break;
         case 'H': headers = 1; break;
+        case 'C': count = 1; break;
+        case 'r': repeat = strtol(optarg, NULL, 10); break;
         default: return 2;
         }
     }
@@ -71,11 +83,24 @@ main(int argc, char **argv)
     api.objects = objs;
     api.sources = cm_sources_new(cfg, cm_source_backends_all);
     api.write_token_file = NULL;
+    api.self_metrics = 0;
+    api.cache = NULL;
+    if (count) {
+        counters = cm_counters_new(err, sizeof(err));
+        if (counters == NULL) {
+            fprintf(stderr, "cm-handle: %s\n", err);
+            return 1;
+        }
+        cm_counters_use(counters);
+    }
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1u << 26);
-    memset(&res, 0, sizeof(res));
-    res.body = &body;
-    cm_router_handle(&api, &req, &arena, &res);
+    for (i = 0; i < (repeat < 1 ? 1 : repeat); i++) {
+        cm_arena_reset(&arena);
+        memset(&res, 0, sizeof(res));
+        res.body = &body;
+        cm_router_handle(&api, &req, &arena, &res);
+    }
     if (headers)
         printf("%s\nContent-Type: %s\n\n", cm_status_text(res.status), res.content_type);
     fwrite(body.data, 1, body.len, stdout);
@@ -84,5 +109,6 @@ main(int argc, char **argv)
     cm_sources_free(api.sources);
     cm_objects_free(objs);
     cm_config_free(cfg);
+    cm_counters_free(counters);
     return 0;
 }

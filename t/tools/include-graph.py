@@ -7,6 +7,9 @@ A module is a .c file and its .h (same stem).  A header with no .c of its
 own (an interface such as src/source/backend.h, or header-only helpers such
 as hash.h) is a contract, not a module: including it makes no module edge,
 though its own includes do.  Fails (exit 1) when:
+  - two headers share a name (they are included by bare name);
+  - headers include each other in a cycle, contracts included;
+  - folders include each other in a cycle (even within one layer);
   - modules include each other in a cycle;
   - a folder includes a header from a folder above it in LAYERS (each
     folder may use only its own and lower layers' headers).
@@ -19,21 +22,43 @@ import sys
 # Lowest first.  A folder may include headers from its own layer and below.
 LAYERS = [
     ["util"],
-    ["apimachinery", "prometheus", "auth"],
-    ["config"],
-    ["objects", "push"],
-    ["http", "source"],
-    ["handler", "kube", "explain"],
+    ["apimachinery", "auth"],
+    ["prometheus", "http"],
+    ["config", "objects", "push"],
+    ["source", "kube", "explain"],
+    ["handler"],
     ["server"],
 ]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
+def cycles(graph, what, problems):
+    """Appends "WHAT: a -> b -> a" for each cycle a depth-first search meets."""
+    colour = {}
+    stack = []
+
+    def visit(m):
+        colour[m] = 1
+        stack.append(m)
+        for d in sorted(graph.get(m, ())):
+            if colour.get(d) == 1:
+                problems.append(what + ": " + " -> ".join(stack[stack.index(d):] + [d]))
+            elif d not in colour:
+                visit(d)
+        stack.pop()
+        colour[m] = 2
+
+    for m in sorted(graph):
+        if m not in colour:
+            visit(m)
+
+
 def main():
     src = sys.argv[1]
     where = {}          # header name -> folder
     stems = set()       # stems that have a .c
+    dup = []
     files = []
     for folder in sorted(os.listdir(src)):
         d = os.path.join(src, folder)
@@ -43,13 +68,17 @@ def main():
             if name.endswith((".c", ".h")):
                 files.append((folder, name, os.path.join(d, name)))
                 if name.endswith(".h"):
+                    if name in where:
+                        dup.append("%s is in src/%s and src/%s: header names must be unique"
+                                   % (name, where[name], folder))
                     where[name] = folder
                 else:
                     stems.add(name[:-2])
     rank = {f: i for i, layer in enumerate(LAYERS) for f in layer}
     edges = {}          # module -> set of modules
+    hedges = {}         # header -> set of headers it includes
     folder_edges = set()
-    problems = []
+    problems = dup
     for folder, name, path in files:
         if folder not in rank:
             problems.append("%s/%s: folder %s is not in LAYERS (t/tools/include-graph.py)"
@@ -62,6 +91,8 @@ def main():
             if inc not in where:
                 continue            # a generated or system-like header
             dep = inc.rsplit(".", 1)[0]
+            if name.endswith(".h"):
+                hedges.setdefault(name, set()).add(inc)
             to = where[inc]
             if dep != mod and dep in stems:
                 edges.setdefault(mod, set()).add(dep)
@@ -70,24 +101,12 @@ def main():
                 if rank.get(to, -1) > rank[folder]:
                     problems.append("src/%s/%s includes %s from %s, a higher layer"
                                     % (folder, name, inc, to))
-    # cycles among modules: depth-first search with colours
-    colour = {}
-    stack = []
-
-    def visit(m):
-        colour[m] = 1
-        stack.append(m)
-        for d in sorted(edges.get(m, ())):
-            if colour.get(d) == 1:
-                problems.append("include cycle: " + " -> ".join(stack[stack.index(d):] + [d]))
-            elif d not in colour:
-                visit(d)
-        stack.pop()
-        colour[m] = 2
-
-    for m in sorted(edges):
-        if m not in colour:
-            visit(m)
+    fedges = {}
+    for a, b in folder_edges:
+        fedges.setdefault(a, set()).add(b)
+    cycles(edges, "include cycle", problems)
+    cycles(hedges, "header include cycle", problems)
+    cycles(fedges, "folder include cycle", problems)
     if "--dot" in sys.argv:
         print("digraph src {")
         for a, b in sorted(folder_edges):

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "authattr.h"
+#include "config.h"
 #include "authcache.h"
 #include "frontproxy.h"
 #include "identity.h"
