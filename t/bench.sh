@@ -317,10 +317,7 @@ YAML
             --socket "$dir/sock/pair.sock" --workers "$workers" \
             --authorization-webhook-cache-authorized-ttl 1h 2>> "$dir/pair.log" &
         master=$!; pids+=($master)
-        for _ in $(seq 1 1200); do
-            [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break
-            sleep 0.1
-        done
+        eventually 120 prints 200 readyz || { echo "bench: the pair did not become ready" >&2; exit 1; }
         [ "$(curl -ks -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer bench-reader' "$base$sel")" = 200 ] ||
             { echo "bench: the authorized request was refused" >&2; tail "$dir/pair.log" >&2; exit 1; }
         noauth_rps=$p_rps noauth_50=$p_50 noauth_99=$p_99

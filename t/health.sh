@@ -13,7 +13,7 @@ metric="/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/web-7d4b9c-x
 
 "$PYTHON" "$top_srcdir/t/tools/slow-prom.py" "$tmp/prom.port" --delay "$DELAY" &
 pids+=($!)
-for _ in $(seq 1 100); do [ -s "$tmp/prom.port" ] && break; sleep 0.1; done
+eventually 60 test -s "$tmp/prom.port" || exit 1
 prom="http://127.0.0.1:$(cat "$tmp/prom.port")"
 stat_of() { "$CURL" -s --max-time 5 "$prom/stats" | "$JQ" -r ".$1"; }
 control() { "$CURL" -s --max-time 5 -o /dev/null "$prom/control?$1"; }
@@ -46,12 +46,12 @@ clients() {
 }
 # answered LABEL [CODE]: requests the clients have had answered (with CODE)
 answered() { cat "$tmp/$1".* 2>/dev/null | grep -c "^${2:-[0-9]}" || true; }
-# wait_for DESC CMD...: CMD (a function, evaluated each time) succeeds within 60 s
+# wait_for DESC CMD...: eventually, saying what was awaited
 wait_for() {
-    local desc=$1 i
+    local desc=$1
     shift
-    for i in $(seq 1 600); do "$@" && return 0; sleep 0.1; done
-    fail "$desc (not within 60 s)"
+    eventually 60 "$@" && return 0
+    echo "  (what never happened: $desc)"
     return 1
 }
 # stop_clients LABEL: each loop ends after its request in flight (curl --max-time bounds it)

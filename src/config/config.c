@@ -5,6 +5,7 @@
 #include "validate.h"
 #include "yamldoc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,6 +395,26 @@ string_option(struct loader *ld, yaml_node_t *map, const char *key, int *problem
     return cm_arena_strdup(&ld->cfg->arena, v);
 }
 
+/* A timeout such as 3s or 500ms, in ms, from 1 to max_ms; -1 when it is not one. */
+static long
+timeout_ms(const char *v, long max_ms)
+{
+    size_t n = v ? strlen(v) : 0;
+    const char *err;
+    int64_t secs;
+    char *end;
+    long ms = -1;
+
+    if (n > 2 && strcmp(v + n - 2, "ms") == 0) {
+        ms = strtol(v, &end, 10);
+        if (end != v + n - 2)
+            ms = -1;
+    } else if (v != NULL && cm_duration_parse(v, n, &secs, &err) == 0) {
+        ms = secs > max_ms / 1000 ? max_ms + 1 : (long)secs * 1000;
+    }
+    return ms <= 0 || ms > max_ms ? -1 : ms;
+}
+
 /* prometheus: {url, timeout, bearer_token_file, ca_file, cert_file, key_file, insecure_skip_tls_verify} */
 static int
 load_prometheus(struct loader *ld, yaml_node_t *node)
@@ -459,6 +480,116 @@ load_prometheus(struct loader *ld, yaml_node_t *node)
         }
     }
     ld->cfg->prometheus = p;
+    return problems;
+}
+
+/* push: {store, url, username, password_file, ca_file, key_prefix, resync, timeout} */
+static int
+load_push_store(struct loader *ld, yaml_node_t *node)
+{
+    static const char *const keys[] = { "store", "url", "username", "password_file", "ca_file",
+        "key_prefix", "resync", "timeout", NULL };
+    struct cm_push_store *p = &ld->cfg->push;
+    const char *store, *user;
+    yaml_node_t *n;
+    char why[256];
+    int problems;
+
+    if (node->type != YAML_MAPPING_NODE) {
+        ERR(ld, node, "'push' must be a mapping such as {store: redis, url: redis://redis:6379}");
+        return 1;
+    }
+    p->line = CM_YAML_LINE(node);
+    p->col = CM_YAML_COL(node);
+    problems = check_keys(ld, node, keys, "the push block");
+    store = string_option(ld, node, "store", &problems);
+    if (store == NULL || strcmp(store, "embedded") == 0) {
+        for (const char *const *k = keys + 1; *k != NULL; k++) {
+            if ((n = cm_yaml_get(ld->doc, node, *k)) != NULL) {
+                ERR(ld, n, "'%s' is for store: redis; the embedded store (the default) "
+                    "takes no options", *k);
+                problems++;
+            }
+        }
+        p->kind = CM_PUSH_STORE_EMBEDDED;
+        return problems;
+    }
+    if (strcmp(store, "redis") != 0) {
+        ERR(ld, cm_yaml_get(ld->doc, node, "store"),
+            "unknown push store '%s' (known: embedded, redis)", store);
+        return problems + 1;
+    }
+    p->kind = CM_PUSH_STORE_REDIS;
+    p->resync = CM_REDIS_DEFAULT_RESYNC;
+    p->timeout_ms = CM_REDIS_DEFAULT_TIMEOUT_MS;
+    p->key_prefix = "cmf:";
+    p->url = string_option(ld, node, "url", &problems);
+    if (p->url == NULL) {
+        if (cm_yaml_get(ld->doc, node, "url") == NULL)
+            ERR(ld, node, "store: redis needs 'url', such as redis://redis:6379");
+        problems++;
+    } else if (cm_redis_url_parse(p->url, &p->redis, why, sizeof(why)) < 0) {
+        ERR(ld, cm_yaml_get(ld->doc, node, "url"), "bad url: %s", why);
+        problems++;
+    }
+    user = string_option(ld, node, "username", &problems);
+    if (user != NULL) {
+        if (p->redis.user[0] != '\0' && strcmp(p->redis.user, user) != 0) {
+            ERR(ld, cm_yaml_get(ld->doc, node, "username"), "'username' is %s but the url "
+                "names user %s: give it once", user, p->redis.user);
+            problems++;
+        } else if (strlen(user) >= sizeof(p->redis.user) || strpbrk(user, " \t\r\n") != NULL) {
+            ERR(ld, cm_yaml_get(ld->doc, node, "username"), "'username' is at most %zu "
+                "characters, without spaces", sizeof(p->redis.user) - 1);
+            problems++;
+        } else {
+            snprintf(p->redis.user, sizeof(p->redis.user), "%s", user);
+        }
+    }
+    p->password_file = string_option(ld, node, "password_file", &problems);
+    if (p->password_file == NULL && p->redis.user[0] != '\0' && problems == 0) {
+        ERR(ld, node, "an ACL user (%s) needs 'password_file'", p->redis.user);
+        problems++;
+    }
+    p->ca_file = string_option(ld, node, "ca_file", &problems);
+    if (p->ca_file != NULL && p->url != NULL && !p->redis.tls) {
+        ERR(ld, cm_yaml_get(ld->doc, node, "ca_file"), "'ca_file' is for TLS: the url "
+            "starts with rediss://");
+        problems++;
+    }
+    if ((n = cm_yaml_get(ld->doc, node, "key_prefix")) != NULL) {
+        const char *v = cm_yaml_scalar(n);
+        size_t i, len = v ? strlen(v) : 0;
+        int ok = len > 0 && len <= 64;
+
+        for (i = 0; ok && i < len; i++)
+            ok = (unsigned char)v[i] > ' ' && (unsigned char)v[i] < 0x7f &&
+                 strchr("*?[]\\", v[i]) == NULL;
+        if (!ok) {
+            ERR(ld, n, "'key_prefix' is 1 to 64 printable characters without spaces or "
+                "*?[]\\, such as \"cmf:\"");
+            problems++;
+        } else {
+            p->key_prefix = cm_arena_strdup(&ld->cfg->arena, v);
+        }
+    }
+    if (duration_option(ld, node, "resync", &p->resync) > 0) {
+        problems++;
+    } else if (p->resync <= 0 || p->resync > 3600) {
+        ERR(ld, cm_yaml_get(ld->doc, node, "resync"), "'resync' is 1s to 1h");
+        problems++;
+    }
+    if ((n = cm_yaml_get(ld->doc, node, "timeout")) != NULL) {
+        long ms = timeout_ms(cm_yaml_scalar(n), CM_REDIS_MAX_TIMEOUT_MS);
+
+        if (ms <= 0) {
+            ERR(ld, n, "bad timeout '%s': a timeout is 1ms to %ds, such as 2s or 500ms",
+                cm_yaml_scalar(n) ? cm_yaml_scalar(n) : "", CM_REDIS_MAX_TIMEOUT_MS / 1000);
+            problems++;
+        } else {
+            p->timeout_ms = ms;
+        }
+    }
     return problems;
 }
 
@@ -704,9 +835,10 @@ load_list(struct loader *ld, yaml_node_t *node, const char *key, int external,
 static int
 load_root(struct loader *ld, yaml_node_t *root)
 {
-    static const char *const keys[] = { "version", "prometheus", "metrics", "external", NULL };
+    static const char *const keys[] = { "version", "prometheus", "push", "metrics", "external",
+                                        NULL };
     struct cm_config *cfg = ld->cfg;
-    yaml_node_t *version, *metrics, *external, *prom;
+    yaml_node_t *version, *metrics, *external, *prom, *push;
     int problems;
 
     if (root->type != YAML_MAPPING_NODE) {
@@ -726,6 +858,8 @@ load_root(struct loader *ld, yaml_node_t *root)
     prom = cm_yaml_get(ld->doc, root, "prometheus");
     if (prom != NULL)
         problems += load_prometheus(ld, prom);   /* first: the sources refer to it */
+    if ((push = cm_yaml_get(ld->doc, root, "push")) != NULL)
+        problems += load_push_store(ld, push);
     metrics = cm_yaml_get(ld->doc, root, "metrics");
     external = cm_yaml_get(ld->doc, root, "external");
     if (metrics == NULL && external == NULL) {

@@ -33,6 +33,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "labels.h"
+#include "redisurl.h"
 #include "quantity.h"
 #include "resource.h"
 
@@ -102,6 +103,35 @@ struct cm_prometheus {
     int insecure_skip_tls_verify;
 };
 
+/*
+ * The top-level push: block: where pushed values are kept.
+ *
+ *   push:
+ *     store: redis                  # or embedded (the default: STATE_DIR/push.db)
+ *     url: redis://HOST:PORT/DB     # rediss:// for TLS
+ *     username: U                   # ACL user (or redis://U@HOST)
+ *     password_file: F              # re-read at each connection
+ *     ca_file: F                    # rediss://: the CA that signs Redis' certificate
+ *     key_prefix: "cmf:"            # two deployments share a Redis with two prefixes
+ *     resync: 30s                   # full resync period: the staleness bound
+ *     timeout: 2s                   # per command: connect, send and read
+ */
+enum cm_push_store_kind { CM_PUSH_STORE_EMBEDDED, CM_PUSH_STORE_REDIS };
+#define CM_REDIS_DEFAULT_RESYNC 30
+#define CM_REDIS_DEFAULT_TIMEOUT_MS 2000
+#define CM_REDIS_MAX_TIMEOUT_MS 10000  /* well below nginx's fastcgi_read_timeout */
+struct cm_push_store {
+    enum cm_push_store_kind kind;
+    const char *url;                   /* as written */
+    struct cm_redis_url redis;         /* parsed; user is username when given */
+    const char *password_file;         /* NULL: no AUTH (or AUTH with no password: never) */
+    const char *ca_file;               /* NULL: the system's CAs */
+    const char *key_prefix;            /* never NULL when kind is redis */
+    int64_t resync;                    /* seconds, > 0 */
+    long timeout_ms;
+    size_t line, col;                  /* where the block starts */
+};
+
 struct cm_source {
     enum cm_source_kind kind;
     struct cm_quantity value;          /* CM_SOURCE_STATIC */
@@ -136,6 +166,7 @@ struct cm_config {
     size_t npush;                      /* metrics and external series with a push source */
     size_t nprom;                      /* prometheus sources: slots 0..nprom-1 */
     const struct cm_prometheus *prometheus;  /* NULL when there is no prometheus: block */
+    struct cm_push_store push;         /* zero (embedded) when there is no push: block */
     struct cm_arena arena;             /* owns everything above */
 };
 

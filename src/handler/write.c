@@ -116,7 +116,10 @@ store(const struct cm_api *api, struct cm_write_item *items, size_t n, time_t no
     for (i = 0; i < n && rc == CM_WRITE_OK; i++)
         rc = cm_sources_write_put(api->sources, &items[i].key, &items[i].val, cm_write_keep,
                                   &keep, err, sizeof(err));
-    cm_sources_write_end(api->sources);
+    rc = cm_sources_write_end(api->sources, rc, err, sizeof(err));
+    if (rc == CM_WRITE_UNAVAILABLE)      /* the backend logged the details */
+        return cm_write_fail(f, 503, "ServiceUnavailable", "cannot keep pushed values: %s (request %s)",
+                    err, cm_log_request_id());
     if (rc == CM_WRITE_FULL)
         return cm_write_fail(f, 507, "InsufficientStorage", "%s", err);
     if (rc != CM_WRITE_OK) {

@@ -1,89 +1,10 @@
 #include "rediskv.h"
+#include "config.h"
 #include "quantity.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-cm_redis_url_parse(const char *url, struct cm_redis_url *out, char *err, size_t errlen)
-{
-    const char *p, *at, *host, *end, *colon;
-    size_t hlen;
-    char *e;
-    long v;
-
-    memset(out, 0, sizeof(*out));
-    out->port = 6379;
-    if (strncmp(url, "redis://", 8) == 0) {
-        p = url + 8;
-    } else if (strncmp(url, "rediss://", 9) == 0) {
-        p = url + 9;
-        out->tls = 1;
-    } else {
-        snprintf(err, errlen, "a Redis URL starts with redis:// or rediss:// (TLS)");
-        return -1;
-    }
-    end = p + strcspn(p, "/?#");
-    at = memchr(p, '@', (size_t)(end - p));
-    if (at != NULL) {
-        if (memchr(p, ':', (size_t)(at - p)) != NULL) {
-            snprintf(err, errlen, "the Redis URL holds a password: put it in password_file "
-                     "(a file only the server reads) and leave it out of the URL");
-            return -1;
-        }
-        if ((size_t)(at - p) >= sizeof(out->user) || at == p) {
-            snprintf(err, errlen, "the Redis URL's user name is empty or too long");
-            return -1;
-        }
-        memcpy(out->user, p, (size_t)(at - p));
-        p = at + 1;
-    }
-    host = p;
-    if (*host == '[') {                               /* [IPv6]:port */
-        const char *close = memchr(host, ']', (size_t)(end - host));
-
-        if (close == NULL) {
-            snprintf(err, errlen, "the Redis URL's IPv6 address has no closing ]");
-            return -1;
-        }
-        hlen = (size_t)(close - host - 1);
-        host++;
-        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
-        if (close + 1 < end && colon == NULL) {
-            snprintf(err, errlen, "the Redis URL has text after its IPv6 address");
-            return -1;
-        }
-    } else {
-        colon = memchr(host, ':', (size_t)(end - host));
-        hlen = (size_t)((colon ? colon : end) - host);
-    }
-    if (hlen == 0 || hlen >= sizeof(out->host)) {
-        snprintf(err, errlen, "the Redis URL names no host");
-        return -1;
-    }
-    memcpy(out->host, host, hlen);
-    if (colon != NULL) {
-        v = strtol(colon + 1, &e, 10);
-        if (e != end || e == colon + 1 || v < 1 || v > 65535) {
-            snprintf(err, errlen, "the Redis URL's port is not a number from 1 to 65535");
-            return -1;
-        }
-        out->port = (int)v;
-    }
-    if (*end == '/' && end[1] != '\0') {
-        v = strtol(end + 1, &e, 10);
-        if (*e != '\0' || v < 0 || v > 1000000) {
-            snprintf(err, errlen, "the Redis URL's database (after the /) is not a number");
-            return -1;
-        }
-        out->db = (int)v;
-    } else if (*end != '\0' && strcmp(end, "/") != 0) {
-        snprintf(err, errlen, "the Redis URL takes no query or fragment");
-        return -1;
-    }
-    return 0;
-}
 
 void
 cm_redis_key(struct cm_buf *out, const char *prefix, const struct cm_push_key *k)
@@ -144,10 +65,12 @@ cm_redis_value_parse(const char *s, size_t n, struct cm_arena *a, struct cm_push
     if (memchr(s, '\0', n) != NULL || (sp1 = memchr(s, ' ', n)) == NULL ||
         (sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL)
         return -1;
-    if ((size_t)(sp1 - s) >= sizeof(num) || sp1 == s)
+    if ((size_t)(sp1 - s) > 18 || sp1 == s)         /* 18 digits cannot overflow */
         return -1;
     memcpy(num, s, (size_t)(sp1 - s));
     num[sp1 - s] = '\0';
+    if (strspn(num, "0123456789") != (size_t)(sp1 - s))
+        return -1;
     ts = strtoll(num, &e, 10);
     if (*e != '\0' || ts < 0)
         return -1;
@@ -163,6 +86,8 @@ cm_redis_value_parse(const char *s, size_t n, struct cm_arena *a, struct cm_push
     for (i = 0; p + i < end; i++)
         nl += p[i] == ',';
     nl++;
+    if (nl > CM_METRIC_LABELS_MAX)
+        return -1;
     v = cm_arena_alloc(a, nl * sizeof(*v));
     for (i = 0; i < nl; i++) {
         const char *comma = memchr(p, ',', (size_t)(end - p)), *stop = comma ? comma : end;
@@ -179,4 +104,84 @@ cm_redis_value_parse(const char *s, size_t n, struct cm_arena *a, struct cm_push
     out->labels.n = nl;
     out->labels.v = v;
     return 0;
+}
+
+int
+cm_redis_prefix_ok(const char *prefix)
+{
+    size_t i, n = strlen(prefix);
+
+    if (n == 0 || n > 64)
+        return -1;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)prefix[i] <= ' ' || (unsigned char)prefix[i] >= 0x7f ||
+            strchr("*?[]\\", prefix[i]) != NULL)
+            return -1;
+    return 0;
+}
+
+void
+cm_redis_change_line(struct cm_buf *out, const char *prefix, const struct cm_push_key *k,
+                     const struct cm_push_value *v)
+{
+    cm_redis_key(out, prefix, k);
+    cm_buf_addc(out, ' ');
+    cm_redis_value(out, v);
+    cm_buf_addc(out, '\n');
+}
+
+size_t
+cm_redis_changes_each(const char *msg, size_t n, const char *prefix, struct cm_arena *a,
+                      void (*fn)(const struct cm_push_key *k, const struct cm_push_value *v,
+                                 void *arg),
+                      void *arg)
+{
+    const char *p = msg, *end = msg + n, *nl, *sp;
+    struct cm_push_key k;
+    struct cm_push_value v;
+    size_t skipped = 0;
+
+    while (p < end) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            nl = end;
+        /* the key holds no space: the first one ends it */
+        sp = memchr(p, ' ', (size_t)(nl - p));
+        if (sp == NULL || cm_redis_key_parse(p, (size_t)(sp - p), prefix, a, &k) < 0 ||
+            cm_redis_value_parse(sp + 1, (size_t)(nl - sp - 1), a, &v) < 0)
+            skipped += nl > p;
+        else
+            fn(&k, &v, arg);
+        p = nl + 1;
+    }
+    return skipped;
+}
+
+int64_t
+cm_redis_max_age(const struct cm_config *cfg, const struct cm_push_key *k)
+{
+    const struct cm_metric *m;
+    const struct cm_resource *r;
+    size_t pos = 0;
+
+    if (*k->resource == '\0') {
+        while ((m = cm_config_next_external(cfg, k->metric, &pos)) != NULL)
+            if (cm_metric_takes_writes(m))
+                return m->source.push.max_age;
+        return 0;
+    }
+    m = cm_config_find(cfg, k->metric);
+    r = cm_resource_lookup(k->resource);
+    if (m == NULL || r == NULL || !cm_metric_describes(m, r) || !cm_metric_takes_writes(m))
+        return 0;
+    return m->source.push.max_age;
+}
+
+int
+cm_redis_keep(const struct cm_push_key *k, int64_t timestamp, void *arg)
+{
+    const struct cm_redis_keep *w = arg;
+    int64_t max_age = cm_redis_max_age(w->config, k);
+
+    return max_age > 0 && w->now - timestamp <= max_age;
 }

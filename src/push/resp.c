@@ -106,8 +106,8 @@ parse_at(const char *p, size_t len, struct cm_arena *a, struct cm_resp *out, int
         if (depth >= CM_RESP_MAX_DEPTH)
             return *err = "RESP arrays are nested too deep", -1;
         at = (size_t)line + 2;
-        if ((size_t)n * 4 > len - at)
-            return 0;                   /* each element takes 4 bytes or more: wait for them */
+        if ((size_t)n * 3 > len - at)
+            return 0;                   /* each element takes 3 bytes or more ("+\r\n") */
         out->type = CM_RESP_ARRAY;
         out->n = (size_t)n;
         out->v = n > 0 ? cm_arena_alloc(a, (size_t)n * sizeof(*out->v)) : NULL;

@@ -26,6 +26,7 @@
 #include "pushstore.h"
 #include "safefile.h"
 #include "source.h"
+#include "replicator.h"
 #include "watcher.h"
 
 #include <fcntl.h>
@@ -538,6 +539,20 @@ watch_main(void *arg)
     return cm_watcher_run(w->conn, w->cache, w->retry_max_ms);
 }
 
+struct replicate_args {
+    const struct cm_config *cfg;
+    const char *state_dir;
+    uint32_t capacity;
+};
+
+static int
+replicate_main(void *arg)
+{
+    struct replicate_args *r = arg;
+
+    return cm_replicator_run(r->cfg, r->state_dir, r->capacity);
+}
+
 /* The socket's directory: where the watch cache's images go by default. */
 static char *
 socket_dir(const char *socket)
@@ -601,8 +616,8 @@ open_share(void)
 
 /*
  * Refuses token files others could read or write, or that another user owns
- * (safefile.h): --write-token-file, the Prometheus bearer_token_file, and
- * the kube-apiserver's token file (the in-cluster one may be readable by
+ * (safefile.h): --write-token-file, the Prometheus bearer_token_file, the
+ * push: block's password_file, and the kube-apiserver's token file (the in-cluster one may be readable by
  * others: the kubelet sets its mode).  Prints the problem; -1 on any.
  */
 static int
@@ -621,6 +636,12 @@ check_token_files(const struct args *a, const struct cm_config *cfg,
     if (cfg->prometheus != NULL && cfg->prometheus->bearer_token_file != NULL &&
         cm_safefile_check_token(cfg->prometheus->bearer_token_file,
                                 "the prometheus: bearer_token_file", 0, err, sizeof(err)) < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        rc = -1;
+    }
+    if (cfg->push.password_file != NULL &&
+        cm_safefile_check_token(cfg->push.password_file, "the push: password_file", 0, err,
+                                sizeof(err)) < 0) {
         fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
         rc = -1;
     }
@@ -656,6 +677,31 @@ prepare_state(const struct args *a, const struct cm_config *cfg)
             return -1;
         }
         close(fd);
+    }
+    if (cfg->push.kind == CM_PUSH_STORE_REDIS) {
+        if (cfg->push.password_file != NULL &&
+            (fd = open(cfg->push.password_file, O_RDONLY | O_CLOEXEC)) < 0) {
+            fprintf(stderr, "custom-metrics-fcgi: cannot read the push block's password_file "
+                    "%s: %m\n", cfg->push.password_file);
+            return -1;
+        }
+        if (cfg->push.password_file != NULL)
+            close(fd);
+        if (a->state_dir == NULL) {
+            fprintf(stderr, "custom-metrics-fcgi: store: redis needs --state-dir: each replica "
+                    "keeps its copy of the values there\n");
+            return -1;
+        }
+        if (cm_replicator_share(err, sizeof(err)) < 0) {
+            fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+            return -1;
+        }
+        cm_log(CM_LOG_INFO, "pushed values in Redis %s://%s%s%s:%d/%d (key prefix %s, resync "
+               "every %llds), copied to %s/%s", cfg->push.redis.tls ? "rediss" : "redis",
+               cfg->push.redis.ipv6 ? "[" : "", cfg->push.redis.host,
+               cfg->push.redis.ipv6 ? "]" : "", cfg->push.redis.port, cfg->push.redis.db,
+               cfg->push.key_prefix,
+               (long long)cfg->push.resync, a->state_dir, CM_PUSHSTORE_FILE);
     }
     if (a->state_dir == NULL) {
         if (cfg->npush > 0)
@@ -869,6 +915,7 @@ main(int argc, char **argv)
     struct cm_objcache *cache = NULL;
     struct cm_kubeconn conn;
     struct watch_args wa;
+    struct replicate_args ra;
     struct cm_api api, health_api;
     struct cm_master_opts mo;
     struct cm_promshare *share = NULL;
@@ -988,16 +1035,20 @@ main(int argc, char **argv)
     health_api.self_metrics = 1;          /* the metrics port's /metrics goes to it */
     mo.health_socket_path = health_path;
     mo.health_api = &health_api;
-    mo.helper = NULL;
+    mo.nhelpers = 0;
     if (cache != NULL) {
         wa.conn = &conn;
         wa.cache = cache;
         wa.retry_max_ms = a.watch_retry_max * 1000L;
         wa.follow.conn = &conn;
         wa.follow.path = authio.configmap_file;
-        mo.helper = watch_main;
-        mo.helper_arg = &wa;
-        mo.helper_name = "watch cache";
+        mo.helpers[mo.nhelpers++] = (struct cm_master_helper){ watch_main, &wa, "watch cache" };
+    }
+    if (cfg->push.kind == CM_PUSH_STORE_REDIS && a.state_dir != NULL) {
+        ra.cfg = cfg;
+        ra.state_dir = a.state_dir;
+        ra.capacity = (uint32_t)a.push_capacity;
+        mo.helpers[mo.nhelpers++] = (struct cm_master_helper){ replicate_main, &ra, "replicator" };
     }
     rc = cm_master_run(&mo);
     cm_counters_free(counters);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,12 +29,13 @@ struct slot {
     long long started_ms;
     long long respawn_at_ms;      /* when pid == 0: when to start again */
     int fails;                    /* consecutive young deaths */
+    int helper;                   /* ROLE_HELPER: its index in opts->helpers */
 };
 
 static const char *
 role_name(const struct slot *s, const struct cm_master_opts *o)
 {
-    return s->role == ROLE_HELPER ? o->helper_name : s->role == ROLE_HEALTH ? "health worker" :
+    return s->role == ROLE_HELPER ? o->helpers[s->helper].name : s->role == ROLE_HEALTH ? "health worker" :
            "worker";
 }
 
@@ -54,7 +56,7 @@ spawn(struct slot *s, const struct cm_master_opts *o, const sigset_t *oldmask)
             close(o->listen_fd);
             if (o->health_fd >= 0)
                 close(o->health_fd);
-            _exit(o->helper(o->helper_arg));
+            _exit(o->helpers[s->helper].main(o->helpers[s->helper].arg));
         }
         if (s->role == ROLE_HEALTH) {    /* health only: never the workers' socket */
             close(o->listen_fd);
@@ -148,7 +150,7 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
 int
 cm_master_run(const struct cm_master_opts *o)
 {
-    int nslots = o->workers + (o->health_fd >= 0) + (o->helper != NULL);
+    int nslots = o->workers + (o->health_fd >= 0) + o->nhelpers;
     struct slot *slots = cm_xcalloc((size_t)nslots, sizeof(*slots));
     sigset_t set, oldmask;
     int i, stopping = 0;
@@ -164,6 +166,7 @@ cm_master_run(const struct cm_master_opts *o)
     for (i = 0; i < nslots; i++) {
         slots[i].role = i < o->workers ? ROLE_WORKER :
                         i == o->workers && o->health_fd >= 0 ? ROLE_HEALTH : ROLE_HELPER;
+        slots[i].helper = i - o->workers - (o->health_fd >= 0);
         spawn(&slots[i], o, &oldmask);
     }
     cm_log(CM_LOG_INFO, "serving on %s with %d workers%s%s", o->socket_path, o->workers,

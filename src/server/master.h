@@ -14,13 +14,23 @@
  * to, and that never opens a source, so that no slow source can keep health
  * waiting behind the work.  Respawned and stopped like the others.
  *
- * It may also supervise one helper process, the watch cache (watcher.h),
- * respawned like a worker when it dies and stopped with the pool.
+ * It may also supervise helper processes, the watch cache (watcher.h) and
+ * the Redis replicator (replicator.h), each respawned like a worker when it
+ * dies and stopped with the pool.
  */
 #ifndef CM_MASTER_H
 #define CM_MASTER_H
 
 #include "router.h"
+
+#define CM_MASTER_HELPERS_MAX 2
+
+/* A helper process: its main (the process's exit status), and its name for the log. */
+struct cm_master_helper {
+    int (*main)(void *arg);
+    void *arg;
+    const char *name;             /* "watch cache" */
+};
 
 struct cm_master_opts {
     const char *socket_path;
@@ -31,9 +41,8 @@ struct cm_master_opts {
     int health_fd;                /* -1: no health worker; else its socket */
     const char *health_socket_path;
     const struct cm_api *health_api;  /* the health worker's: no sources */
-    int (*helper)(void *arg);     /* NULL: no helper; else its process's main */
-    void *helper_arg;
-    const char *helper_name;      /* "watch cache", for the log */
+    struct cm_master_helper helpers[CM_MASTER_HELPERS_MAX];
+    int nhelpers;
 };
 
 /* Runs until asked to stop; returns the process exit status. */

@@ -97,7 +97,8 @@ struct cm_source_ops {
     enum cm_write_result (*write_put)(void *state, const struct cm_push_key *k,
                                       const struct cm_push_value *v, cm_pushstore_keep_fn keep,
                                       void *keep_arg, char *err, size_t errlen);
-    void (*write_end)(void *state);
+    enum cm_write_result (*write_end)(void *state, enum cm_write_result puts, char *err,
+                                      size_t errlen);
 };
 
 extern const struct cm_source_ops cm_source_static;      /* static.c */

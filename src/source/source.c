@@ -235,9 +235,10 @@ cm_sources_write_put(struct cm_sources *s, const struct cm_push_key *key,
     return s->writer->write_put(s->writer_state, key, value, keep, keep_arg, err, errlen);
 }
 
-void
-cm_sources_write_end(struct cm_sources *s)
+enum cm_write_result
+cm_sources_write_end(struct cm_sources *s, enum cm_write_result puts, char *err, size_t errlen)
 {
-    if (s->writer->write_end != NULL)
-        s->writer->write_end(s->writer_state);
+    if (s->writer->write_end == NULL)
+        return puts;
+    return s->writer->write_end(s->writer_state, puts, err, errlen);
 }

@@ -149,12 +149,18 @@ int cm_sources_write_fits(const struct cm_sources *s, const struct cm_push_key *
  * after a successful begin only.  put stores value under key (a full store
  * is compacted first, keeping the records keep() accepts) and returns
  * CM_WRITE_OK, CM_WRITE_FULL or CM_WRITE_FAILED with the reason in err.
+ * end is given the outcome of the puts (CM_WRITE_OK when every one
+ * succeeded) and returns the write's: a store that commits a batch at the
+ * end (Redis: one MULTI/EXEC) writes nothing unless every put succeeded,
+ * and may fail there (CM_WRITE_UNAVAILABLE: Redis cannot be reached, err
+ * saying why).  key and value passed to put stay valid until end returns.
  */
 enum cm_write_result cm_sources_write_begin(struct cm_sources *s, char *err, size_t errlen);
 enum cm_write_result cm_sources_write_put(struct cm_sources *s, const struct cm_push_key *key,
                                           const struct cm_push_value *value,
                                           cm_pushstore_keep_fn keep, void *keep_arg,
                                           char *err, size_t errlen);
-void cm_sources_write_end(struct cm_sources *s);
+enum cm_write_result cm_sources_write_end(struct cm_sources *s, enum cm_write_result puts,
+                                          char *err, size_t errlen);
 
 #endif

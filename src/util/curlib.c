@@ -44,6 +44,8 @@ cm_curlib(void)
     SYM(lib.free, "curl_free")
     SYM(lib.slist_append, "curl_slist_append")
     SYM(lib.slist_free_all, "curl_slist_free_all")
+    SYM(lib.easy_send, "curl_easy_send")
+    SYM(lib.easy_recv, "curl_easy_recv")
 #undef SYM
     if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof(load_error), "libcurl failed to initialize");

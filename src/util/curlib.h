@@ -4,7 +4,8 @@
  * libcurl and the ~25 libraries it pulls in cost every process about 1.2 MiB
  * of relocated data, and the pair several MiB of PSS, which a server that
  * never calls out (no prometheus sources, no cluster to watch) should not
- * pay.  Both callers (promclient.c, kubeclient.c) go through this table.
+ * pay.  Every caller (promclient.c, kubeclient.c, redis.c) goes through this
+ * table.
  */
 #ifndef CM_CURLIB_H
 #define CM_CURLIB_H
@@ -23,6 +24,9 @@ struct cm_curlib {
     void (*free)(void *);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
+    /* CURLOPT_CONNECT_ONLY connections (the Redis client, src/push/redis.c) */
+    CURLcode (*easy_send)(CURL *, const void *, size_t, size_t *);
+    CURLcode (*easy_recv)(CURL *, void *, size_t, size_t *);
 };
 
 /*

@@ -127,6 +127,70 @@ test_every_mistake_has_a_position(void **state)
     expect("metric:\n  - name: a\n", "1:1: unknown key 'metric' in the top level");
 }
 
+/* The push: block: where pushed values are kept. */
+static void
+test_push_store(void **state)
+{
+    struct cm_config *cfg;
+    char *diag;
+
+    (void)state;
+    diag = load("metrics: []\n", &cfg);
+    assert_string_equal(diag, "");
+    assert_int_equal(cfg->push.kind, CM_PUSH_STORE_EMBEDDED);   /* the default */
+    cm_config_free(cfg);
+    free(diag);
+    diag = load("push:\n  store: redis\n  url: rediss://redis.infra:6380/2\n  username: cm\n"
+                "  password_file: /etc/cm/redis-password\n  ca_file: /etc/cm/ca.pem\n"
+                "  key_prefix: 'team-a:'\n  resync: 1m\n  timeout: 500ms\nmetrics: []\n", &cfg);
+    assert_string_equal(diag, "");
+    assert_int_equal(cfg->push.kind, CM_PUSH_STORE_REDIS);
+    assert_true(cfg->push.redis.tls);
+    assert_string_equal(cfg->push.redis.host, "redis.infra");
+    assert_int_equal(cfg->push.redis.port, 6380);
+    assert_int_equal(cfg->push.redis.db, 2);
+    assert_string_equal(cfg->push.redis.user, "cm");
+    assert_string_equal(cfg->push.password_file, "/etc/cm/redis-password");
+    assert_string_equal(cfg->push.key_prefix, "team-a:");
+    assert_int_equal(cfg->push.resync, 60);
+    assert_int_equal(cfg->push.timeout_ms, 500);
+    cm_config_free(cfg);
+    free(diag);
+    diag = load("push: {store: redis, url: 'redis://127.0.0.1'}\nmetrics: []\n", &cfg);
+    assert_string_equal(diag, "");
+    assert_string_equal(cfg->push.key_prefix, "cmf:");
+    assert_int_equal(cfg->push.resync, 30);
+    assert_int_equal(cfg->push.timeout_ms, 2000);
+    assert_null(cfg->push.password_file);
+    cm_config_free(cfg);
+    free(diag);
+
+    expect("push: {store: redis}\nmetrics: []\n", "1:7: store: redis needs 'url'");
+    expect("push: {store: memcached}\nmetrics: []\n", "1:15: unknown push store 'memcached'");
+    expect("push: {url: 'redis://r'}\nmetrics: []\n", "1:13: 'url' is for store: redis");
+    expect("push: {store: redis, url: 'redis://u:pw@r'}\nmetrics: []\n",
+           "1:27: bad url: the Redis URL holds a password");
+    expect("push: {store: redis, url: 'http://r'}\nmetrics: []\n",
+           "1:27: bad url: a Redis URL starts with redis://");
+    expect("push: {store: redis, url: 'redis://r', resync: 0s}\nmetrics: []\n",
+           "1:48: bad duration '0s'");
+    expect("push: {store: redis, url: 'redis://r', resync: 2h}\nmetrics: []\n",
+           "1:48: 'resync' is 1s to 1h");
+    expect("push: {store: redis, url: 'redis://r', timeout: 1m}\nmetrics: []\n",
+           "1:49: bad timeout '1m'");
+    expect("push: {store: redis, url: 'redis://r', key_prefix: 'a*'}\nmetrics: []\n",
+           "1:52: 'key_prefix' is 1 to 64 printable characters");
+    expect("push: {store: redis, url: 'redis://r', ca_file: /ca.pem}\nmetrics: []\n",
+           "1:49: 'ca_file' is for TLS");
+    expect("push: {store: redis, url: 'redis://a@r', username: b, password_file: /p}\nmetrics: []\n",
+           "1:52: 'username' is b but the url names user a");
+    expect("push: {store: redis, url: 'redis://r', username: cm}\nmetrics: []\n",
+           "1:7: an ACL user (cm) needs 'password_file'");
+    expect("push: {store: redis, url: 'redis://r', colour: red}\nmetrics: []\n",
+           "1:40: unknown key 'colour' in the push block");
+    expect("push: redis\nmetrics: []\n", "1:7: 'push' must be a mapping");
+}
+
 static void
 test_labels_and_external(void **state)
 {
@@ -245,6 +309,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_file),
         cmocka_unit_test(test_every_mistake_has_a_position),
+        cmocka_unit_test(test_push_store),
         cmocka_unit_test(test_labels_and_external),
         cmocka_unit_test(test_label_and_external_mistakes),
         cmocka_unit_test(test_reports_every_problem),

@@ -70,8 +70,7 @@ write_one(struct cm_sources *s, const char *metric, const char *resource, const 
     if (rc != CM_WRITE_OK)
         return rc;
     rc = cm_sources_write_put(s, &k, &v, keep_all, NULL, err, sizeof(err));
-    cm_sources_write_end(s);
-    return rc;
+    return cm_sources_write_end(s, rc, err, sizeof(err));
 }
 
 /* The value of metric for pod ns/name at time now ("-" when there is none). */
