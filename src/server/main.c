@@ -1,497 +1,33 @@
 /*
- * main.c - the command line: "serve" runs the master and its workers,
- * "check" validates metrics.yaml (and an objects file) without serving.
+ * main.c - custom-metrics-fcgi: "serve" runs the master and its workers,
+ * "check" validates metrics.yaml (and an objects file, or the cluster)
+ * without serving, "explain" is a client (src/explain/).  This file is the
+ * wiring: the command line is cli.c, loading load.c, what is set up before
+ * the fork state.c and authsetup.c, the processes master.c.
  */
 #include "alloc.h"
-#include "arena.h"
-#include "authcache.h"
 #include "authio.h"
-#include "duration.h"
-#include "frontproxy.h"
-#include "router.h"
-#include "config.h"
+#include "authsetup.h"
+#include "cli.h"
 #include "counters.h"
-#include "diag.h"
 #include "explain.h"
 #include "listener.h"
+#include "load.h"
 #include "log.h"
-#include "kubeconn.h"
-#include "kubediscovery.h"
 #include "master.h"
-#include "metrics.h"
 #include "objcache.h"
-#include "objects.h"
 #include "promclient.h"
 #include "promshare.h"
-#include "pushstore.h"
-#include "safefile.h"
-#include "source.h"
 #include "replicator.h"
+#include "router.h"
+#include "source.h"
+#include "state.h"
 #include "watcher.h"
 
-#include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-#define LISTEN_BACKLOG 4096          /* the kernel caps it at net.core.somaxconn */
-
-static const char usage_text[] =
-    "usage: custom-metrics-fcgi serve --config FILE --socket PATH [options]\n"
-    "       custom-metrics-fcgi check --config FILE [--objects FILE | --kubeconfig FILE\n"
-    "                                 [--kube-context NAME] | --master-url URL]\n"
-    "       custom-metrics-fcgi explain --hpa FILE --url URL --replicas N --selector S [...]\n"
-    "                                 (explain --help for its options)\n"
-    "       custom-metrics-fcgi --help | --version\n"
-    "\n"
-    "A Kubernetes metrics API server (custom.metrics.k8s.io and\n"
-    "external.metrics.k8s.io): FastCGI workers behind nginx, serving the\n"
-    "metrics declared in metrics.yaml.\n"
-    "\n"
-    "serve options:\n"
-    "  -c, --config FILE          metrics.yaml to serve (required)\n"
-    "  -s, --socket PATH          unix socket for nginx; its directory must be the\n"
-    "                             server's own (created 0750 if missing) (required)\n"
-    "      --health-socket PATH   unix socket for nginx's /healthz, /livez and /readyz,\n"
-    "                             served by a worker of its own that no slow source can\n"
-    "                             hold up (default: health.sock beside --socket)\n"
-    "  -w, --workers N            worker processes (default: the number of CPUs)\n"
-    "  -o, --objects FILE         the objects that exist: a Kubernetes List in YAML or\n"
-    "                             JSON, as 'kubectl get ... -o yaml' prints it\n"
-    "      --kubeconfig FILE      watch the objects of the cluster this kubeconfig's\n"
-    "                             current context names\n"
-    "      --kube-context NAME    the kubeconfig context to use instead\n"
-    "      --master-url URL       the kube-apiserver's URL (with --kubeconfig: instead\n"
-    "                             of its server; alone: no credentials, e.g. kubectl proxy)\n"
-    "                             Neither, no --objects, and KUBERNETES_SERVICE_HOST set:\n"
-    "                             the in-cluster service account\n"
-    "      --cache-dir DIR        where the watch cache keeps its images (default: the\n"
-    "                             socket's directory)\n"
-    "      --watch-retry-max S    the longest wait between attempts to reach the\n"
-    "                             kube-apiserver (default 30)\n"
-    "      --state-dir DIR        where push sources keep their values (DIR/push.db);\n"
-    "                             without it push sources have no store\n"
-    "      --push-capacity N      values the push store holds (default 65536)\n"
-    "      --write-token-file F   the bearer token of the write API (POST /write-metrics);\n"
-    "                             without it the write API is off\n"
-    "      --shutdown-timeout S   seconds to let requests finish on SIGTERM (default 10)\n"
-    "\n"
-    "who may ask (the names of the Go generic apiserver's flags; LIST is comma-separated):\n"
-    "      --requestheader-client-ca-file FILE   CA bundle the front proxy's client\n"
-    "                             certificate must chain to (re-read when it changes);\n"
-    "                             with a cluster and no such file: the ConfigMap\n"
-    "                             kube-system/extension-apiserver-authentication\n"
-    "      --requestheader-allowed-names LIST    CNs allowed (default: any)\n"
-    "      --requestheader-username-headers LIST (default X-Remote-User)\n"
-    "      --requestheader-group-headers LIST    (default X-Remote-Group)\n"
-    "      --requestheader-extra-headers-prefix LIST (default X-Remote-Extra-)\n"
-    "      --requestheader-uid-headers LIST      (default X-Remote-Uid)\n"
-    "      --authorization-always-allow-paths LIST  (default /healthz,/readyz,/livez)\n"
-    "      --authorization-webhook-cache-authorized-ttl D    (default 10s)\n"
-    "      --authorization-webhook-cache-unauthorized-ttl D  (default 10s)\n"
-    "      --authorization-review-timeout D      a review's longest wait (default 10s)\n"
-    "      --authorization-static-allow-users LIST   without a cluster: who may read\n"
-    "      --authorization-static-allow-groups LIST\n"
-    "      --insecure-serve-anyone    no authentication and no authorization at all\n"
-    "\n"
-    "logging:\n"
-    "      --log-format F         text (the default), logfmt or json: one record a line\n"
-    "      --log-level L          error, warn, info (the default) or debug\n"
-    "  -v, --verbose              log debug records (--log-level debug)\n"
-    "\n"
-    "check validates metrics.yaml (and --objects, or the kubeconfig, and with a\n"
-    "cluster the resources only its discovery knows), prints one summary line and\n"
-    "exits 0, or prints every problem as FILE:LINE:COLUMN: message and exits 1.\n";
-
-struct args {
-    const char *command;
-    const char *config;
-    const char *socket;
-    const char *health_socket;
-    const char *objects;
-    const char *kubeconfig;
-    const char *kube_context;
-    const char *master_url;
-    const char *cache_dir;
-    int watch_retry_max;
-    const char *state_dir;
-    const char *write_token_file;
-    int push_capacity;
-    int workers;
-    int shutdown_timeout;
-    const char *rh_ca_file, *rh_allowed_names, *rh_user_headers, *rh_group_headers;
-    const char *rh_extra_prefix, *rh_uid_headers, *always_allow_paths;
-    const char *static_users, *static_groups;
-    int64_t allow_ttl_s, deny_ttl_s, review_timeout_s;
-    int insecure;
-};
-
-static int
-parse_int(const char *s, int min, int max, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-
-    if (*s == '\0' || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int
-parse_args(int argc, char **argv, struct args *a)
-{
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "socket", required_argument, NULL, 's' },
-        { "health-socket", required_argument, NULL, 'H' },
-        { "workers", required_argument, NULL, 'w' },
-        { "objects", required_argument, NULL, 'o' },
-        { "shutdown-timeout", required_argument, NULL, 'T' },
-        { "state-dir", required_argument, NULL, 'S' },
-        { "push-capacity", required_argument, NULL, 'P' },
-        { "write-token-file", required_argument, NULL, 'W' },
-        { "kubeconfig", required_argument, NULL, 'K' },
-        { "kube-context", required_argument, NULL, 'X' },
-        { "master-url", required_argument, NULL, 'M' },
-        { "cache-dir", required_argument, NULL, 'D' },
-        { "watch-retry-max", required_argument, NULL, 'R' },
-        { "requestheader-client-ca-file", required_argument, NULL, 1000 },
-        { "requestheader-allowed-names", required_argument, NULL, 1001 },
-        { "requestheader-username-headers", required_argument, NULL, 1002 },
-        { "requestheader-group-headers", required_argument, NULL, 1003 },
-        { "requestheader-extra-headers-prefix", required_argument, NULL, 1004 },
-        { "requestheader-uid-headers", required_argument, NULL, 1005 },
-        { "authorization-always-allow-paths", required_argument, NULL, 1006 },
-        { "authorization-webhook-cache-authorized-ttl", required_argument, NULL, 1007 },
-        { "authorization-webhook-cache-unauthorized-ttl", required_argument, NULL, 1008 },
-        { "authorization-review-timeout", required_argument, NULL, 1009 },
-        { "authorization-static-allow-users", required_argument, NULL, 1010 },
-        { "authorization-static-allow-groups", required_argument, NULL, 1011 },
-        { "insecure-serve-anyone", no_argument, NULL, 1012 },
-        { "verbose", no_argument, NULL, 'v' },
-        { "log-format", required_argument, NULL, 'F' },
-        { "log-level", required_argument, NULL, 'L' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    memset(a, 0, sizeof(*a));
-    a->shutdown_timeout = 10;
-    a->allow_ttl_s = a->deny_ttl_s = a->review_timeout_s = 10;
-    a->watch_retry_max = CM_WATCHER_RETRY_MAX_MS / 1000;
-    a->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (a->workers < 1)
-        a->workers = 1;
-    if (argc >= 2 && argv[1][0] != '-') {
-        a->command = argv[1];
-        argv++;
-        argc--;
-    }
-    while ((c = getopt_long(argc, argv, "c:s:w:o:vhV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->config = optarg; break;
-        case 's': a->socket = optarg; break;
-        case 'H': a->health_socket = optarg; break;
-        case 'o': a->objects = optarg; break;
-        case 'S': a->state_dir = optarg; break;
-        case 'W': a->write_token_file = optarg; break;
-        case 'K': a->kubeconfig = optarg; break;
-        case 'X': a->kube_context = optarg; break;
-        case 'M': a->master_url = optarg; break;
-        case 'D': a->cache_dir = optarg; break;
-        case 'R':
-            if (parse_int(optarg, 1, 300, &a->watch_retry_max) < 0) {
-                fprintf(stderr, "custom-metrics-fcgi: --watch-retry-max takes seconds from 1 to 300\n");
-                return 2;
-            }
-            break;
-        case 'P':
-            if (parse_int(optarg, 16, (int)CM_PUSHSTORE_MAX_CAPACITY, &a->push_capacity) < 0) {
-                fprintf(stderr, "custom-metrics-fcgi: --push-capacity takes a number from 16 to %u\n",
-                        CM_PUSHSTORE_MAX_CAPACITY);
-                return 2;
-            }
-            break;
-        case 'w':
-            if (parse_int(optarg, 1, 1024, &a->workers) < 0) {
-                fprintf(stderr, "custom-metrics-fcgi: --workers takes a number from 1 to 1024\n");
-                return 2;
-            }
-            break;
-        case 'T':
-            if (parse_int(optarg, 0, 3600, &a->shutdown_timeout) < 0) {
-                fprintf(stderr, "custom-metrics-fcgi: --shutdown-timeout takes seconds from 0 to 3600\n");
-                return 2;
-            }
-            break;
-        case 1000: a->rh_ca_file = optarg; break;
-        case 1001: a->rh_allowed_names = optarg; break;
-        case 1002: a->rh_user_headers = optarg; break;
-        case 1003: a->rh_group_headers = optarg; break;
-        case 1004: a->rh_extra_prefix = optarg; break;
-        case 1005: a->rh_uid_headers = optarg; break;
-        case 1006: a->always_allow_paths = optarg; break;
-        case 1007: case 1008: case 1009: {
-            int64_t *d = c == 1007 ? &a->allow_ttl_s : c == 1008 ? &a->deny_ttl_s
-                                                                 : &a->review_timeout_s;
-            const char *why;
-
-            if (strcmp(optarg, "0") == 0 || strcmp(optarg, "0s") == 0) {
-                *d = 0;
-            } else if (cm_duration_parse(optarg, strlen(optarg), d, &why) < 0 || *d > 3600) {
-                const struct option *o = opts;
-
-                while (o->name != NULL && o->val != c)      /* the flag's name, for the message */
-                    o++;
-                fprintf(stderr, "custom-metrics-fcgi: --%s takes a duration up to 1h, such as "
-                        "10s (%s)\n", o->name ? o->name : "?", optarg);
-                return 2;
-            }
-            if (c == 1009 && *d == 0) {
-                fprintf(stderr, "custom-metrics-fcgi: --authorization-review-timeout must be "
-                        "positive\n");
-                return 2;
-            }
-            break;
-        }
-        case 1010: a->static_users = optarg; break;
-        case 1011: a->static_groups = optarg; break;
-        case 1012: a->insecure = 1; break;
-        case 'v': cm_log_set_level(CM_LOG_DEBUG); break;
-        case 'F': {
-            enum cm_log_format f;
-
-            if (cm_logfmt_parse(optarg, &f) < 0) {
-                fprintf(stderr, "custom-metrics-fcgi: --log-format takes text, logfmt or json\n");
-                return 2;
-            }
-            cm_log_set_format(f);
-            break;
-        }
-        case 'L': {
-            enum cm_log_level l;
-
-            if (cm_log_level_parse(optarg, &l) < 0) {
-                fprintf(stderr, "custom-metrics-fcgi: --log-level takes error, warn, info or debug\n");
-                return 2;
-            }
-            cm_log_set_level(l);
-            break;
-        }
-        case 'h': fputs(usage_text, stdout); exit(0);
-        case 'V': printf("custom-metrics-fcgi %s\n", PACKAGE_VERSION); exit(0);
-        default:
-            fputs("Try 'custom-metrics-fcgi --help'.\n", stderr);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "custom-metrics-fcgi: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
-    if (a->command == NULL) {
-        fputs(usage_text, stderr);
-        return 2;
-    }
-    if (strcmp(a->command, "serve") != 0 && strcmp(a->command, "check") != 0) {
-        fprintf(stderr, "custom-metrics-fcgi: unknown command '%s' (serve or check)\n", a->command);
-        return 2;
-    }
-    if (a->config == NULL) {
-        fprintf(stderr, "custom-metrics-fcgi: %s needs --config FILE\n", a->command);
-        return 2;
-    }
-    if (a->objects != NULL && (a->kubeconfig != NULL || a->master_url != NULL)) {
-        fprintf(stderr, "custom-metrics-fcgi: --objects or a cluster (--kubeconfig, "
-                "--master-url), not both\n");
-        return 2;
-    }
-    if (a->kube_context != NULL && a->kubeconfig == NULL) {
-        fprintf(stderr, "custom-metrics-fcgi: --kube-context needs --kubeconfig\n");
-        return 2;
-    }
-    if (strcmp(a->command, "serve") == 0 && a->socket == NULL) {
-        fprintf(stderr, "custom-metrics-fcgi: serve needs --socket PATH\n");
-        return 2;
-    }
-    return 0;
-}
-
-/*
- * The cluster to watch, if any: --kubeconfig and/or --master-url, or the
- * in-cluster service account when neither nor --objects is given and the
- * process runs in a pod.  Returns 1 with *conn filled, 0 for no cluster, -1
- * after printing the problems.
- */
-static int
-load_cluster(const struct args *a, struct cm_kubeconn *conn, struct cm_diag *d)
-{
-    char err[512];
-
-    memset(conn, 0, sizeof(*conn));
-    if (a->kubeconfig != NULL) {
-        if (cm_kubeconn_kubeconfig(conn, a->kubeconfig, a->kube_context, d) < 0)
-            return -1;
-    } else if (a->master_url == NULL) {
-        const char *host = getenv("KUBERNETES_SERVICE_HOST");
-
-        if (a->objects != NULL || host == NULL || *host == '\0')
-            return 0;
-        if (cm_kubeconn_in_cluster(conn, CM_KUBE_SA_DIR, err, sizeof(err)) < 0) {
-            cm_diag_add(d, "in-cluster", 0, 0, "%s", err);
-            return -1;
-        }
-        return 1;
-    } else {
-        conn->origin = cm_xstrdup("--master-url, no credentials");
-    }
-    if (a->master_url != NULL) {
-        if (cm_kubeconn_set_server(conn, a->master_url, err, sizeof(err)) < 0) {
-            cm_diag_add(d, "--master-url", 0, 0, "%s", err);
-            cm_kubeconn_free(conn);
-            return -1;
-        }
-    }
-    return 1;
-}
-
-/*
- * Resource names metrics.yaml gives that the built-in table lacks: a first
- * pass of the configuration collects them (each gets a stand-in), discovery
- * finds them in the cluster, and the second pass takes its answers.
- */
-struct unknown {
-    size_t n;
-    char *name[CM_RESOURCE_MAX_ADDED];
-    struct cm_resource stand_in[CM_RESOURCE_MAX_ADDED];
-    struct cm_discovered found[CM_RESOURCE_MAX_ADDED];
-};
-
-static const struct cm_resource *
-collect_unknown(const char *name, void *arg, char *why, size_t whylen)
-{
-    struct unknown *u = arg;
-    size_t i;
-
-    for (i = 0; i < u->n; i++)
-        if (strcmp(u->name[i], name) == 0)
-            return &u->stand_in[i];
-    if (u->n == CM_RESOURCE_MAX_ADDED) {
-        snprintf(why, whylen, "more than %d resources outside the built-in table",
-                 CM_RESOURCE_MAX_ADDED);
-        return NULL;
-    }
-    u->name[u->n] = cm_xstrdup(name);
-    u->stand_in[u->n].group_resource = u->name[u->n];
-    return &u->stand_in[u->n++];
-}
-
-static const struct cm_resource *
-discovered(const char *name, void *arg, char *why, size_t whylen)
-{
-    struct unknown *u = arg;
-    size_t i;
-
-    for (i = 0; i < u->n; i++)
-        if (strcmp(u->name[i], name) == 0)
-            break;
-    if (i == u->n || u->found[i].resource == NULL) {
-        snprintf(why, whylen, "unknown resource '%s': %s", name,
-                 i < u->n ? u->found[i].why : "not looked up");
-        return NULL;
-    }
-    return u->found[i].resource;
-}
-
-/* Loads metrics.yaml; with a cluster, resources the table lacks come from its discovery. */
-static int
-load_config(const struct args *a, struct cm_config **cfg, const struct cm_kubeconn *conn,
-            int cluster, struct cm_diag *d)
-{
-    static struct unknown u;
-    struct cm_diag scratch;
-    char err[512];
-    size_t i;
-
-    if (!cluster)
-        return cm_config_load(cfg, a->config, d);
-    cm_diag_init(&scratch);
-    if (cm_config_load_resolving(cfg, a->config, collect_unknown, &u, &scratch) == 0)
-        cm_config_free(*cfg);
-    cm_diag_free(&scratch);
-    *cfg = NULL;
-    if (u.n > 0) {
-        /* serve waits a little for a kube-apiserver that is starting too;
-         * check says at once that it cannot be reached */
-        int tries = strcmp(a->command, "serve") == 0 ? 6 : 1, rc;
-        unsigned delay_ms = 500;
-
-        while ((rc = cm_discovery_resolve(conn, (const char *const *)u.name, u.n, u.found, err,
-                                          sizeof(err))) < 0 && --tries > 0) {
-            struct timespec ts = { delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L };
-
-            cm_log(CM_LOG_WARN, "%s; retrying in %u ms", err, delay_ms);
-            nanosleep(&ts, NULL);
-            delay_ms *= 2;
-        }
-        if (rc < 0) {
-            cm_diag_add(d, a->config, 0, 0, "%s names resources the built-in table does not "
-                        "know, and %s", u.name[0], err);
-            return -1;
-        }
-        for (i = 0; i < u.n; i++) {
-            const struct cm_resource *known;
-
-            if (u.found[i].resource == NULL)
-                continue;
-            /* "widgets" and "widgets.example.com" are one resource: one entry */
-            known = cm_resource_lookup(u.found[i].resource->group_resource);
-            if (known != NULL)
-                u.found[i].resource = known;
-            else if (cm_resource_add(u.found[i].resource) == 0)
-                cm_log(CM_LOG_INFO, "resource %s: %s, kind %s, %s (from the cluster's discovery)",
-                       u.found[i].resource->group_resource, u.found[i].resource->api_version, u.found[i].resource->kind,
-                       u.found[i].resource->namespaced ? "namespaced" : "cluster-scoped");
-        }
-    }
-    return cm_config_load_resolving(cfg, a->config, discovered, &u, d);
-}
-
-/* Loads what both commands validate; prints problems and returns -1 on any. */
-static int
-load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
-     size_t *skipped, struct cm_kubeconn *conn, int *cluster)
-{
-    struct cm_diag d;
-    int rc = 0;
-
-    cm_diag_init(&d);
-    *objs = NULL;
-    *skipped = 0;
-    *cfg = NULL;
-    *cluster = load_cluster(a, conn, &d);
-    if (*cluster < 0)
-        rc = -1;
-    if (load_config(a, cfg, conn, *cluster > 0, &d) < 0)
-        rc = -1;
-    if (a->objects != NULL && cm_objects_load_file(objs, a->objects, skipped, &d) < 0)
-        rc = -1;
-    cm_diag_print(&d, stderr);
-    cm_diag_free(&d);
-    return rc;
-}
 
 /*
  * The resources the watch cache follows: every one metrics.yaml names, and
@@ -553,512 +89,157 @@ replicate_main(void *arg)
     return cm_replicator_run(r->cfg, r->state_dir, r->capacity);
 }
 
-/* The socket's directory: where the watch cache's images go by default. */
-static char *
-socket_dir(const char *socket)
-{
-    const char *slash = strrchr(socket, '/');
+/* What serve holds while it runs; released at main()'s one cleanup label. */
+struct serve {
+    struct cm_loaded loaded;
+    struct cm_objcache *cache;
+    char *cache_dir;
+    char *health_path;
+    struct cm_promshare *share;
+    struct cm_counters *counters;
+    struct cm_master_opts mo;
+    struct cm_api api, health_api;
+    struct watch_args wa;
+    struct replicate_args ra;
+};
 
-    if (slash == NULL)
-        return cm_xstrdup(".");
-    if (slash == socket)
-        return cm_xstrdup("/");
-    return cm_xstrndup(socket, (size_t)(slash - socket));
-}
-
-/* --health-socket, or health.sock in the socket's directory; owned. */
-static char *
-health_socket_path(const struct args *a)
-{
-    char *dir, *path;
-    size_t n;
-
-    if (a->health_socket != NULL)
-        return cm_xstrdup(a->health_socket);
-    dir = socket_dir(a->socket);
-    n = strlen(dir) + sizeof("/health.sock");
-    path = cm_xmalloc(n);
-    snprintf(path, n, "%s%shealth.sock", dir, strcmp(dir, "/") == 0 ? "" : "/");
-    free(dir);
-    return path;
-}
-
-/* The health worker's listening socket at path, or -1 after saying why. */
+/*
+ * The watch cache, when there is a cluster: its images in --cache-dir (or
+ * the socket's directory).  Returns 0, or -1 after saying why.
+ */
 static int
-open_health(const struct args *a, const char *path)
+open_cache(const struct cm_cli *a, struct serve *sv)
 {
-    char err[512];
-    int fd;
+    const struct cm_resource *res[CM_OBJCACHE_MAX];
+    const struct cm_config *cfg = sv->loaded.cfg;
+    size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
+    char shown[1024], err[512];
 
-    if (strcmp(path, a->socket) == 0) {
-        fprintf(stderr, "custom-metrics-fcgi: --health-socket must differ from --socket (%s)\n",
-                a->socket);
+    if (n > CM_OBJCACHE_MAX) {
+        fprintf(stderr, "custom-metrics-fcgi: %s names more than %d resources; the watch "
+                "cache follows at most that many\n", a->config, CM_OBJCACHE_MAX - 1);
         return -1;
     }
-    fd = cm_listener_open(path, LISTEN_BACKLOG, err, sizeof(err));
-    if (fd < 0)
-        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-    return fd;
-}
-
-/* What the workers share about Prometheus (promshare.h), or NULL after saying why. */
-static struct cm_promshare *
-open_share(void)
-{
-    struct cm_promshare *s;
-    char err[512];
-
-    s = cm_promshare_new(err, sizeof(err));
-    if (s == NULL)
-        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-    return s;
-}
-
-/*
- * Refuses token files others could read or write, or that another user owns
- * (safefile.h): --write-token-file, the Prometheus bearer_token_file, the
- * push: block's password_file, and the kube-apiserver's token file (the in-cluster one may be readable by
- * others: the kubelet sets its mode).  Prints the problem; -1 on any.
- */
-static int
-check_token_files(const struct args *a, const struct cm_config *cfg,
-                  const struct cm_kubeconn *conn, int cluster)
-{
-    char err[1024];
-    int rc = 0;
-
-    if (a->write_token_file != NULL &&
-        cm_safefile_check_token(a->write_token_file, "--write-token-file", 0, err,
-                                sizeof(err)) < 0) {
-        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-        rc = -1;
-    }
-    if (cfg->prometheus != NULL && cfg->prometheus->bearer_token_file != NULL &&
-        cm_safefile_check_token(cfg->prometheus->bearer_token_file,
-                                "the prometheus: bearer_token_file", 0, err, sizeof(err)) < 0) {
-        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-        rc = -1;
-    }
-    if (cfg->push.password_file != NULL &&
-        cm_safefile_check_token(cfg->push.password_file, "the push: password_file", 0, err,
-                                sizeof(err)) < 0) {
-        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-        rc = -1;
-    }
-    if (cluster && conn->token_file != NULL &&
-        cm_safefile_check_token(conn->token_file, "the kube-apiserver token file",
-                                strncmp(conn->token_file, CM_KUBE_SA_DIR "/",
-                                        sizeof(CM_KUBE_SA_DIR)) == 0
-                                    ? CM_SAFEFILE_OTHERS_MAY_READ : 0,
-                                err, sizeof(err)) < 0) {
-        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-        rc = -1;
-    }
-    return rc;
-}
-
-/*
- * Checks what serving needs beyond the files: the push store (created here,
- * once, before the workers open it, in a directory of the server's own) and
- * a readable write token.
- */
-static int
-prepare_state(const struct args *a, const struct cm_config *cfg)
-{
-    struct cm_pushstore *ps;
-    char err[512];
-    int fd;
-
-    if (a->write_token_file != NULL) {
-        fd = open(a->write_token_file, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            fprintf(stderr, "custom-metrics-fcgi: cannot read --write-token-file %s: %m\n",
-                    a->write_token_file);
-            return -1;
-        }
-        close(fd);
-    }
-    if (cfg->push.kind == CM_PUSH_STORE_REDIS) {
-        if (cfg->push.password_file != NULL &&
-            (fd = open(cfg->push.password_file, O_RDONLY | O_CLOEXEC)) < 0) {
-            fprintf(stderr, "custom-metrics-fcgi: cannot read the push block's password_file "
-                    "%s: %m\n", cfg->push.password_file);
-            return -1;
-        }
-        if (cfg->push.password_file != NULL)
-            close(fd);
-        if (a->state_dir == NULL) {
-            fprintf(stderr, "custom-metrics-fcgi: store: redis needs --state-dir: each replica "
-                    "keeps its copy of the values there\n");
-            return -1;
-        }
-        if (cm_replicator_share(err, sizeof(err)) < 0) {
-            fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-            return -1;
-        }
-        cm_log(CM_LOG_INFO, "pushed values in Redis %s://%s%s%s:%d/%d (key prefix %s, resync "
-               "every %llds), copied to %s/%s", cfg->push.redis.tls ? "rediss" : "redis",
-               cfg->push.redis.ipv6 ? "[" : "", cfg->push.redis.host,
-               cfg->push.redis.ipv6 ? "]" : "", cfg->push.redis.port, cfg->push.redis.db,
-               cfg->push.key_prefix,
-               (long long)cfg->push.resync, a->state_dir, CM_PUSHSTORE_FILE);
-    }
-    if (a->state_dir == NULL) {
-        if (cfg->npush > 0)
-            cm_log(CM_LOG_WARN, "push sources without --state-dir: no value can be written, "
-                   "and reads of them answer 503 (or their fallback)");
-        return 0;
-    }
-    if (cm_safefile_check_dir(a->state_dir, "the state directory", 0700, err, sizeof(err)) < 0 ||
-        cm_pushstore_open(&ps, a->state_dir, (uint32_t)a->push_capacity, 1, err,
-                          sizeof(err)) < 0) {
+    sv->cache_dir = a->cache_dir ? cm_xstrdup(a->cache_dir) : cm_state_socket_dir(a->socket);
+    if (cm_objcache_create(&sv->cache, sv->cache_dir, res, n, err, sizeof(err)) < 0) {
         fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
         return -1;
     }
-    cm_log(CM_LOG_INFO, "push store %s/%s: %u of %u records in use", a->state_dir,
-           CM_PUSHSTORE_FILE, cm_pushstore_count(ps), cm_pushstore_capacity(ps));
-    cm_counters_push_store(cm_pushstore_count(ps), cm_pushstore_capacity(ps));
-    cm_pushstore_close(ps);
-    if (cfg->npush > 0 && a->write_token_file == NULL)
-        cm_log(CM_LOG_WARN, "push sources without --write-token-file: the write API is off, "
-               "so no value can be written");
+    cm_log_url(sv->loaded.conn.server, shown, sizeof(shown));     /* without its userinfo */
+    cm_log(CM_LOG_INFO, "objects from %s (%s); cache images in %s", shown,
+           sv->loaded.conn.origin, sv->cache_dir);
     return 0;
 }
 
-/*
- * The self-metrics' shared counters (counters.h), mapped before the fork and
- * made this process's, with the configuration serving recorded.  Without
- * them (the mapping failed: said in the log) the server serves as before and
- * the metrics port's /metrics is a 404.  Returns them, owned, or NULL.
- */
-static struct cm_counters *
-open_counters(const struct args *a)
+/* The workers' API and the health worker's, and the helpers the master supervises. */
+static void
+wire(const struct cm_cli *a, struct serve *sv)
 {
-    struct cm_counters *c;
-    char err[512], hash[CM_COUNTERS_HASH_MAX];
+    const struct cm_config *cfg = sv->loaded.cfg;
+    struct cm_master_opts *mo = &sv->mo;
 
-    c = cm_counters_new(err, sizeof(err));
-    if (c == NULL) {
-        cm_log(CM_LOG_WARN, "%s; serving without self-metrics", err);
-        return NULL;
+    cm_promclient_share(sv->share);            /* the workers inherit the mapping */
+    sv->api.config = cfg;
+    sv->api.objects = sv->cache ? cm_objcache_refresh(sv->cache) : sv->loaded.objs;
+    sv->api.cache = sv->cache;
+    sv->api.sources = cm_sources_new(cfg, cm_source_backends_all);  /* each worker's own copy */
+    cm_sources_set_state_dir(sv->api.sources, a->state_dir, (uint32_t)a->push_capacity);
+    sv->api.write_token_file = a->write_token_file;
+    sv->api.auth = cm_authsetup_auth();
+    sv->api.self_metrics = 0;
+    sv->health_api = sv->api;                  /* the same checks, and no source to wait on */
+    sv->health_api.sources = NULL;
+    sv->health_api.write_token_file = NULL;
+    sv->health_api.self_metrics = 1;           /* the metrics port's /metrics goes to it */
+    mo->socket_path = a->socket;
+    mo->workers = a->workers;
+    mo->shutdown_timeout = a->shutdown_timeout;
+    mo->api = &sv->api;
+    mo->health_socket_path = sv->health_path;
+    mo->health_api = &sv->health_api;
+    mo->nhelpers = 0;
+    if (sv->cache != NULL) {
+        sv->wa.conn = &sv->loaded.conn;
+        sv->wa.cache = sv->cache;
+        sv->wa.retry_max_ms = a->watch_retry_max * 1000L;
+        sv->wa.follow.conn = &sv->loaded.conn;
+        sv->wa.follow.path = cm_authsetup_configmap_file();
+        mo->helpers[mo->nhelpers++] = (struct cm_master_helper){ watch_main, &sv->wa, "watch cache" };
     }
-    cm_counters_use(c);
-    cm_counters_hash_file(a->config, hash, sizeof(hash));
-    cm_counters_config_loaded(hash, time(NULL));
-    cm_metrics_set_version(PACKAGE_VERSION);
-    return c;
-}
-
-static size_t
-count_pairs(const struct cm_config *cfg)
-{
-    size_t i, n = 0;
-
-    for (i = 0; i < cfg->nmetrics; i++)
-        n += cfg->metrics[i].nresources;
-    return n;
-}
-
-/* ---- who may ask: auth.h's settings, and the I/O behind them (authio.h) ---- */
-
-#define AUTH_CACHE_SLOTS 1024
-
-static struct cm_arena auth_arena;        /* the flags' lists; lives as long as the server */
-static struct cm_authio authio;
-static struct cm_auth auth;
-
-/* A LIST flag into list; prints and returns -1 when it is too long. */
-static int
-flag_list(const char *flag, const char *value, const char **list, size_t cap, size_t *n)
-{
-    int k = cm_frontproxy_split(value, list, cap, &auth_arena);
-
-    if (k < 0) {
-        fprintf(stderr, "custom-metrics-fcgi: --%s takes at most %zu names\n", flag, cap);
-        return -1;
+    if (cfg->push.kind == CM_PUSH_STORE_REDIS && a->state_dir != NULL) {
+        sv->ra.cfg = cfg;
+        sv->ra.state_dir = a->state_dir;
+        sv->ra.capacity = (uint32_t)a->push_capacity;
+        mo->helpers[mo->nhelpers++] = (struct cm_master_helper){ replicate_main, &sv->ra, "replicator" };
     }
-    *n = (size_t)k;
-    return 0;
-}
-
-/*
- * The authentication and authorization settings serve runs with: delegated
- * with a cluster, static without one (given a static policy), insecure
- * only when asked for.  dir is where the ConfigMap follower writes.
- * Returns 0, or -1 after printing the problem.
- */
-static int
-setup_auth(const struct args *a, int cluster, const struct cm_kubeconn *conn, const char *dir,
-           unsigned workers)
-{
-    struct cm_identity_headers *h = &authio.flags.headers;
-    int rh_flags = a->rh_ca_file || a->rh_allowed_names || a->rh_user_headers ||
-                   a->rh_group_headers || a->rh_extra_prefix || a->rh_uid_headers;
-    int static_flags = a->static_users || a->static_groups;
-    void *mem;
-    size_t len;
-
-    cm_arena_init(&auth_arena, 4096);
-    memset(&auth, 0, sizeof(auth));
-    if (a->insecure) {
-        if (rh_flags || static_flags) {
-            fprintf(stderr, "custom-metrics-fcgi: --insecure-serve-anyone turns authentication "
-                    "off; it takes no --requestheader-* or --authorization-static-* flag\n");
-            return -1;
-        }
-        auth.mode = CM_AUTH_INSECURE;
-        cm_log(CM_LOG_WARN, "--insecure-serve-anyone: NO AUTHENTICATION, NO AUTHORIZATION: "
-               "anyone who reaches nginx reads every metric (never run this in a cluster)");
-        return 0;
-    }
-    if (cluster && static_flags) {
-        fprintf(stderr, "custom-metrics-fcgi: --authorization-static-allow-* is for serving "
-                "without a cluster; with one, every request is reviewed by it\n");
-        return -1;
-    }
-    if (!cluster && !static_flags)
-        cm_log(CM_LOG_WARN, "no cluster and no --authorization-static-allow-users/-groups: "
-               "every request but the health checks is refused (403); "
-               "--insecure-serve-anyone lets anyone in");
-    auth.mode = cluster ? CM_AUTH_DELEGATED : CM_AUTH_STATIC;
-
-    cm_identity_headers_default(h);
-    if ((a->rh_allowed_names && flag_list("requestheader-allowed-names", a->rh_allowed_names,
-                                          authio.flags.allowed_names, CM_AUTH_MAX_NAMES,
-                                          &authio.flags.nallowed) < 0) ||
-        (a->rh_user_headers && flag_list("requestheader-username-headers", a->rh_user_headers,
-                                         h->user, CM_IDENTITY_MAX_HEADERS, &h->nuser) < 0) ||
-        (a->rh_group_headers && flag_list("requestheader-group-headers", a->rh_group_headers,
-                                          h->group, CM_IDENTITY_MAX_HEADERS, &h->ngroup) < 0) ||
-        (a->rh_extra_prefix && flag_list("requestheader-extra-headers-prefix", a->rh_extra_prefix,
-                                         h->extra_prefix, CM_IDENTITY_MAX_HEADERS,
-                                         &h->nextra_prefix) < 0) ||
-        (a->rh_uid_headers && flag_list("requestheader-uid-headers", a->rh_uid_headers, h->uid,
-                                        CM_IDENTITY_MAX_HEADERS, &h->nuid) < 0))
-        return -1;
-    if (a->always_allow_paths) {
-        if (flag_list("authorization-always-allow-paths", a->always_allow_paths,
-                      auth.always_allow_paths, CM_AUTH_MAX_PATHS, &auth.nalways) < 0)
-            return -1;
-    } else {
-        auth.always_allow_paths[0] = "/healthz";
-        auth.always_allow_paths[1] = "/readyz";
-        auth.always_allow_paths[2] = "/livez";
-        auth.nalways = 3;
-    }
-    if ((a->static_users && flag_list("authorization-static-allow-users", a->static_users,
-                                      auth.static_users, CM_AUTH_MAX_STATIC,
-                                      &auth.nstatic_users) < 0) ||
-        (a->static_groups && flag_list("authorization-static-allow-groups", a->static_groups,
-                                       auth.static_groups, CM_AUTH_MAX_STATIC,
-                                       &auth.nstatic_groups) < 0))
-        return -1;
-    if (a->rh_ca_file != NULL) {
-        int fd = open(a->rh_ca_file, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0) {
-            fprintf(stderr, "custom-metrics-fcgi: cannot read --requestheader-client-ca-file "
-                    "%s: %m\n", a->rh_ca_file);
-            return -1;
-        }
-        close(fd);
-        authio.ca_file = a->rh_ca_file;
-    } else if (cluster) {
-        char *path, err[512];
-
-        if (rh_flags)
-            cm_log(CM_LOG_WARN, "--requestheader-* flags without --requestheader-client-ca-file "
-                   "are ignored: the names and headers come from the ConfigMap with its CA");
-        path = cm_xmalloc(strlen(dir) + sizeof(CM_AUTHIO_CONFIGMAP_FILE) + 2);
-        sprintf(path, "%s/%s", dir, CM_AUTHIO_CONFIGMAP_FILE);
-        authio.configmap_file = path;
-        unlink(path);                       /* a previous run's: this cluster says anew */
-        if (cm_authio_fetch_configmap(conn, path, err, sizeof(err)) < 0)
-            cm_log(CM_LOG_WARN, "%s; retrying every %d s, and the front proxy is not trusted "
-                   "until it is read", err, CM_AUTHIO_FOLLOW_S);
-    } else {
-        cm_log(CM_LOG_WARN, "no --requestheader-client-ca-file: no request is taken as the "
-               "front proxy's; the static policy sees system:anonymous only");
-    }
-    authio.conn = cluster ? conn : NULL;
-    authio.timeout_ms = (long)a->review_timeout_s * 1000;
-    cm_authio_init(&authio);
-    auth.allow_ttl_ms = a->allow_ttl_s * 1000;
-    auth.deny_ttl_ms = a->deny_ttl_s * 1000;
-    auth.token_ttl_ms = 10000;
-    auth.review_timeout_ms = a->review_timeout_s * 1000;
-    auth.ops = &cm_authio_ops;
-    auth.ops_arg = &authio;
-    if (cluster) {
-        /* the decision cache, shared by the workers forked below */
-        len = cm_authcache_bytes(AUTH_CACHE_SLOTS);
-        mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (mem == MAP_FAILED) {
-            fprintf(stderr, "custom-metrics-fcgi: cannot map the decision cache: %m\n");
-            return -1;
-        }
-        auth.cache = cm_authcache_init(mem, len, AUTH_CACHE_SLOTS, workers > 1 ? workers - 1 : 1);
-    }
-    cm_log(CM_LOG_INFO, "authentication: front proxy %s%s; authorization: %s",
-           authio.ca_file ? "CA " : "", authio.ca_file ? authio.ca_file
-           : cluster ? "from kube-system/extension-apiserver-authentication" : "not trusted",
-           cluster ? "SubjectAccessReview" : "static policy");
-    return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-    struct args a;
-    struct cm_config *cfg = NULL;
-    struct cm_objects *objs = NULL;
-    struct cm_objcache *cache = NULL;
-    struct cm_kubeconn conn;
-    struct watch_args wa;
-    struct replicate_args ra;
-    struct cm_api api, health_api;
-    struct cm_master_opts mo;
-    struct cm_promshare *share = NULL;
-    struct cm_counters *counters;
-    char *health_path = NULL;
-    size_t skipped;
+    struct cm_cli a;
+    struct serve sv;
     char err[512];
-    int rc, cluster = 0;
-    char *cache_dir = NULL;
+    int rc;
 
     if (argc > 1 && strcmp(argv[1], "explain") == 0)
         return cm_explain_main(argc - 1, argv + 1);    /* a client: src/explain/ */
-    rc = parse_args(argc, argv, &a);
+    rc = cm_cli_parse(argc, argv, &a);
     if (rc != 0)
         return rc;
-    if (load(&a, &cfg, &objs, &skipped, &conn, &cluster) < 0) {
+    memset(&sv, 0, sizeof(sv));
+    sv.mo.listen_fd = sv.mo.health_fd = -1;
+    rc = 1;
+    if (cm_load(&a, &sv.loaded) < 0) {
         if (strcmp(a.command, "serve") == 0)
             fprintf(stderr, "custom-metrics-fcgi: not starting: fix the problems above\n");
-        cm_objects_free(objs);
-        cm_config_free(cfg);
-        return 1;
+        goto out;
     }
-
     if (strcmp(a.command, "check") == 0) {
-        printf("%s: ok: %zu metric%s on %zu resource%s", a.config, cfg->nmetrics,
-               cfg->nmetrics == 1 ? "" : "s", count_pairs(cfg), count_pairs(cfg) == 1 ? "" : "s");
-        printf(", %zu external series", cfg->nexternal);
-        if (objs != NULL)
-            printf("; %s: %zu objects (%zu of unknown kinds skipped)", a.objects,
-                   cm_objects_count(objs), skipped);
-        if (cluster)
-            printf("; cluster %s (%s)", conn.server, conn.origin);
-        printf("\n");
-        cm_objects_free(objs);
-        cm_config_free(cfg);
-        cm_kubeconn_free(&conn);
-        return 0;
+        cm_load_print_summary(&a, &sv.loaded);
+        rc = 0;
+        goto out;
     }
 
-    counters = open_counters(&a);          /* before the fork, and before the push store */
-    if (cluster) {
-        const struct cm_resource *res[CM_OBJCACHE_MAX];
-        size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
-        char *dir = a.cache_dir ? cm_xstrdup(a.cache_dir) : socket_dir(a.socket);
-        char shown[1024];
-
-        if (n > CM_OBJCACHE_MAX) {
-            fprintf(stderr, "custom-metrics-fcgi: %s names more than %d resources; the watch "
-                    "cache follows at most that many\n", a.config, CM_OBJCACHE_MAX - 1);
-            free(dir);
-            cm_config_free(cfg);
-            cm_kubeconn_free(&conn);
-            return 1;
-        }
-        if (cm_objcache_create(&cache, dir, res, n, err, sizeof(err)) < 0) {
-            fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-            free(dir);
-            cm_config_free(cfg);
-            cm_kubeconn_free(&conn);
-            return 1;
-        }
-        cm_log_url(conn.server, shown, sizeof(shown));      /* without its userinfo */
-        cm_log(CM_LOG_INFO, "objects from %s (%s); cache images in %s", shown, conn.origin,
-               dir);
-        cache_dir = dir;                /* the ConfigMap follower keeps its CA there */
-    } else if (objs == NULL) {
+    sv.counters = cm_state_open_counters(&a);   /* before the fork, and before the push store */
+    if (sv.loaded.cluster) {
+        if (open_cache(&a, &sv) < 0)
+            goto out;
+    } else if (sv.loaded.objs == NULL) {
         cm_log(CM_LOG_WARN, "no --objects and no cluster: by-name requests answer for any "
                "object name, by-selector requests answer an empty list");
-    }
-    else
+    } else {
         cm_log(CM_LOG_INFO, "%s: %zu objects (%zu of unknown kinds skipped)",
-               a.objects, cm_objects_count(objs), skipped);
-
-    if (check_token_files(&a, cfg, &conn, cluster) < 0 ||
-        setup_auth(&a, cluster, &conn, cache_dir, (unsigned)a.workers) < 0 ||
-        prepare_state(&a, cfg) < 0) {
-        cm_objects_free(objs);
-        cm_config_free(cfg);
-        return 1;
+               a.objects, cm_objects_count(sv.loaded.objs), sv.loaded.skipped);
     }
-    mo.listen_fd = cm_listener_open(a.socket, LISTEN_BACKLOG, err, sizeof(err));
-    if (mo.listen_fd < 0) {
+    if (cm_state_check_token_files(&a, sv.loaded.cfg, &sv.loaded.conn, sv.loaded.cluster) < 0 ||
+        cm_authsetup(&a, sv.loaded.cluster, &sv.loaded.conn, sv.cache_dir,
+                     (unsigned)a.workers) < 0 ||
+        cm_state_prepare(&a, sv.loaded.cfg) < 0)
+        goto out;
+    sv.mo.listen_fd = cm_listener_open(a.socket, CM_LISTEN_BACKLOG, err, sizeof(err));
+    if (sv.mo.listen_fd < 0) {
         fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
-        cm_objects_free(objs);
-        cm_config_free(cfg);
-        return 1;
+        goto out;
     }
-    health_path = health_socket_path(&a);
-    mo.health_fd = open_health(&a, health_path);
-    if (mo.health_fd < 0 || (cfg->prometheus != NULL && (share = open_share()) == NULL)) {
-        if (mo.health_fd >= 0)
-            cm_listener_close(mo.health_fd, health_path);
-        cm_listener_close(mo.listen_fd, a.socket);
-        free(health_path);
-        cm_objects_free(objs);
-        cm_objcache_free(cache);
-        cm_kubeconn_free(&conn);
-        cm_config_free(cfg);
-        return 1;
+    sv.health_path = cm_state_health_path(&a);
+    sv.mo.health_fd = cm_state_open_health(&a, sv.health_path);
+    if (sv.mo.health_fd < 0 ||
+        (sv.loaded.cfg->prometheus != NULL && (sv.share = cm_state_open_share()) == NULL)) {
+        if (sv.mo.health_fd >= 0)
+            cm_listener_close(sv.mo.health_fd, sv.health_path);
+        cm_listener_close(sv.mo.listen_fd, a.socket);
+        goto out;
     }
-    cm_promclient_share(share);            /* the workers inherit the mapping */
-    api.config = cfg;
-    api.objects = cache ? cm_objcache_refresh(cache) : objs;
-    api.cache = cache;
-    api.sources = cm_sources_new(cfg, cm_source_backends_all);  /* each worker mutates its own copy */
-    cm_sources_set_state_dir(api.sources, a.state_dir, (uint32_t)a.push_capacity);
-    api.write_token_file = a.write_token_file;
-    api.auth = &auth;
-    api.self_metrics = 0;
-    mo.socket_path = a.socket;
-    mo.workers = a.workers;
-    mo.shutdown_timeout = a.shutdown_timeout;
-    mo.api = &api;
-    health_api = api;                      /* the same checks, and no source to wait on */
-    health_api.sources = NULL;
-    health_api.write_token_file = NULL;
-    health_api.self_metrics = 1;          /* the metrics port's /metrics goes to it */
-    mo.health_socket_path = health_path;
-    mo.health_api = &health_api;
-    mo.nhelpers = 0;
-    if (cache != NULL) {
-        wa.conn = &conn;
-        wa.cache = cache;
-        wa.retry_max_ms = a.watch_retry_max * 1000L;
-        wa.follow.conn = &conn;
-        wa.follow.path = authio.configmap_file;
-        mo.helpers[mo.nhelpers++] = (struct cm_master_helper){ watch_main, &wa, "watch cache" };
-    }
-    if (cfg->push.kind == CM_PUSH_STORE_REDIS && a.state_dir != NULL) {
-        ra.cfg = cfg;
-        ra.state_dir = a.state_dir;
-        ra.capacity = (uint32_t)a.push_capacity;
-        mo.helpers[mo.nhelpers++] = (struct cm_master_helper){ replicate_main, &ra, "replicator" };
-    }
-    rc = cm_master_run(&mo);
-    cm_counters_free(counters);
-    cm_promshare_free(share);
-    free(health_path);
-    cm_sources_free(api.sources);
-    cm_objects_free(objs);
-    cm_objcache_free(cache);
-    cm_kubeconn_free(&conn);
-    cm_config_free(cfg);
-    free(cache_dir);
+    wire(&a, &sv);
+    rc = cm_master_run(&sv.mo);             /* it closes the sockets when it stops */
+out:
+    cm_counters_free(sv.counters);
+    cm_promshare_free(sv.share);
+    free(sv.health_path);
+    cm_sources_free(sv.api.sources);
+    cm_objcache_free(sv.cache);
+    free(sv.cache_dir);
+    cm_load_free(&sv.loaded);
     return rc;
 }
