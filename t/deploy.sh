@@ -133,8 +133,11 @@ cat > "$tmp/fixture.json" <<JSON
  "deployments.apps": [{"namespace": "$ex_ns", "name": "worker", "labels": {"$ex_key": "$ex_val"}}]}
 JSON
 api_port=$(free_port)
+# the ConfigMap and Secret volumes as the kubelet lays them out (symlinks,
+# fsGroup, defaultMode), in directories of the test's own
+mkdir -p "$tmp/volumes"
 M podman "$tmp/rendered.yaml" "$tmp/play.yaml" --api "$gw:$api_port" --sa-dir "$tmp/sa" \
-    --prefix "$run" --image "$image" || { fail "the podman variant of the manifests"; finish; }
+    --prefix "$run" --image "$image" --volumes "$tmp/volumes" || { fail "the podman variant of the manifests"; finish; }
 
 # ---- the pod
 # --build=false: podman would build an image from a directory named like it

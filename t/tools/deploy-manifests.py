@@ -4,7 +4,7 @@
   deploy-manifests.py check RENDERED --bin CM_BIN --srcdir TOP [--cert-manager]
       prints "ok: ..." / "FAIL: ..." per check of the objects against what
       the server and nginx need; exits 1 on any failure
-  deploy-manifests.py podman RENDERED OUT --api HOST:PORT --sa-dir DIR --prefix P --image I
+  deploy-manifests.py podman RENDERED OUT --api HOST:PORT --sa-dir DIR --prefix P --image I --volumes DIR
       writes the Deployment with its ConfigMaps as podman kube play takes
       them, and what the kubelet would add in a cluster (below)
   deploy-manifests.py get RENDERED KIND NAME-PREFIX KEY
@@ -283,7 +283,9 @@ def check(args):
         for p in re.findall(r"^\s*%s\s+(\S+);" % key, conf, re.M):
             writable_mount(volumes, ngx, p if key != "pid" else os.path.dirname(p), "nginx %s" % key)
     ups = re.findall(r"server\s+unix:(\S+);", conf)
-    expect(ups == [sock], "nginx's upstream is the server's --socket (%s)" % sock)
+    expect(sock in ups, "nginx's upstream is the server's --socket (%s)" % sock)
+    for u in ups:       # every socket nginx uses is in the server's socket directory
+        expect(os.path.dirname(u) == os.path.dirname(sock), "nginx's socket %s is in the server's directory" % u)
     ms, mn = mount_of(srv, sock), mount_of(ngx, sock)
     expect(ms is not None and mn is not None and ms["name"] == mn["name"] and ms["mountPath"] == mn["mountPath"],
            "both containers mount the socket's volume at the same path")
@@ -393,40 +395,59 @@ def check(args):
     expect("ca.key" not in secret, "the CA's key stays out of the cluster")
 
 
+def atomic_dir(root, name, files, mode, gid):
+    """A volume laid out as the kubelet's atomic writer lays out ConfigMap and
+    Secret volumes: each file a symlink to ..data/FILE, ..data a symlink to a
+    timestamped directory; group gid (fsGroup), the volume's mode."""
+    top = os.path.join(root, name)
+    stamp = "..2026_01_01_00_00_00.000000000"
+    os.makedirs(os.path.join(top, stamp))
+    for k, v in files.items():
+        path = os.path.join(top, stamp, k)
+        with open(path, "w") as f:
+            f.write(v)
+        os.chmod(path, mode)
+        os.chown(path, 0, gid)
+        os.symlink(os.path.join("..data", k), os.path.join(top, k))
+    os.symlink(stamp, os.path.join(top, "..data"))
+    for d in (top, os.path.join(top, stamp)):
+        os.chmod(d, 0o755)
+    return top
+
+
 def podman(args):
-    """The rendered Deployment as podman kube play runs it.  podman 4.3 cannot
-    mount Secret volumes from the YAML, so each Secret becomes a ConfigMap of
-    the same files; the ServiceAccount's token and CA and the
-    KUBERNETES_SERVICE_* variables, which the kubelet adds in a cluster, point
-    the server at the kube-apiserver double.  podman names the pod, the
-    ConfigMap volumes and the emptyDirs after the YAML's names, which are
-    given --prefix so that runs side by side keep apart; --image replaces the
-    image."""
+    """The rendered Deployment as podman kube play runs it, with what the
+    kubelet would do made explicit: each ConfigMap and Secret volume becomes a
+    hostPath directory laid out as the kubelet lays it out (symlinks, fsGroup,
+    defaultMode; podman 4.3 itself crashes on Secret volumes), and the
+    ServiceAccount's token and CA and the KUBERNETES_SERVICE_* variables point
+    the server at the kube-apiserver double.  podman names the pod and the
+    emptyDirs after the YAML's names, which get --prefix so that runs side by
+    side keep apart; --image replaces the image; --volumes DIR holds the
+    directories."""
     docs = load(args["rendered"])
     host, port = args["api"].rsplit(":", 1)
-    pre = args["prefix"]
-    out = []
-    for d in docs:
-        if d["kind"] in ("ConfigMap", "Secret"):
-            out.append({"apiVersion": "v1", "kind": "ConfigMap", "data": data_of(d),
-                        "metadata": {"name": pre + d["metadata"]["name"], "namespace": d["metadata"]["namespace"]}})
+    pre, root = args["prefix"], args["volumes"]
+    dep = find(docs, "Deployment", "custom-metrics-fcgi")
+    dep["metadata"]["name"] = pre + dep["metadata"]["name"]
+    pod = dep["spec"]["template"]["spec"]
+    gid = pod.get("securityContext", {}).get("fsGroup", 0)
+    for v in pod["volumes"]:
+        files = volume_files(docs, v)
+        if files is not None:
+            src = v.get("secret") or v.get("configMap")
+            path = atomic_dir(root, v["name"], files, src.get("defaultMode", 0o644), gid)
+            v.pop("secret", None)
+            v.pop("configMap", None)
+            v["hostPath"] = {"path": path, "type": "Directory"}
+        v["name"] = pre + v["name"]
     sa = {}
     for f in ("token", "ca.crt", "namespace"):
         with open(os.path.join(args["sa_dir"], f)) as fh:
             sa[f] = fh.read()
-    out.append({"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": pre + "kube-api-access", "namespace": "custom-metrics"}, "data": sa})
-    dep = find(docs, "Deployment", "custom-metrics-fcgi")
-    dep["metadata"]["name"] = pre + dep["metadata"]["name"]
-    pod = dep["spec"]["template"]["spec"]
-    for v in pod["volumes"]:
-        v["name"] = pre + v["name"]
-        if "secret" in v:
-            s = v.pop("secret")
-            v["configMap"] = {"name": s["secretName"], "defaultMode": s.get("defaultMode", 0o644)}
-        if "configMap" in v:
-            v["configMap"]["name"] = pre + v["configMap"]["name"]
-    pod["volumes"].append({"name": pre + "kube-api-access", "configMap": {"name": pre + "kube-api-access"}})
+    pod["volumes"].append({"name": pre + "kube-api-access",
+                           "hostPath": {"path": atomic_dir(root, "kube-api-access", sa, 0o644, gid),
+                                        "type": "Directory"}})
     for c in pod["containers"]:
         c["image"] = args["image"]
         for m in c.get("volumeMounts", []):
@@ -436,9 +457,8 @@ def podman(args):
                                             {"name": "KUBERNETES_SERVICE_PORT", "value": port}])
             c["volumeMounts"].append({"name": pre + "kube-api-access", "readOnly": True,
                                       "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"})
-    out.append(dep)
     with open(args["out"], "w") as f:
-        yaml.safe_dump_all(out, f)
+        yaml.safe_dump(dep, f)
 
 
 def requests(args):
