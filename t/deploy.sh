@@ -33,10 +33,9 @@ cache=/var/cache/custom-metrics-fcgi
 mkdir -p "$cache" /run/custom-metrics-fcgi
 printf '[containers]\ndefault_ulimits = []\n' > "$tmp/containers.conf"
 export CONTAINERS_CONF="$tmp/containers.conf"
-pm() {
-    podman --root "$cache/containers" --runroot /run/custom-metrics-fcgi/containers \
-        --storage-driver vfs --runtime runc --cgroup-manager cgroupfs "$@"
-}
+PODMAN=(podman --root "$cache/containers" --runroot /run/custom-metrics-fcgi/containers
+        --storage-driver vfs --runtime runc --cgroup-manager cgroupfs)
+pm() { "${PODMAN[@]}" "$@"; }
 pm info > "$tmp/info" 2>&1 || skip "podman does not run here: $(tail -3 "$tmp/info" | tr '\n' ' ')"
 # one run at a time on a machine: they share the storage and the base
 exec 9> "$cache/lock"
@@ -224,4 +223,24 @@ for c in server nginx; do
 done
 pm logs "$pod-nginx" 2>&1 | grep -E '\[(emerg|alert|crit)\]' && fail "nginx logged an emergency" ||
     pass "nginx logged no emerg/alert/crit"
+
+# the preStop hand-off, run as the kubelet runs it (podman runs no hooks):
+# the server's hook waits while nginx runs; nginx's hook quits nginx
+# gracefully; then the server's returns at once and SIGTERM stops it cleanly
+hook_server=$(M prestop "$tmp/rendered.yaml" server)
+hook_nginx=$(M prestop "$tmp/rendered.yaml" nginx)
+rc=0; timeout 3 "${PODMAN[@]}" exec "$pod-server" /bin/sh -c "$hook_server" || rc=$?
+check "the server's preStop waits while nginx runs (cut off after 3 s)" "$rc" 124
+pm exec "$pod-nginx" /bin/sh -c "$hook_nginx" > /dev/null 2>&1
+for _ in $(seq 1 300); do
+    [ "$(pm inspect "$pod-nginx" --format '{{.State.Status}}')" = exited ] && break
+    sleep 0.1
+done
+check "nginx's preStop quits nginx gracefully (exit code)" \
+    "$(pm inspect "$pod-nginx" --format '{{.State.Status}} {{.State.ExitCode}}')" "exited 0"
+rc=0; pm exec "$pod-server" /bin/sh -c "$hook_server" || rc=$?
+check "then the server's preStop returns at once" "$rc" 0
+pm stop -t 40 "$pod-server" > /dev/null 2>&1
+check "SIGTERM stops the server cleanly" \
+    "$(pm inspect "$pod-server" --format '{{.State.Status}} {{.State.ExitCode}}')" "exited 0"
 finish

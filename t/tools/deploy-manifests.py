@@ -9,6 +9,8 @@
       them, and what the kubelet would add in a cluster (below)
   deploy-manifests.py get RENDERED KIND NAME-PREFIX KEY
       prints the data KEY of a ConfigMap or Secret (decoded)
+  deploy-manifests.py prestop RENDERED CONTAINER
+      prints the script of the container's preStop hook
   deploy-manifests.py requests RENDERED
       prints each container's memory request in KiB
   deploy-manifests.py examples RENDERED --dir k8s/examples
@@ -432,6 +434,7 @@ def podman(args):
     dep["metadata"]["name"] = pre + dep["metadata"]["name"]
     pod = dep["spec"]["template"]["spec"]
     gid = pod.get("securityContext", {}).get("fsGroup", 0)
+    pod["restartPolicy"] = "Never"      # the test stops containers and looks at how they ended
     for v in pod["volumes"]:
         files = volume_files(docs, v)
         if files is not None:
@@ -496,6 +499,16 @@ def examples(args):
                                       ",".join("%s=%s" % kv for kv in sorted(sel.items()))))
 
 
+def prestop(args):
+    """The shell script of a container's preStop hook ([/bin/sh, -c, SCRIPT])."""
+    dep = find(load(args["rendered"]), "Deployment", "custom-metrics-fcgi")
+    for c in dep["spec"]["template"]["spec"]["containers"]:
+        if c["name"] == args["container"]:
+            cmd = c["lifecycle"]["preStop"]["exec"]["command"]
+            assert cmd[:2] == ["/bin/sh", "-c"], cmd
+            sys.stdout.write(cmd[2])
+
+
 def get(args):
     obj = find(load(args["rendered"]), args["kind"], prefix=args["name"])
     sys.stdout.write(data_of(obj)[args["key"]])
@@ -508,13 +521,16 @@ def main(argv):
     rest = argv[3:]
     if cmd == "podman":
         a["out"], rest = rest[0], rest[1:]
+    if cmd == "prestop":
+        a["container"], rest = rest[0], []
     if cmd == "get":
         a["kind"], a["name"], a["key"] = rest
         rest = []
     while rest:
         k = rest.pop(0).lstrip("-").replace("-", "_")
         a[k] = True if k == "cert_manager" else rest.pop(0)
-    {"check": check, "podman": podman, "get": get, "requests": requests, "examples": examples}[cmd](a)
+    {"check": check, "podman": podman, "get": get, "requests": requests, "examples": examples,
+     "prestop": prestop}[cmd](a)
     return 1 if failures else 0
 
 
