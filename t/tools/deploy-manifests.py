@@ -207,6 +207,9 @@ def check(args):
     containers = {c["name"]: c for c in pod["containers"]}
     expect(set(containers) == {"server", "nginx"}, "two containers, server and nginx")
     expect(len({c["image"] for c in pod["containers"]}) == 1, "both containers run one image")
+    version = subprocess.run([cm_bin, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    expect(pod["containers"][0]["image"] == "custom-metrics-fcgi:" + version,
+           "the image is custom-metrics-fcgi:%s, as make image names it" % version)
     mounted = set()
     for c in pod["containers"]:
         csc = c.get("securityContext", {})
