@@ -28,7 +28,7 @@ Faults and changes come through a control port (plain HTTP, loopback):
 
 Usage: kube-double.py --port P --control-port C (--cert F --key F | --plain)
                       --token T [--fixture FILE.json] [--generate pods=N[,labels=5]]
-                      [--rv-start N]
+                      [--rv-start N] [--address A (of the API; default 127.0.0.1)]
 
 --plain serves plain HTTP, and --token "" takes any request, as kubectl proxy
 does (it adds the credentials itself).  --client-ca FILE requires a client
