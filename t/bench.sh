@@ -33,6 +33,7 @@ for t in "$NGINX" "$WRK"; do
     [ -n "$t" ] && [ -x "$t" ] || { echo "bench: needs nginx and wrk (./bootstrap bench installs them)" >&2; exit 1; }
 done
 command -v openssl >/dev/null && command -v curl >/dev/null || { echo "bench: needs openssl and curl" >&2; exit 1; }
+CM_LIB=helpers . "$top_srcdir/t/lib.sh"     # eventually, free_port
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/cm-bench.XXXXXX")
 pids=()
@@ -98,7 +99,7 @@ declare -A path=(
 # ---- nginx: the pair's own server block plus a static and a trivial location per row.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
     -subj /CN=localhost -keyout "$dir/tls/tls.key" -out "$dir/tls/tls.crt" >/dev/null 2>&1
-port=$(( 10000 + RANDOM % 20000 ))     # below the ephemeral range
+port=$(free_port)
 params=$(grep -E '^\s*fastcgi_param ' "$top_srcdir/nginx/custom-metrics.conf")
 user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
 {
@@ -109,6 +110,7 @@ user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
     echo "  access_log off; default_type application/json;"
     for d in body fastcgi proxy scgi uwsgi; do echo "  ${d}_temp_path $dir/tmp/$d;" | sed 's/^  body_/  client_body_/'; done
     echo "  upstream cm_workers { server unix:$dir/sock/pair.sock; }"
+    echo "  upstream cm_health { server unix:$dir/sock/health.sock; }"
     echo "  server {"
     echo "    listen 127.0.0.1:$port ssl http2;"
     echo "    ssl_certificate $dir/tls/tls.crt; ssl_certificate_key $dir/tls/tls.key;"
@@ -124,15 +126,16 @@ user_line=""; [ "$(id -u)" = 0 ] && user_line="user root root;"
     echo "}"
 } > "$dir/nginx.conf"
 
-echo bench-token > "$dir/write-token"
+(umask 077; echo bench-token > "$dir/write-token")
 "$CM_BIN" serve --config "$dir/metrics.yaml" --objects "$dir/objects.yaml" \
     --socket "$dir/sock/pair.sock" --workers "$workers" \
-    --state-dir "$dir/state" --write-token-file "$dir/write-token" 2> "$dir/pair.log" &
+    --state-dir "$dir/state" --write-token-file "$dir/write-token" --insecure-serve-anyone 2> "$dir/pair.log" &
 master=$!; pids+=($master)
-for _ in $(seq 1 100); do [ -S "$dir/sock/pair.sock" ] && [ "$(pgrep -c -P $master)" = "$workers" ] && break; sleep 0.1; done
+eventually 60 children_are "$master" "$((workers + 1))" || { echo "bench: the pair did not start" >&2; exit 1; }
 "$NGINX" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
 base="https://127.0.0.1:$port"
-for _ in $(seq 1 100); do [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break; sleep 0.1; done
+readyz() { curl -ks --max-time 60 -o /dev/null -w '%{http_code}' "$base/readyz"; }
+eventually 60 prints 200 readyz || { echo "bench: the pair did not become ready" >&2; exit 1; }
 
 # The push source: every pod's value written in one batch through the write API.
 awk 'BEGIN { printf "["; for (i = 0; i < 2000; i++)
@@ -148,7 +151,7 @@ for r in "${rows[@]}"; do
     "$CM_TRIVIAL" "$dir/sock/trivial-$r.sock" "$dir/static/$r" "$workers" & pids+=($!)
 done
 for r in "${rows[@]}"; do
-    for _ in $(seq 1 50); do [ -S "$dir/sock/trivial-$r.sock" ] && break; sleep 0.1; done
+    eventually 60 test -S "$dir/sock/trivial-$r.sock" || { echo "bench: cm-trivial did not start" >&2; exit 1; }
 done
 
 # PSS in KiB of a process and its children, from /proc/PID/smaps_rollup.
@@ -168,6 +171,7 @@ mean3() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y); printf "%d 
 # compare TRIVIAL-URL PAIR-URL: sets t_rps t_50 t_99 and p_rps p_50 p_99, the
 # means of two runs each in the order trivial, pair, pair, trivial (drift on
 # a shared machine hits both alike), and ratio (pair/trivial).
+wrk_hdr=()           # extra wrk arguments for the pair's requests (-H ...)
 compare() {
     local t1 t1_50 t1_99 t2 t2_50 t2_99 p1 p1_50 p1_99 p2 p2_50 p2_99
     read -r t1 t1_50 t1_99 < <(run_wrk "$1")
@@ -180,7 +184,7 @@ compare() {
 }
 run_wrk() {   # URL -> "RPS P50 P99"
     local out
-    out=$("$WRK" -t"$threads" -c"$conns" -d"${duration}s" --latency "$1" 2>&1)
+    out=$("$WRK" -t"$threads" -c"$conns" -d"${duration}s" --latency "${wrk_hdr[@]}" "$1" 2>&1)
     if echo "$out" | grep -q 'Non-2xx'; then echo "bench: non-2xx answers from $1" >&2; echo "$out" >&2; exit 1; fi
     printf '%s %s %s\n' "$(echo "$out" | awk '/^Requests\/sec:/ { printf "%d", $2 }')" \
         "$(to_ms "$(echo "$out" | awk '$1 == "50%" { print $2 }')")" \
@@ -219,7 +223,7 @@ command -v python3 >/dev/null || { echo "bench: the watch cache part needs pytho
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
     -subj /CN=kube -addext "subjectAltName=IP:127.0.0.1" \
     -keyout "$dir/tls/kube.key" -out "$dir/tls/kube.crt" >/dev/null 2>&1
-echo bench-kube-token > "$dir/kube-token"
+(umask 077; echo bench-kube-token > "$dir/kube-token")
 # PSS in KiB of the whole pair: nginx's processes and the server's.
 pss_pair() {
     local n
@@ -232,8 +236,8 @@ printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %9s %9s\n' \
     row bytes trivial p50ms p99ms pair p50ms p99ms pair/tr "PSS MiB" "B/pod"
 base_pss=""
 for n in 0 10000 100000; do
-    kport=$(( 10000 + RANDOM % 20000 ))     # below the ephemeral range
-    python3 "$top_srcdir/t/tools/kube-double.py" --port "$kport" --control-port $((kport + 1)) \
+    kport=$(free_port)
+    python3 "$top_srcdir/t/tools/kube-double.py" --port "$kport" --control-port "$(free_port)" \
         --cert "$dir/tls/kube.crt" --key "$dir/tls/kube.key" --token bench-kube-token \
         --generate "pods=$n,labels=5" > "$dir/double.log" 2>&1 &
     double=$!; pids+=($double)
@@ -247,14 +251,10 @@ contexts: [{name: bench, context: {cluster: double, user: bench}}]
 YAML
     kill -TERM "$master"; wait "$master" 2>/dev/null || true
     "$CM_BIN" serve --config "$dir/metrics.yaml" --kubeconfig "$dir/kubeconfig" \
-        --socket "$dir/sock/pair.sock" --workers "$workers" 2>> "$dir/pair.log" &
+        --socket "$dir/sock/pair.sock" --workers "$workers" --insecure-serve-anyone 2>> "$dir/pair.log" &
     master=$!; pids+=($master)
-    for _ in $(seq 1 1200); do
-        [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break
-        sleep 0.1
-    done
-    [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] ||
-        { echo "bench: the watch cache did not list $n pods in 120 s" >&2; tail "$dir/pair.log" >&2; exit 1; }
+    eventually 300 prints 200 readyz ||
+        { echo "bench: the watch cache did not list $n pods in 300 s" >&2; tail "$dir/pair.log" >&2; exit 1; }
     sel="$CM/namespaces/bench/pods/%2A/bench_metric?labelSelector=group%3Dg0"
     # Every worker maps the images (a small request, so that no worker's
     # response buffer has grown yet); then the pair's PSS is the cache's.
@@ -271,7 +271,7 @@ YAML
         [ "$(jq '.items | length' "$dir/static/cache-$n" 2>/dev/null || echo 1000)" = 1000 ] ||
             { echo "bench: the selector did not match 1000 pods" >&2; exit 1; }
         "$CM_TRIVIAL" "$dir/sock/trivial-cache-$n.sock" "$dir/static/cache-$n" "$workers" & pids+=($!)
-        for _ in $(seq 1 50); do [ -S "$dir/sock/trivial-cache-$n.sock" ] && break; sleep 0.1; done
+        eventually 60 test -S "$dir/sock/trivial-cache-$n.sock" || { echo "bench: cm-trivial did not start" >&2; exit 1; }
         "$WRK" -t1 -c4 -d1s "$base$sel" >/dev/null 2>&1 || true
         compare "$base/_bench/trivial/cache-$n" "$base$sel"
         printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %6sx | %9.1f %9d\n' "pods-$n" \
@@ -280,8 +280,37 @@ YAML
             "$(awk -v k="$pss" 'BEGIN { print k / 1024 }')" \
             "$(awk -v k="$pss" -v b="$base_pss" -v n="$n" 'BEGIN { printf "%d", (k - b) * 1024 / n }')"
     fi
+    if [ "$n" = 10000 ]; then
+        # The same by-selector request, authorized: a bearer token (wrk sends
+        # no client certificate) whose TokenReview and SubjectAccessReview
+        # the shared decision cache answers after the first request.
+        curl -s -X POST "http://127.0.0.1:$((kport + 1))/auth" \
+            -d '{"allow": [{}], "tokens": {"bench-reader": {"username": "bench", "groups": ["readers"]}}}' >/dev/null
+        kill -TERM "$master"; wait "$master" 2>/dev/null || true
+        "$CM_BIN" serve --config "$dir/metrics.yaml" --kubeconfig "$dir/kubeconfig" \
+            --socket "$dir/sock/pair.sock" --workers "$workers" \
+            --authorization-webhook-cache-authorized-ttl 1h 2>> "$dir/pair.log" &
+        master=$!; pids+=($master)
+        for _ in $(seq 1 1200); do
+            [ "$(curl -ks -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ] && break
+            sleep 0.1
+        done
+        [ "$(curl -ks -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer bench-reader' "$base$sel")" = 200 ] ||
+            { echo "bench: the authorized request was refused" >&2; tail "$dir/pair.log" >&2; exit 1; }
+        noauth_rps=$p_rps noauth_50=$p_50 noauth_99=$p_99
+        wrk_hdr=(-H "Authorization: Bearer bench-reader")
+        read -r a1 a1_50 a1_99 < <(run_wrk "$base$sel")
+        read -r a2 a2_50 a2_99 < <(run_wrk "$base$sel")
+        wrk_hdr=()
+        read -r a_rps a_50 a_99 < <(mean3 "$a1 $a1_50 $a1_99" "$a2 $a2_50 $a2_99")
+        printf '%-14s %8s | %9s %7s %7s | %9d %7s %7s | %6sx | %9s %9s\n' "pods-10000+az" - \
+            "$noauth_rps" "$noauth_50" "$noauth_99" "$a_rps" "$a_50" "$a_99" \
+            "$(awk -v a="$a_rps" -v b="$noauth_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" - -
+    fi
     kill "$double"; wait "$double" 2>/dev/null || true
 done
+echo "(pods-10000+az: the by-selector row authorized from the decision cache; its"
+echo " \"trivial\" columns are the same request without authorization, pair/tr their ratio)"
 echo "(PSS: the whole pair before the load; B/pod: that over the no-pods pair's, per cached pod;"
 echo " target: under 300 bytes;"
 echo " pair/tr target: 0.90x or better)"

@@ -11,7 +11,7 @@ users: [{name: local, user: {token: local-test}}]
 contexts: [{name: local, context: {cluster: local, user: local}}]
 current-context: local
 YAML
-k() { "$KUBECTL" --kubeconfig "$tmp/kubeconfig" --request-timeout=10s get --raw "$@" < /dev/null; }
+k() { "$KUBECTL" --kubeconfig "$tmp/kubeconfig" --request-timeout="${HANG}s" get --raw "$@" < /dev/null; }
 
 out=$(k /apis/custom.metrics.k8s.io/v1beta2) || fail "kubectl get --raw discovery"
 check "discovery via kubectl" "$(echo "$out" | "$JQ" -r '.resources[0].name')" "pods/http_requests_per_second"

@@ -388,3 +388,56 @@ cm_quantity_from_double(double v, struct cm_quantity *out, const char **err_out)
     cm_quantity_from_milli((int64_t)milli, out);
     return 0;
 }
+
+int64_t
+cm_quantity_milli(const struct cm_quantity *q)
+{
+    const __int128 lim = (__int128)INT64_MAX;
+    __int128 v = q->unscaled;
+    int e = q->exp10 + 3, inexact = 0;
+
+    for (; e > 0; e--) {
+        if (v > lim || v < -lim)
+            break;
+        v *= 10;
+    }
+    for (; e < 0; e++) {
+        inexact |= v % 10 != 0;
+        v /= 10;
+        if (v == 0 && !inexact)
+            break;
+    }
+    if (inexact)
+        v += q->unscaled > 0 ? 1 : -1;          /* away from zero, as ScaledValue rounds */
+    if (v > lim)
+        return INT64_MAX;
+    if (v < -lim - 1)
+        return INT64_MIN;
+    return (int64_t)v;
+}
+
+int
+cm_quantity_check_range(const struct cm_quantity *q, const char **err_out)
+{
+    __int128 u = q->unscaled < 0 ? -q->unscaled : q->unscaled;
+    long long k = (long long)q->exp10 + 3;      /* the value in thousandths: u * 10^k */
+    __int128 lim = MAX_INT64 + (q->unscaled < 0);   /* INT64_MIN thousandths fit too */
+    int over;
+
+    *err_out = NULL;
+    if (u == 0)
+        return 0;
+    if (k >= 19)
+        over = 1;                               /* 10^19 > 2^63 */
+    else if (k >= 0)
+        over = u > lim / pow10i((int)k) || u * pow10i((int)k) > lim;
+    else if (k >= -38)
+        over = u / pow10i((int)-k) > lim;
+    else
+        over = 0;                               /* below 1: u < 10^38 */
+    if (over) {
+        *err_out = "the value is too large for a quantity";
+        return -1;
+    }
+    return 0;
+}

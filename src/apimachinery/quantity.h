@@ -45,4 +45,19 @@ void cm_quantity_from_milli(int64_t milli, struct cm_quantity *out);
  */
 int cm_quantity_from_double(double v, struct cm_quantity *out, const char **err_out);
 
+/*
+ * Quantity.MilliValue(): the value in thousandths, rounded away from zero
+ * when it has finer digits ("1n" is 1), saturated at the int64 bounds.  The
+ * HPA compares metrics in these units.
+ */
+int64_t cm_quantity_milli(const struct cm_quantity *q);
+
+/*
+ * The bound every source's values keep: a parsed quantity whose thousandths,
+ * truncated toward zero, fit in int64 (|value| < 9223372036854775.808), as
+ * cm_quantity_from_double() requires of file and Prometheus samples.
+ * Returns 0, or -1 with the same static message in *err_out.
+ */
+int cm_quantity_check_range(const struct cm_quantity *q, const char **err_out);
+
 #endif

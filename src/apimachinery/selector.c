@@ -55,57 +55,81 @@ symbol_token(const char *s, size_t n)
     return 0;
 }
 
-/* A NUL byte ends the input, as Go's lexer reads rune 0 as end of string. */
+/*
+ * Go's Lexer.read: the next byte, or 0 at the end of the input.  A NUL byte
+ * in the input reads as 0 as well, but is consumed, which is what gives it
+ * its meaning in Go: where a token would start it is the end of the string
+ * (the parser never sees what follows); right after an identifier or an
+ * operator it only ends that token, and lexing goes on after it.
+ */
 static char
-peek(const struct lexer *l)
+lx_read(struct lexer *l)
 {
-    return l->pos < l->n ? l->s[l->pos] : '\0';
+    return l->pos < l->n ? l->s[l->pos++] : '\0';
 }
 
+/* Go's Lexer.unread; only ever called after a byte that was not 0. */
+static void
+lx_unread(struct lexer *l)
+{
+    l->pos--;
+}
+
+/* Go's Lexer.Lex, with scanSpecialSymbol and scanIDOrKeyword. */
 static struct token
 lex(struct lexer *l)
 {
     struct token t = { T_EOS, "", 0 };
-    size_t start;
+    size_t start, len = 0;
+    char ch;
 
-    while (is_space(peek(l)))
-        l->pos++;
-    start = l->pos;
-    if (peek(l) == '\0')
+    do
+        ch = lx_read(l);
+    while (is_space(ch));
+    if (ch == '\0')
         return t;
-    if (is_special(peek(l))) {
+    lx_unread(l);
+    start = l->pos;
+    t.lit = l->s + start;
+    if (is_special(ch)) {
         enum tok last = 0;
         size_t last_len = 0;
 
-        while (is_special(peek(l))) {
+        for (;;) {
             enum tok k;
 
-            l->pos++;
-            k = symbol_token(l->s + start, l->pos - start);
+            ch = lx_read(l);
+            if (ch == '\0')
+                break;
+            if (!is_special(ch)) {
+                lx_unread(l);
+                break;
+            }
+            len++;
+            k = symbol_token(t.lit, len);
             if (k != 0) {
                 last = k;
-                last_len = l->pos - start;
+                last_len = len;
             } else if (last != 0) {
-                l->pos--;
+                lx_unread(l);
                 break;
             }
         }
-        if (last == 0) {
-            t.tok = T_ERROR;
-            t.lit = l->s + start;
-            t.len = l->pos - start;
-            return t;
-        }
-        l->pos = start + last_len;
-        t.tok = last;
-        t.lit = l->s + start;
-        t.len = last_len;
+        t.tok = last != 0 ? last : T_ERROR;
+        t.len = last != 0 ? last_len : len;
         return t;
     }
-    while (peek(l) != '\0' && !is_special(peek(l)) && !is_space(peek(l)))
-        l->pos++;
-    t.lit = l->s + start;
-    t.len = l->pos - start;
+    for (;;) {
+        ch = lx_read(l);
+        if (ch == '\0')
+            break;
+        if (is_special(ch) || is_space(ch)) {
+            lx_unread(l);
+            break;
+        }
+        len++;
+    }
+    t.len = len;
     if (t.len == 2 && memcmp(t.lit, "in", 2) == 0)
         t.tok = T_IN;
     else if (t.len == 5 && memcmp(t.lit, "notin", 5) == 0)
@@ -163,27 +187,6 @@ found(struct parser *p, struct token t, const char *rest)
     return -1;
 }
 
-/* Go's %q for the values in "Invalid value" messages. */
-static void
-go_quote(struct cm_buf *out, const char *s, size_t n)
-{
-    size_t i;
-
-    cm_buf_addc(out, '"');
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            cm_buf_addc(out, '\\');
-            cm_buf_addc(out, (char)c);
-        } else if (c < 0x20 || c == 0x7f) {
-            cm_buf_addf(out, "\\x%02x", c);
-        } else {
-            cm_buf_addc(out, (char)c);
-        }
-    }
-    cm_buf_addc(out, '"');
-}
-
 static int
 validate_key(struct parser *p, struct token t)
 {
@@ -194,7 +197,7 @@ validate_key(struct parser *p, struct token t)
     bad = cm_validate_qualified_name(t.lit, t.len, &msgs);
     if (bad) {
         CM_BUF_ADDLIT(&p->err, "<nil>: Invalid value: ");
-        go_quote(&p->err, t.lit, t.len);
+        cm_validate_quote(&p->err, t.lit, t.len);
         CM_BUF_ADDLIT(&p->err, ": ");
         cm_buf_add(&p->err, msgs.data, msgs.len);
     }
@@ -263,10 +266,10 @@ parse_identifiers_list(struct parser *p, struct strset *s)
                 set_add(p, s, "", 0);
                 return 0;
             }
-            if (t2.tok == T_COMMA) {
-                consume(p, VALUES);
+            /* ",," is an empty value; the second ',' is left for the next
+             * turn, so "(a,,)" is {"", a} (Go since apimachinery v0.35). */
+            if (t2.tok == T_COMMA)
                 set_add(p, s, "", 0);
-            }
             break;
         default:
             return found(p, t, "expected: ',', or identifier");
@@ -364,7 +367,7 @@ check_requirement(struct parser *p, const struct cm_requirement *r)
                 continue;
             cm_buf_reset(&msg);
             cm_buf_addf(&msg, "values[%zu]: Invalid value: ", i);
-            go_quote(&msg, r->values[i], strlen(r->values[i]));
+            cm_validate_quote(&msg, r->values[i], strlen(r->values[i]));
             CM_BUF_ADDLIT(&msg, ": for 'Gt', 'Lt' operators, the value must be an integer");
             aggregate_add(&agg, &count, &msg);
         }
@@ -376,7 +379,7 @@ check_requirement(struct parser *p, const struct cm_requirement *r)
         if (cm_validate_label_value(r->values[i], strlen(r->values[i]), &why)) {
             cm_buf_reset(&msg);
             cm_buf_addf(&msg, "values[%zu][%s]: Invalid value: ", i, r->key);
-            go_quote(&msg, r->values[i], strlen(r->values[i]));
+            cm_validate_quote(&msg, r->values[i], strlen(r->values[i]));
             CM_BUF_ADDLIT(&msg, ": ");
             cm_buf_add(&msg, why.data, why.len);
             aggregate_add(&agg, &count, &msg);
@@ -472,7 +475,8 @@ cm_selector_parse(struct cm_selector *out, const char *s, size_t n,
         goto out;
     }
 
-    /* Tokenize once; the parser needs one token of lookahead. */
+    /* Tokenize once, up to the first end of string as Go's scan does (a NUL
+     * where a token starts is one); the parser needs one token of lookahead. */
     p.lx.s = s;
     p.lx.n = n;
     for (;;) {

@@ -8,6 +8,12 @@
  * and set values sorted and de-duplicated, which is the canonical form that
  * cm_selector_format() prints.
  *
+ * The input is n bytes, NUL bytes included, read as Go's lexer reads them:
+ * a NUL right after an identifier or an operator ends that token and lexing
+ * goes on ("a=b\0,c" is a=b,c; "a=b\0c" is refused), while a NUL where a
+ * token would start ends the selector ("a=b \0,c" is a=b).  Inside a set, an
+ * empty value may stand anywhere: "x in (a,,)" is x in (,a).
+ *
  * Matching follows Go: '!=' and 'notin' match objects that lack the key,
  * '>' and '<' compare integers and fail on labels that are not integers.
  */

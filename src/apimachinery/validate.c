@@ -150,3 +150,115 @@ cm_validate_label_value(const char *s, size_t n, struct cm_buf *out)
         add(out, &count, "", LVALUE_MSG " " LVALUE_EXAMPLES);
     return count;
 }
+
+long
+cm_validate_utf8_rune(const char *str, size_t n, size_t *width)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char b = s[0], lo = 0x80, hi = 0xbf;
+    size_t w, i;
+    long r;
+
+    *width = 1;
+    if (b < 0x80)
+        return b;
+    if (b >= 0xc2 && b <= 0xdf) {
+        w = 2;
+        r = b & 0x1f;
+    } else if (b >= 0xe0 && b <= 0xef) {
+        w = 3;
+        r = b & 0x0f;
+        if (b == 0xe0)
+            lo = 0xa0;
+        else if (b == 0xed)
+            hi = 0x9f;                      /* no surrogates */
+    } else if (b >= 0xf0 && b <= 0xf4) {
+        w = 4;
+        r = b & 0x07;
+        if (b == 0xf0)
+            lo = 0x90;
+        else if (b == 0xf4)
+            hi = 0x8f;
+    } else {
+        return -1;
+    }
+    if (n < w)
+        return -1;
+    for (i = 1; i < w; i++) {
+        unsigned char c = s[i];
+
+        if (c < (i == 1 ? lo : 0x80) || c > (i == 1 ? hi : 0xbf))
+            return -1;
+        r = r << 6 | (c & 0x3f);
+    }
+    *width = w;
+    return r;
+}
+
+/*
+ * Go's strconv.IsPrint for a rune above ASCII: the controls, the spaces other
+ * than ' ', the format characters and the private use areas are not printed
+ * as they are.  Unassigned code points, which Go's tables also exclude, are
+ * taken as printable here.
+ */
+static int
+is_print_rune(long r)
+{
+    static const long ranges[][2] = {
+        { 0x80, 0xa0 }, { 0xad, 0xad }, { 0x600, 0x605 }, { 0x61c, 0x61c },
+        { 0x6dd, 0x6dd }, { 0x70f, 0x70f }, { 0x1680, 0x1680 }, { 0x180e, 0x180e },
+        { 0x2000, 0x200f }, { 0x2028, 0x202f }, { 0x205f, 0x2064 }, { 0x2066, 0x206f },
+        { 0x3000, 0x3000 }, { 0xe000, 0xf8ff }, { 0xfeff, 0xfeff }, { 0xfff9, 0xfffb },
+        { 0xfffe, 0xffff }, { 0x110bd, 0x110bd }, { 0x1d173, 0x1d17a },
+        { 0xe0001, 0xe0001 }, { 0xe0020, 0xe007f }, { 0xf0000, 0x10ffff },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+        if (r >= ranges[i][0] && r <= ranges[i][1])
+            return 0;
+    return 1;
+}
+
+void
+cm_validate_quote(struct cm_buf *out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, w;
+
+    cm_buf_addc(out, '"');
+    while (i < n) {
+        long r = cm_validate_utf8_rune(s + i, n - i, &w);
+        const char *esc = NULL;
+
+        if (r < 0) {                                    /* not UTF-8: \xff */
+            cm_buf_addf(out, "\\x%c%c", hex[u[i] >> 4], hex[u[i] & 15]);
+            i++;
+            continue;
+        }
+        switch (r) {
+        case '"':  esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\a': esc = "\\a"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\v': esc = "\\v"; break;
+        }
+        if (esc != NULL)
+            cm_buf_adds(out, esc);
+        else if (r < 0x20 || r == 0x7f)
+            cm_buf_addf(out, "\\x%02lx", r);
+        else if (r < 0x80 || is_print_rune(r))
+            cm_buf_add(out, s + i, w);
+        else if (r < 0x10000)
+            cm_buf_addf(out, "\\u%04lx", r);
+        else
+            cm_buf_addf(out, "\\U%08lx", r);
+        i += w;
+    }
+    cm_buf_addc(out, '"');
+}

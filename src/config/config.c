@@ -462,10 +462,29 @@ load_prometheus(struct loader *ld, yaml_node_t *node)
     return problems;
 }
 
+/* The kinds of source by name, NULL-terminated for check_keys(). */
+static const char *const kinds[CM_SOURCE_NKINDS + 1] = {
+    [CM_SOURCE_STATIC] = "static",
+    [CM_SOURCE_FILE] = "file",
+    [CM_SOURCE_PUSH] = "push",
+    [CM_SOURCE_PROMETHEUS] = "prometheus",
+};
+
+const char *
+cm_source_kind_name(enum cm_source_kind k)
+{
+    return (unsigned)k < CM_SOURCE_NKINDS ? kinds[k] : "unknown";
+}
+
+int
+cm_metric_takes_writes(const struct cm_metric *m)
+{
+    return m->source.kind == CM_SOURCE_PUSH;
+}
+
 static int
 load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
-    static const char *const kinds[] = { "static", "file", "push", "prometheus", NULL };
     yaml_node_pair_t *pair;
     yaml_node_t *vn;
     const char *err, *text, *kind;
@@ -508,7 +527,9 @@ load_source(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
         ERR(ld, vn, "'static' must be a quantity, such as \"10\", \"250m\" or \"1.5Gi\"");
         return 1;
     }
-    if (cm_quantity_parse(text, strlen(text), &m->source.value, &err) < 0) {
+    /* within the bound every source keeps (quantity.h) */
+    if (cm_quantity_parse(text, strlen(text), &m->source.value, &err) < 0 ||
+        cm_quantity_check_range(&m->source.value, &err) < 0) {
         ERR(ld, vn, "bad quantity '%s': %s", text, err);
         return 1;
     }
@@ -521,7 +542,8 @@ load_fallback(struct loader *ld, struct cm_metric *m, yaml_node_t *node)
 {
     const char *text = cm_yaml_scalar(node), *err = "a quantity such as \"0\" or \"250m\"";
 
-    if (text == NULL || cm_quantity_parse(text, strlen(text), &m->fallback, &err) < 0) {
+    if (text == NULL || cm_quantity_parse(text, strlen(text), &m->fallback, &err) < 0 ||
+        cm_quantity_check_range(&m->fallback, &err) < 0) {
         ERR(ld, node, "bad fallback '%s': %s", text ? text : "", err);
         return 1;
     }

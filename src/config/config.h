@@ -43,6 +43,7 @@ enum cm_source_kind {
     CM_SOURCE_FILE,
     CM_SOURCE_PUSH,
     CM_SOURCE_PROMETHEUS,
+    CM_SOURCE_NKINDS                   /* not a kind: how many there are */
 };
 
 /*
@@ -64,7 +65,7 @@ struct cm_file_source {
 
 /*
  * source: {push: {max_age: D}}
- * Values written through /write-metrics (see writeapi.h), each served until
+ * Values written through /write-metrics (see write.h), each served until
  * it is D old (default CM_PUSH_DEFAULT_MAX_AGE).
  */
 #define CM_PUSH_DEFAULT_MAX_AGE 300
@@ -170,5 +171,11 @@ const struct cm_metric *cm_config_next_external(const struct cm_config *cfg,
 
 /* 1 if the metric is declared for resource r. */
 int cm_metric_describes(const struct cm_metric *m, const struct cm_resource *r);
+
+/* 1 if the metric's values are written to it (a push source: see write.h). */
+int cm_metric_takes_writes(const struct cm_metric *m);
+
+/* The kind's name, as metrics.yaml spells it ("static", "file", ...). */
+const char *cm_source_kind_name(enum cm_source_kind k);
 
 #endif

@@ -1,5 +1,4 @@
 #include "discovery.h"
-#include "api.h"
 
 #include <string.h>
 
@@ -65,10 +64,12 @@ group_members(struct cm_json *j, const struct cm_api_group *g)
 }
 
 void
-cm_discovery_group_list(struct cm_json *j)
+cm_discovery_root(struct cm_ctx *ctx)
 {
+    struct cm_json jw, *j = &jw;
     size_t i;
 
+    cm_ctx_json_begin(ctx, j);
     /* The generic apiserver strips apiVersion from the root list. */
     cm_json_object_begin(j);
     cm_json_key(j, "kind");
@@ -82,16 +83,22 @@ cm_discovery_group_list(struct cm_json *j)
     }
     cm_json_array_end(j);
     cm_json_object_end(j);
+    cm_ctx_json_end(ctx);
 }
 
 void
-cm_discovery_group(struct cm_json *j, const struct cm_api_group *g)
+cm_discovery_group(struct cm_ctx *ctx)
 {
+    const struct cm_api_group *g = ctx->route.group;
+    struct cm_json jw, *j = &jw;
+
+    cm_ctx_json_begin(ctx, j);
     cm_json_object_begin(j);
     cm_json_key(j, "kind");       cm_json_string(j, "APIGroup");
     cm_json_key(j, "apiVersion"); cm_json_string(j, "v1");
     group_members(j, g);
     cm_json_object_end(j);
+    cm_ctx_json_end(ctx);
 }
 
 /* One metav1.APIResource of a metrics group. */
@@ -111,12 +118,16 @@ resource_entry(struct cm_json *j, const char *name, int namespaced, const char *
 }
 
 void
-cm_discovery_resource_list(struct cm_json *j, const struct cm_config *cfg,
-                           const struct cm_api_group *g, const char *version)
+cm_discovery_resources(struct cm_ctx *ctx)
 {
+    const struct cm_config *cfg = ctx->api->config;
+    const struct cm_api_group *g = ctx->route.group;
+    const char *version = ctx->route.version;
     char gv[96], name[CM_METRIC_NAME_MAX + 128];
+    struct cm_json jw, *j = &jw;
     size_t i, k;
 
+    cm_ctx_json_begin(ctx, j);
     snprintf(gv, sizeof(gv), "%s/%s", g->name, version);
     cm_json_object_begin(j);
     cm_json_key(j, "kind");         cm_json_string(j, "APIResourceList");
@@ -141,4 +152,5 @@ cm_discovery_resource_list(struct cm_json *j, const struct cm_config *cfg,
     }
     cm_json_array_end(j);
     cm_json_object_end(j);
+    cm_ctx_json_end(ctx);
 }

@@ -14,8 +14,7 @@
 #ifndef CM_DISCOVERY_H
 #define CM_DISCOVERY_H
 
-#include "config.h"
-#include "json.h"
+#include "ctx.h"
 
 struct cm_api_group {
     const char *name;                  /* "custom.metrics.k8s.io" */
@@ -29,9 +28,13 @@ const struct cm_api_group *cm_discovery_group_find(const char *name);
 /* 1 if g serves version. */
 int cm_discovery_version_known(const struct cm_api_group *g, const char *version);
 
-void cm_discovery_group_list(struct cm_json *j);
-void cm_discovery_group(struct cm_json *j, const struct cm_api_group *g);
-void cm_discovery_resource_list(struct cm_json *j, const struct cm_config *cfg,
-                                const struct cm_api_group *g, const char *version);
+/* GET /apis: the APIGroupList. */
+void cm_discovery_root(struct cm_ctx *ctx);
+
+/* GET /apis/<group>: the APIGroup of ctx->route.group. */
+void cm_discovery_group(struct cm_ctx *ctx);
+
+/* GET /apis/<group>/<version>: the APIResourceList of ctx->route's group and version. */
+void cm_discovery_resources(struct cm_ctx *ctx);
 
 #endif

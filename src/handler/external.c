@@ -1,21 +1,12 @@
 #include "external.h"
 #include "json.h"
+#include "log.h"
 #include "selector.h"
 #include "source.h"
+#include "param.h"
 #include "status.h"
-#include "values.h"
 
 #include <string.h>
-#include <strings.h>
-
-/* Go's Convert_Slice_string_To_bool: any value but "0" and "false" is true. */
-static int
-query_bool(const struct cm_query *q, const char *name)
-{
-    const struct cm_query_pair *p = cm_query_get(q, name);
-
-    return p != NULL && strcmp(p->value, "0") != 0 && strcasecmp(p->value, "false") != 0;
-}
 
 static int
 write_series(const struct cm_series *s, void *arg)
@@ -44,42 +35,44 @@ write_series(const struct cm_series *s, void *arg)
 }
 
 void
-cm_external_respond(const struct cm_api *api, const struct cm_request *req,
-                    const char *ns, const char *metric, const struct cm_query *q,
-                    int pretty, struct cm_arena *a, struct cm_response *res)
+cm_external_respond(struct cm_ctx *ctx)
 {
+    const struct cm_api *api = ctx->api;
+    const char *ns = ctx->route.ns, *metric = ctx->route.metric;
+    struct cm_arena *a = ctx->arena;
     const struct cm_metric *m;
     struct cm_source_view *views;
     struct cm_selector sel;
     struct cm_json j;
     size_t pos = 0, n = 0, i;
 
-    if (query_bool(q, "watch")) {
-        cm_status_method_not_supported(res, pretty, CM_GROUP_EXTERNAL, "*", "watch");
+    if (cm_param_flag(&ctx->query, "watch")) {
+        cm_status_method_not_supported(ctx, CM_GROUP_EXTERNAL, "*", "watch");
         return;
     }
-    if (cm_values_selector_param(q, "labelSelector", 400, "BadRequest", pretty, a, &sel, res) < 0)
+    if (cm_param_selector(ctx, "labelSelector", 400, "BadRequest", &sel) < 0)
         return;
     m = cm_config_next_external(api->config, metric, &pos);
     if (m == NULL) {
-        cm_status_write(res, pretty, 404, "NotFound", 0,
+        cm_status_write(ctx, 404, "NotFound", 0,
                         "the server could not find the external metric %s", metric);
         return;
     }
     /* Every entry of this name must be able to answer before any is written. */
     views = cm_arena_alloc(a, api->config->nexternal * sizeof(*views));
     for (; m != NULL; m = cm_config_next_external(api->config, metric, &pos), n++) {
-        if ((cm_source_open(api->sources, m, req->now, &views[n]) < 0 ||
+        if ((cm_source_open(api->sources, m, ctx->req->now, &views[n]) < 0 ||
              cm_source_fetch_series(&views[n], &sel, a) < 0) && !m->has_fallback) {
-            cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
-                            "unable to fetch external metric %s: %s", metric, views[n].failure);
+            cm_log_request(CM_LOG_WARN, "503: unable to fetch external metric %s: %s", metric,
+                           views[n].failure);
+            cm_status_write(ctx, 503, "ServiceUnavailable", 0,
+                            "unable to fetch external metric %s: %s (request %s)", metric,
+                            views[n].failure, cm_log_request_id());
             return;
         }
     }
 
-    res->status = 200;
-    res->content_type = "application/json";
-    cm_json_init(&j, res->body, pretty);
+    cm_ctx_json_begin(ctx, &j);
     cm_json_object_begin(&j);
     cm_json_key(&j, "kind");       cm_json_string(&j, "ExternalMetricValueList");
     cm_json_key(&j, "apiVersion"); cm_json_string(&j, CM_GROUP_EXTERNAL "/" CM_EXTERNAL_VERSION);
@@ -93,6 +86,5 @@ cm_external_respond(const struct cm_api *api, const struct cm_request *req,
     }
     cm_json_array_end(&j);
     cm_json_object_end(&j);
-    if (!pretty)
-        cm_buf_addc(res->body, '\n');
+    cm_ctx_json_end(ctx);
 }

@@ -9,13 +9,11 @@
 #ifndef CM_EXTERNAL_H
 #define CM_EXTERNAL_H
 
-#include "api.h"
-#include "query.h"
+#include "ctx.h"
 
 #define CM_EXTERNAL_VERSION "v1beta1"
 
-void cm_external_respond(const struct cm_api *api, const struct cm_request *req,
-                         const char *ns, const char *metric, const struct cm_query *q,
-                         int pretty, struct cm_arena *a, struct cm_response *res);
+/* GET .../namespaces/{ns}/{metric}: ctx->route's ns and metric. */
+void cm_external_respond(struct cm_ctx *ctx);
 
 #endif

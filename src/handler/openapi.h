@@ -7,11 +7,11 @@
 #ifndef CM_OPENAPI_H
 #define CM_OPENAPI_H
 
-#include "api.h"
+#include "ctx.h"
 
 extern const char cm_openapi_v2_json[];   /* NUL-terminated */
 
-/* Answers with the document as application/json. */
-void cm_openapi_v2(struct cm_response *res);
+/* GET /openapi/v2: the document as application/json (kube-openapi does not pretty-print). */
+void cm_openapi_respond(struct cm_ctx *ctx);
 
 #endif

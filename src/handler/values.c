@@ -1,15 +1,17 @@
 #include "values.h"
 #include "fieldsel.h"
 #include "json.h"
+#include "log.h"
 #include "selector.h"
 #include "source.h"
+#include "param.h"
 #include "status.h"
 
 #include <string.h>
 #include <time.h>
 
 struct item_ctx {
-    const struct cm_metric_call *call;
+    const struct cm_route *call;
     const struct cm_metric *metric;
     const struct cm_resource *resource;
     const struct cm_selector *metric_selector;
@@ -269,13 +271,21 @@ collect(const struct cm_object *obj, void *arg)
     return 0;
 }
 
-/* The 503 of a source that has nothing to serve (and no fallback). */
+/*
+ * The 503 of a source that has nothing to serve (and no fallback).  why is
+ * for clients (no path, URL or upstream text: those are in the log); the
+ * request id in the message finds the log records of this request.
+ */
 static void
-unavailable(struct cm_response *res, int pretty, const struct cm_metric_call *call,
-            const char *why)
+unavailable(struct cm_ctx *ctx, const char *why)
 {
-    cm_status_write(res, pretty, 503, "ServiceUnavailable", 0,
-                    "unable to fetch metric %s for %s: %s", call->metric, call->resource, why);
+    const struct cm_route *call = &ctx->route;
+
+    cm_log_request(CM_LOG_WARN, "503: unable to fetch metric %s for %s: %s", call->metric,
+                   call->resource, why);
+    cm_status_write(ctx, 503, "ServiceUnavailable", 0,
+                    "unable to fetch metric %s for %s: %s (request %s)", call->metric,
+                    call->resource, why, cm_log_request_id());
 }
 
 static void
@@ -292,30 +302,12 @@ list_begin(struct cm_json *j, const char *version)
     cm_json_array_begin(j);
 }
 
-int
-cm_values_selector_param(const struct cm_query *q, const char *qname, int code,
-               const char *reason, int pretty, struct cm_arena *a,
-               struct cm_selector *out, struct cm_response *res)
-{
-    const struct cm_query_pair *p = cm_query_get(q, qname);
-    const char *err;
-
-    out->n = 0;
-    out->req = NULL;
-    if (p == NULL)
-        return 0;
-    if (cm_selector_parse(out, p->value, p->value_len, a, &err) < 0) {
-        cm_status_write(res, pretty, code, reason, 0, "%s", err);
-        return -1;
-    }
-    return 0;
-}
-
 void
-cm_values_respond(const struct cm_api *api, const struct cm_request *req,
-                  const struct cm_metric_call *call, const struct cm_query *q,
-                  int pretty, struct cm_arena *a, struct cm_response *res)
+cm_values_respond(struct cm_ctx *ctx)
 {
+    const struct cm_api *api = ctx->api;
+    const struct cm_route *call = &ctx->route;
+    struct cm_arena *a = ctx->arena;
     struct cm_selector object_sel, metric_sel;
     const struct cm_metric *metric;
     const struct cm_resource *r;
@@ -323,16 +315,16 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     struct item_ctx c;
     struct cm_json j;
 
-    if (cm_values_selector_param(q, "labelSelector", 400, "BadRequest", pretty, a, &object_sel, res) < 0 ||
-        cm_values_selector_param(q, "metricLabelSelector", 500, NULL, pretty, a, &metric_sel, res) < 0)
+    if (cm_param_selector(ctx, "labelSelector", 400, "BadRequest", &object_sel) < 0 ||
+        cm_param_selector(ctx, "metricLabelSelector", 500, NULL, &metric_sel) < 0)
         return;
     {
         /* A fieldSelector may only repeat the name in the path. */
-        const struct cm_query_pair *fs = cm_query_get(q, "fieldSelector");
+        const struct cm_query_pair *fs = cm_query_get(&ctx->query, "fieldSelector");
         const char *err;
 
         if (fs != NULL && cm_fieldsel_check(fs->value, fs->value_len, call->name, a, &err) < 0) {
-            cm_status_write(res, pretty, 400, "BadRequest", 0, "%s", err);
+            cm_status_write(ctx, 400, "BadRequest", 0, "%s", err);
             return;
         }
     }
@@ -340,7 +332,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     r = cm_resource_lookup(call->resource);
     metric = cm_config_find(api->config, call->metric);
     if (r == NULL || metric == NULL || !cm_metric_describes(metric, r)) {
-        cm_status_write(res, pretty, 404, "NotFound", 0,
+        cm_status_write(ctx, 404, "NotFound", 0,
                         "the server could not find the metric %s for %s",
                         call->metric, call->resource);
         return;
@@ -351,7 +343,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
         size_t len;
 
         if (api->cache != NULL && cm_objects_image(api->objects, r, &len) == NULL) {
-            unavailable(res, pretty, call, "the objects have not been listed yet");
+            unavailable(ctx, "the objects have not been listed yet");
             return;
         }
     }
@@ -362,14 +354,12 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     c.resource = r;
     c.metric_selector = &metric_sel;
     c.source = &view;
-    if (cm_source_open(api->sources, metric, req->now, &view) < 0 && !metric->has_fallback) {
-        unavailable(res, pretty, call, view.failure);
+    if (cm_source_open(api->sources, metric, ctx->req->now, &view) < 0 && !metric->has_fallback) {
+        unavailable(ctx, view.failure);
         return;
     }
 
-    res->status = 200;
-    res->content_type = "application/json";
-    cm_json_init(&j, res->body, pretty);
+    cm_ctx_json_begin(ctx, &j);
 
     if (strcmp(call->name, "*") != 0) {
         struct cm_object found, *obj = NULL;
@@ -384,7 +374,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
                      (obj = &found) != NULL;
         if (exists && cm_source_fetch(&view, r, call->ns, &call->name, 1, &metric_sel, a) < 0 &&
             !metric->has_fallback) {
-            unavailable(res, pretty, call, view.failure);
+            unavailable(ctx, view.failure);
             return;
         }
         if (!exists || !cm_source_object(&view, r, call->ns, call->name, &metric_sel, a, &value)) {
@@ -393,7 +383,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
             cm_buf_init(&sel, CM_SELECTOR_MAX_LEN * 4);
             if (exists)
                 cm_selector_format(&metric_sel, &sel);
-            cm_status_write(res, pretty, 404, "NotFound", 0,
+            cm_status_write(ctx, 404, "NotFound", 0,
                             "the server could not find the metric %s for %s %s%s%s",
                             call->metric, call->resource, call->name,
                             sel.len ? " with selector " : "", sel.len ? sel.data : "");
@@ -418,7 +408,7 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
             cm_objects_select(api->objects, r, ns, &object_sel, collect, &col);
             if (cm_source_fetch(&view, r, call->ns, col.names, col.n, &metric_sel, a) < 0 &&
                 !metric->has_fallback) {
-                unavailable(res, pretty, call, view.failure);
+                unavailable(ctx, view.failure);
                 return;
             }
             list_begin(&j, call->version);
@@ -433,6 +423,5 @@ cm_values_respond(const struct cm_api *api, const struct cm_request *req,
     }
     cm_json_array_end(&j);
     cm_json_object_end(&j);
-    if (!pretty)
-        cm_buf_addc(res->body, '\n');
+    cm_ctx_json_end(ctx);
 }

@@ -7,30 +7,14 @@
 #ifndef CM_VALUES_H
 #define CM_VALUES_H
 
-#include "api.h"
-#include "query.h"
-#include "selector.h"
-
-struct cm_metric_call {
-    const char *version;     /* "v1beta1" or "v1beta2" */
-    const char *ns;          /* "" for root-scoped requests */
-    const char *resource;    /* as in the URL: "pods", "deployments.apps" */
-    const char *name;        /* an object name, or "*" for a selector request */
-    const char *metric;
-};
-
-void cm_values_respond(const struct cm_api *api, const struct cm_request *req,
-                       const struct cm_metric_call *call, const struct cm_query *q,
-                       int pretty, struct cm_arena *a, struct cm_response *res);
+#include "ctx.h"
 
 /*
- * Parses the selector in query parameter qname into out (an absent parameter
- * selects everything).  On a parse error writes the Go server's answer with
- * the given code and reason (400 BadRequest for labelSelector, a bare 500 for
- * metricLabelSelector) and returns -1.
+ * GET .../{resource}/{name}/{metric} and the namespaced and namespace forms:
+ * the values of ctx->route.metric for the named object, or for every object
+ * matching ?labelSelector= when the name is "*".  ?metricLabelSelector=
+ * filters by the metric's labels; ?fieldSelector= may only repeat the name.
  */
-int cm_values_selector_param(const struct cm_query *q, const char *qname, int code,
-                             const char *reason, int pretty, struct cm_arena *a,
-                             struct cm_selector *out, struct cm_response *res);
+void cm_values_respond(struct cm_ctx *ctx);
 
 #endif

@@ -21,13 +21,16 @@ cm_query_parse(struct cm_query *out, const char *raw, size_t n,
         plen = eq ? (size_t)(eq - pair) : n - pos;
         pos += plen + 1;
 
-        eq = memchr(pair, '=', plen);
-        nlen = eq ? (size_t)(eq - pair) : plen;
-        vlen = eq ? plen - nlen - 1 : 0;
-        if (memchr(pair, ';', nlen) != NULL) {
+        /* Go's parseQuery looks for ';' in the whole pair, value included,
+         * and drops the pair ("invalid semicolon separator in query"); the
+         * apiserver ignores that error and uses the other pairs. */
+        if (memchr(pair, ';', plen) != NULL) {
             out->skipped++;
             continue;
         }
+        eq = memchr(pair, '=', plen);
+        nlen = eq ? (size_t)(eq - pair) : plen;
+        vlen = eq ? plen - nlen - 1 : 0;
         if (nlen == 0)
             continue;
         name = cm_arena_alloc(a, nlen + 1);
@@ -58,4 +61,12 @@ cm_query_get(const struct cm_query *q, const char *name)
         if (strcmp(q->pair[i].name, name) == 0)
             return &q->pair[i];
     return NULL;
+}
+
+int
+cm_query_value_is(const struct cm_query_pair *p, const char *s)
+{
+    size_t n = strlen(s);
+
+    return p->value_len == n && memcmp(p->value, s, n) == 0;
 }

@@ -4,9 +4,13 @@
  *
  * Pairs are separated by '&'.  A pair is split at its first '='; a missing
  * '=' means an empty value.  Names and values are form-decoded ('+' is a
- * space).  A pair whose name contains ';', or whose name or value has a
- * malformed escape, is skipped and the rest are kept, as Go does.  Empty
- * names are skipped.  When a name repeats, the first value wins.
+ * space).  A pair with a ';' anywhere in it (name or value, before
+ * decoding), or with a malformed escape, is skipped and the rest are kept, as
+ * Go does.  Empty names are skipped, and so are names that decode to a NUL
+ * byte (no parameter has such a name).  When a name repeats, the first value
+ * wins.  Values keep their decoded length: a %00 in a value is a NUL byte
+ * inside it, never its end, so consumers use value_len (or
+ * cm_query_value_is()), not strlen/strcmp.
  */
 #ifndef CM_QUERY_H
 #define CM_QUERY_H
@@ -37,5 +41,8 @@ void cm_query_parse(struct cm_query *out, const char *raw, size_t n,
 /* The first pair named name, or NULL (borrowed from q). */
 const struct cm_query_pair *cm_query_get(const struct cm_query *q,
                                          const char *name);
+
+/* 1 if p's value is exactly the NUL-terminated text s, all bytes of it. */
+int cm_query_value_is(const struct cm_query_pair *p, const char *s);
 
 #endif

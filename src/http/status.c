@@ -9,15 +9,13 @@ struct details {
 };
 
 static void
-write_status(struct cm_response *res, int pretty, int code, const char *reason,
+write_status(struct cm_ctx *ctx, int code, const char *reason,
              const struct details *d, const struct cm_buf *msg)
 {
     struct cm_json j;
 
-    cm_buf_reset(res->body);
-    res->status = code;
-    res->content_type = "application/json";
-    cm_json_init(&j, res->body, pretty);
+    cm_ctx_json_begin(ctx, &j);
+    ctx->res->status = code;
     cm_json_object_begin(&j);
     cm_json_key(&j, "kind");        cm_json_string(&j, "Status");
     cm_json_key(&j, "apiVersion");  cm_json_string(&j, "v1");
@@ -46,13 +44,12 @@ write_status(struct cm_response *res, int pretty, int code, const char *reason,
     }
     cm_json_key(&j, "code");        cm_json_int(&j, code);
     cm_json_object_end(&j);
-    if (!pretty)
-        cm_buf_addc(res->body, '\n');
+    cm_ctx_json_end(ctx);
 }
 
 void
-cm_status_write(struct cm_response *res, int pretty, int code,
-                const char *reason, int with_details, const char *fmt, ...)
+cm_status_write(struct cm_ctx *ctx, int code, const char *reason, int with_details,
+                const char *fmt, ...)
 {
     struct details d = { with_details, NULL, NULL };
     struct cm_buf msg;
@@ -62,19 +59,19 @@ cm_status_write(struct cm_response *res, int pretty, int code,
     va_start(ap, fmt);
     cm_buf_vaddf(&msg, fmt, ap);
     va_end(ap);
-    write_status(res, pretty, code, reason, &d, &msg);
+    write_status(ctx, code, reason, &d, &msg);
     cm_buf_free(&msg);
 }
 
 void
-cm_status_not_found(struct cm_response *res, int pretty)
+cm_status_not_found(struct cm_ctx *ctx)
 {
-    cm_status_write(res, pretty, 404, "NotFound", 1,
+    cm_status_write(ctx, 404, "NotFound", 1,
                     "the server could not find the requested resource");
 }
 
 void
-cm_status_method_not_supported(struct cm_response *res, int pretty, const char *group,
+cm_status_method_not_supported(struct cm_ctx *ctx, const char *group,
                                const char *resource, const char *action)
 {
     struct details d = { 1, group, resource };
@@ -83,12 +80,12 @@ cm_status_method_not_supported(struct cm_response *res, int pretty, const char *
     cm_buf_init(&msg, 4096);
     cm_buf_addf(&msg, "%s is not supported on resources of kind \"%s%s%s\"", action,
                 resource, *group ? "." : "", group);
-    write_status(res, pretty, 405, "MethodNotAllowed", &d, &msg);
+    write_status(ctx, 405, "MethodNotAllowed", &d, &msg);
     cm_buf_free(&msg);
 }
 
 void
-cm_status_success(struct cm_response *res, int pretty, const char *fmt, ...)
+cm_status_success(struct cm_ctx *ctx, const char *fmt, ...)
 {
     struct details d = { 0, NULL, NULL };
     struct cm_buf msg;
@@ -98,6 +95,27 @@ cm_status_success(struct cm_response *res, int pretty, const char *fmt, ...)
     va_start(ap, fmt);
     cm_buf_vaddf(&msg, fmt, ap);
     va_end(ap);
-    write_status(res, pretty, 200, NULL, &d, &msg);
+    write_status(ctx, 200, NULL, &d, &msg);
     cm_buf_free(&msg);
+}
+
+const char *
+cm_status_text(int status)
+{
+    switch (status) {
+    case 200: return "200 OK";
+    case 400: return "400 Bad Request";
+    case 401: return "401 Unauthorized";
+    case 403: return "403 Forbidden";
+    case 404: return "404 Not Found";
+    case 405: return "405 Method Not Allowed";
+    case 406: return "406 Not Acceptable";
+    case 413: return "413 Payload Too Large";
+    case 414: return "414 URI Too Long";
+    case 415: return "415 Unsupported Media Type";
+    case 500: return "500 Internal Server Error";
+    case 503: return "503 Service Unavailable";
+    case 507: return "507 Insufficient Storage";
+    }
+    return "500 Internal Server Error";
 }

@@ -37,7 +37,10 @@ struct cm_uri {
 };
 
 /*
- * Parses raw (a NUL-terminated request target) into out.  Decoded segments
+ * Parses raw (a NUL-terminated request target) into out.  A raw NUL byte
+ * cannot be part of a target (nginx answers such a request line 400 itself,
+ * as t/badinput.sh checks), so strlen is the target's length; a %00 is
+ * refused in a segment (CM_URI_ENUL) and kept, length and all, in the query.  Decoded segments
  * are allocated from a.  "/" has zero segments.  Returns CM_URI_OK or a
  * negative enum cm_uri_error; out is then unspecified.
  */

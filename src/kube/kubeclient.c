@@ -1,6 +1,7 @@
 #include "kubeclient.h"
 #include "alloc.h"
 #include "curlib.h"
+#include "log.h"
 #include "tokenfile.h"
 
 #include <errno.h>
@@ -88,7 +89,7 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     const struct cm_kubeconn *k = c->conn;
     const struct cm_curlib *lib = c->lib;
     struct curl_slist *headers = NULL;
-    char url[4096], hdr[8300], token[8192], curl_err[CURL_ERROR_SIZE] = "";
+    char url[4096], hdr[CM_TOKEN_MAX + 64], token[CM_TOKEN_MAX + 1], curl_err[CURL_ERROR_SIZE] = "";
     long status = -1;
     CURLcode rc;
 
@@ -98,10 +99,12 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     }
     snprintf(hdr, sizeof(hdr), "Accept: %s", call->accept);
     headers = lib->slist_append(headers, hdr);
+    if (call->body != NULL)
+        headers = lib->slist_append(headers, "Content-Type: application/json");
     if (k->token_file != NULL) {
         if (cm_token_read(k->token_file, token, sizeof(token)) < 0) {
             snprintf(err, errlen, "cannot read the token file %s: %s", k->token_file,
-                     strerror(errno));
+                     cm_token_strerror(errno));
             goto out;
         }
         snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
@@ -131,6 +134,10 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     lib->easy_setopt(c->curl, CURLOPT_USERAGENT, "custom-metrics-fcgi");
     lib->easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     lib->easy_setopt(c->curl, CURLOPT_ACCEPT_ENCODING, "");
+    if (call->body != NULL) {
+        lib->easy_setopt(c->curl, CURLOPT_POSTFIELDS, call->body);
+        lib->easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+    }
     if (k->ca_file != NULL)
         lib->easy_setopt(c->curl, CURLOPT_CAINFO, k->ca_file);
     if (k->ca_data != NULL)
@@ -149,7 +156,8 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     }
     rc = lib->easy_perform(c->curl);
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s%s: %s", k->server, call->path,
+        cm_log_url(k->server, url, sizeof(url));          /* without its userinfo */
+        snprintf(err, errlen, "%s%s: %s", url, call->path,
                  curl_err[0] ? curl_err : lib->easy_strerror(rc));
         goto out;
     }

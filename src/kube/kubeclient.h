@@ -1,6 +1,7 @@
 /*
- * kubeclient.h - GET requests to the kube-apiserver with libcurl: a LIST
- * page, a discovery document, or a WATCH stream delivered as it arrives.
+ * kubeclient.h - requests to the kube-apiserver with libcurl: a LIST page, a
+ * discovery document, a WATCH stream delivered as it arrives, or the POST of
+ * a review (TokenReview, SubjectAccessReview).
  *
  * One client is one connection (kept alive between requests); use one per
  * thread.  The bearer token is read afresh from its file for every request,
@@ -30,6 +31,8 @@ struct cm_kube_call {
     cm_kube_data_fn on_data;
     cm_kube_tick_fn on_tick;   /* may be NULL */
     void *arg;
+    const char *body;          /* non-NULL: POST these body_len bytes of JSON */
+    size_t body_len;
 };
 
 /*
@@ -40,7 +43,7 @@ struct cm_kubeclient *cm_kubeclient_new(const struct cm_kubeconn *conn, char *er
 void cm_kubeclient_free(struct cm_kubeclient *c);
 
 /*
- * GETs call->path.  Returns the HTTP status once the whole body has been
+ * GETs call->path (POSTs call->body to it when set).  Returns the HTTP status once the whole body has been
  * delivered (error statuses too: their body is a Status), or -1 with the
  * reason in err when there was no answer or the transfer broke off
  * (refused, TLS failure, timed out, a stream cut, aborted by a callback).

@@ -160,7 +160,7 @@ collect(long status, const char *data, size_t len, void *arg)
 static int
 get(struct cm_kubeclient *c, const char *path, struct cm_buf *b, char *err, size_t errlen)
 {
-    struct cm_kube_call call = { path, "application/json", DISCOVERY_TIMEOUT_MS, collect, NULL, b };
+    struct cm_kube_call call = { path, "application/json", DISCOVERY_TIMEOUT_MS, collect, NULL, b, NULL, 0 };
     long status;
 
     cm_buf_reset(b);

@@ -160,7 +160,7 @@ static int
 list(struct watch *w)
 {
     char path[4096], *cont = NULL, *escaped;
-    struct cm_kube_call call = { path, ACCEPT_LIST, LIST_TIMEOUT_MS, on_page, NULL, w };
+    struct cm_kube_call call = { path, ACCEPT_LIST, LIST_TIMEOUT_MS, on_page, NULL, w, NULL, 0 };
     void *img;
     size_t len, pages = 0;
     long status;
@@ -276,7 +276,7 @@ static enum outcome
 watch(struct watch *w)
 {
     char path[1024];
-    struct cm_kube_call call = { path, ACCEPT_WATCH, 0, on_stream, on_tick, w };
+    struct cm_kube_call call = { path, ACCEPT_WATCH, 0, on_stream, on_tick, w, NULL, 0 };
     long status;
     int timeout = 300 + (int)(rand_r(&w->seed) % 300);
 
@@ -363,7 +363,7 @@ cm_watcher_run(const struct cm_kubeconn *conn, struct cm_objcache *cache, long r
     size_t n = cm_objcache_size(cache), i;
     struct watch *w = cm_xcalloc(n ? n : 1, sizeof(*w));
     pthread_t *tid = cm_xcalloc(n ? n : 1, sizeof(*tid));
-    char err[512];
+    char err[512], shown[1024];
     sigset_t all;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -400,8 +400,9 @@ cm_watcher_run(const struct cm_kubeconn *conn, struct cm_objcache *cache, long r
             return 1;
         }
     }
+    cm_log_url(conn->server, shown, sizeof(shown));        /* without its userinfo */
     cm_log(CM_LOG_INFO, "watching %zu resource%s on %s (%s)", n, n == 1 ? "" : "s",
-           conn->server, conn->origin ? conn->origin : "");
+           shown, conn->origin ? conn->origin : "");
     for (i = 0; i < n; i++)
         pthread_join(tid[i], NULL);
     return 0;

@@ -1,4 +1,5 @@
 #include "objcache.h"
+#include "safefile.h"
 #include "alloc.h"
 #include "log.h"
 #include "objimage.h"
@@ -64,16 +65,22 @@ cm_objcache_create(struct cm_objcache **out, const char *dir,
         return -1;
     }
     c->page = page;
-    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot make the cache directory %s: %s", dir, strerror(errno));
+    if (cm_safefile_check_dir(dir, "the cache directory", 0750, err, errlen) < 0) {
         cm_objcache_free(c);
         return -1;
     }
     for (i = 0; i < n; i++) {
-        char path[4096];
+        char path[4096], tmp[4096];
 
         c->res[i] = res[i];
         image_path(c, i, "", path, sizeof(path));
+        image_path(c, i, ".new", tmp, sizeof(tmp));
+        /* a link where an image goes was planted: refused, never followed */
+        if (cm_safefile_refuse_link(path, err, errlen) < 0 ||
+            cm_safefile_refuse_link(tmp, err, errlen) < 0) {
+            cm_objcache_free(c);
+            return -1;
+        }
         if (unlink(path) < 0 && errno != ENOENT) {
             snprintf(err, errlen, "cannot remove the old %s: %s", path, strerror(errno));
             cm_objcache_free(c);
@@ -122,7 +129,7 @@ map_image(const char *path, size_t *len_out)
 {
     struct stat st;
     void *p;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), saved;
 
     if (fd < 0)
         return NULL;
@@ -154,11 +161,9 @@ cm_objcache_publish(struct cm_objcache *c, size_t i, const void *img, size_t len
 
     image_path(c, i, ".new", tmp, sizeof(tmp));
     image_path(c, i, "", path, sizeof(path));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    fd = cm_safefile_create(tmp, 0640, err, errlen);   /* a planted link is replaced, not followed */
+    if (fd < 0)
         return -1;
-    }
     while (done < len) {
         ssize_t n = write(fd, p + done, len - done);
 

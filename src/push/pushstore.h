@@ -19,6 +19,14 @@
  * the old one replaced.  Every process then maps the new file on its next
  * refresh.
  *
+ * Disk space is reserved (posix_fallocate) before anything is written
+ * through the mapping, so a full filesystem makes the write that needed
+ * space fail with CM_PUSHSTORE_NOSPACE, and never raises SIGBUS; stored
+ * values are still rewritten (in space they own) and read.  The module is
+ * split along its seams: pushrec.h (the record format), pushmap.h (the
+ * mapping and its space), pushindex.h (this process's index), pushcompact.h
+ * (the compactor).  Files are opened without following links (safefile.h).
+ *
  * The file lives in the page cache, so values survive any process dying and
  * a restart of the pair; they do not survive a reboot of the node (the state
  * directory is an emptyDir in the pod).
@@ -34,27 +42,12 @@
 
 #include "arena.h"
 #include "labels.h"
+#include "pushkey.h"
 
 #define CM_PUSHSTORE_FILE "push.db"
 #define CM_PUSHSTORE_DEFAULT_CAPACITY 65536u
-#define CM_PUSHSTORE_MAX_CAPACITY (1u << 22)
-#define CM_PUSHSTORE_KEY_MAX 640       /* metric, resource, namespace, name and their NULs */
 
 struct cm_pushstore;
-
-/* What a record is found by.  resource is "" for external series. */
-struct cm_push_key {
-    const char *metric;
-    const char *resource;              /* GroupResource: "pods", "deployments.apps" */
-    const char *ns;                    /* "" when not namespaced */
-    const char *name;                  /* external series: the labels as k=v,k=v */
-};
-
-struct cm_push_value {
-    const char *text;                  /* a canonical quantity */
-    int64_t timestamp;                 /* unix seconds */
-    struct cm_labels labels;           /* sorted by key */
-};
 
 /*
  * Opens (creating when missing) dir/push.db with room for capacity records;
@@ -87,13 +80,6 @@ int cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen);
 int cm_pushstore_get(struct cm_pushstore *ps, const struct cm_push_key *key,
                      struct cm_push_value *out);
 
-/* The first three parts of a key, prepared once for looking up many names. */
-struct cm_push_scope {
-    char prefix[CM_PUSHSTORE_KEY_MAX];
-    size_t len;
-    uint64_t hash;
-};
-
 /* Prepares *out; -1 when the parts do not fit in a key. */
 int cm_pushstore_scope(struct cm_push_scope *out, const char *metric, const char *resource,
                        const char *ns);
@@ -112,9 +98,6 @@ void cm_pushstore_each_external(struct cm_pushstore *ps, const char *metric, str
                                           const struct cm_push_value *v, void *arg),
                                 void *arg);
 
-/* Decides, when the file is compacted, whether a record is kept. */
-typedef int (*cm_pushstore_keep_fn)(const struct cm_push_key *k, int64_t timestamp, void *arg);
-
 /*
  * Takes the writers' lock (waiting for it) and refreshes.  Returns 0, or -1
  * with a message.  Every put happens between lock and unlock.
@@ -130,11 +113,12 @@ void cm_pushstore_unlock(struct cm_pushstore *ps);
 int cm_pushstore_fits(const struct cm_push_key *key, const struct cm_push_value *value,
                       char *err, size_t errlen);
 
+
 /*
  * Stores value under key (the lock must be held).  A full file is compacted
- * first, keeping the records keep() accepts.  Returns 0; -1 with a message
- * when the key or value do not fit a record; -2 when the file is full even
- * after compacting.
+ * first, keeping the records keep() accepts.  Returns CM_PUSHSTORE_OK, or
+ * another CM_PUSHSTORE_* code with a message in err (one that names no
+ * file: it may reach a client).
  */
 int cm_pushstore_put(struct cm_pushstore *ps, const struct cm_push_key *key,
                      const struct cm_push_value *value, cm_pushstore_keep_fn keep, void *keep_arg,

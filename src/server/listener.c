@@ -1,4 +1,5 @@
 #include "listener.h"
+#include "safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,40 +11,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Creates the directory if missing; refuses one that others could write. */
+/* Creates the directory if missing (0750); refuses one that is not the server's own. */
 static int
 check_dir(const char *path, char *err, size_t errlen)
 {
     char copy[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    const char *dir;
-    struct stat st;
 
     snprintf(copy, sizeof(copy), "%s", path);
-    dir = dirname(copy);
-    if (stat(dir, &st) < 0) {
-        if (errno != ENOENT || mkdir(dir, 0750) < 0 || stat(dir, &st) < 0) {
-            snprintf(err, errlen, "%s: cannot create the socket directory: %s",
-                     dir, strerror(errno));
-            return -1;
-        }
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: the socket directory is not a directory", dir);
-        return -1;
-    }
-    if (st.st_uid != geteuid()) {
-        snprintf(err, errlen, "%s: the socket directory belongs to uid %ld, not to "
-                 "this server (uid %ld); use a directory of its own",
-                 dir, (long)st.st_uid, (long)geteuid());
-        return -1;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        snprintf(err, errlen, "%s: the socket directory is writable by others "
-                 "(mode %03o); use a directory of its own with mode 0750 or 0700",
-                 dir, (unsigned)(st.st_mode & 0777));
-        return -1;
-    }
-    return 0;
+    return cm_safefile_check_dir(dirname(copy), "the socket directory", 0750, err, errlen);
 }
 
 int
@@ -68,7 +43,8 @@ cm_listener_open(const char *path, int backlog, char *err, size_t errlen)
 
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            snprintf(err, errlen, "%s: exists and is not a socket", path);
+            snprintf(err, errlen, "%s: exists and is not a socket%s; remove it", path,
+                     S_ISLNK(st.st_mode) ? " (a symbolic link: the server follows none)" : "");
             return -1;
         }
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

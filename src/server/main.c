@@ -3,9 +3,15 @@
  * "check" validates metrics.yaml (and an objects file) without serving.
  */
 #include "alloc.h"
-#include "api.h"
+#include "arena.h"
+#include "authcache.h"
+#include "authio.h"
+#include "duration.h"
+#include "frontproxy.h"
+#include "router.h"
 #include "config.h"
 #include "diag.h"
+#include "explain.h"
 #include "listener.h"
 #include "log.h"
 #include "kubeconn.h"
@@ -13,12 +19,17 @@
 #include "master.h"
 #include "objcache.h"
 #include "objects.h"
+#include "promclient.h"
+#include "promshare.h"
 #include "pushstore.h"
+#include "safefile.h"
 #include "source.h"
 #include "watcher.h"
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +40,14 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-#define LISTEN_BACKLOG 1024
+#define LISTEN_BACKLOG 4096          /* the kernel caps it at net.core.somaxconn */
 
 static const char usage_text[] =
     "usage: custom-metrics-fcgi serve --config FILE --socket PATH [options]\n"
     "       custom-metrics-fcgi check --config FILE [--objects FILE | --kubeconfig FILE\n"
     "                                 [--kube-context NAME] | --master-url URL]\n"
+    "       custom-metrics-fcgi explain --hpa FILE --url URL --replicas N --selector S [...]\n"
+    "                                 (explain --help for its options)\n"
     "       custom-metrics-fcgi --help | --version\n"
     "\n"
     "A Kubernetes metrics API server (custom.metrics.k8s.io and\n"
@@ -45,6 +58,9 @@ static const char usage_text[] =
     "  -c, --config FILE          metrics.yaml to serve (required)\n"
     "  -s, --socket PATH          unix socket for nginx; its directory must be the\n"
     "                             server's own (created 0750 if missing) (required)\n"
+    "      --health-socket PATH   unix socket for nginx's /healthz, /livez and /readyz,\n"
+    "                             served by a worker of its own that no slow source can\n"
+    "                             hold up (default: health.sock beside --socket)\n"
     "  -w, --workers N            worker processes (default: the number of CPUs)\n"
     "  -o, --objects FILE         the objects that exist: a Kubernetes List in YAML or\n"
     "                             JSON, as 'kubectl get ... -o yaml' prints it\n"
@@ -60,6 +76,24 @@ static const char usage_text[] =
     "      --watch-retry-max S    the longest wait between attempts to reach the\n"
     "                             kube-apiserver (default 30)\n"
     "      --shutdown-timeout S   seconds to let requests finish on SIGTERM (default 10)\n"
+    "\n"
+    "who may ask (the names of the Go generic apiserver's flags; LIST is comma-separated):\n"
+    "      --requestheader-client-ca-file FILE   CA bundle the front proxy's client\n"
+    "                             certificate must chain to (re-read when it changes);\n"
+    "                             with a cluster and no such file: the ConfigMap\n"
+    "                             kube-system/extension-apiserver-authentication\n"
+    "      --requestheader-allowed-names LIST    CNs allowed (default: any)\n"
+    "      --requestheader-username-headers LIST (default X-Remote-User)\n"
+    "      --requestheader-group-headers LIST    (default X-Remote-Group)\n"
+    "      --requestheader-extra-headers-prefix LIST (default X-Remote-Extra-)\n"
+    "      --requestheader-uid-headers LIST      (default X-Remote-Uid)\n"
+    "      --authorization-always-allow-paths LIST  (default /healthz,/readyz,/livez)\n"
+    "      --authorization-webhook-cache-authorized-ttl D    (default 10s)\n"
+    "      --authorization-webhook-cache-unauthorized-ttl D  (default 10s)\n"
+    "      --authorization-review-timeout D      a review's longest wait (default 10s)\n"
+    "      --authorization-static-allow-users LIST   without a cluster: who may read\n"
+    "      --authorization-static-allow-groups LIST\n"
+    "      --insecure-serve-anyone    no authentication and no authorization at all\n"
     "  -v, --verbose              log debug records\n"
     "\n"
     "check validates metrics.yaml (and --objects, or the kubeconfig, and with a\n"
@@ -70,6 +104,7 @@ struct args {
     const char *command;
     const char *config;
     const char *socket;
+    const char *health_socket;
     const char *objects;
     const char *kubeconfig;
     const char *kube_context;
@@ -81,6 +116,11 @@ struct args {
     int push_capacity;
     int workers;
     int shutdown_timeout;
+    const char *rh_ca_file, *rh_allowed_names, *rh_user_headers, *rh_group_headers;
+    const char *rh_extra_prefix, *rh_uid_headers, *always_allow_paths;
+    const char *static_users, *static_groups;
+    int64_t allow_ttl_s, deny_ttl_s, review_timeout_s;
+    int insecure;
 };
 
 static int
@@ -101,6 +141,7 @@ parse_args(int argc, char **argv, struct args *a)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "socket", required_argument, NULL, 's' },
+        { "health-socket", required_argument, NULL, 'H' },
         { "workers", required_argument, NULL, 'w' },
         { "objects", required_argument, NULL, 'o' },
         { "shutdown-timeout", required_argument, NULL, 'T' },
@@ -112,6 +153,19 @@ parse_args(int argc, char **argv, struct args *a)
         { "master-url", required_argument, NULL, 'M' },
         { "cache-dir", required_argument, NULL, 'D' },
         { "watch-retry-max", required_argument, NULL, 'R' },
+        { "requestheader-client-ca-file", required_argument, NULL, 1000 },
+        { "requestheader-allowed-names", required_argument, NULL, 1001 },
+        { "requestheader-username-headers", required_argument, NULL, 1002 },
+        { "requestheader-group-headers", required_argument, NULL, 1003 },
+        { "requestheader-extra-headers-prefix", required_argument, NULL, 1004 },
+        { "requestheader-uid-headers", required_argument, NULL, 1005 },
+        { "authorization-always-allow-paths", required_argument, NULL, 1006 },
+        { "authorization-webhook-cache-authorized-ttl", required_argument, NULL, 1007 },
+        { "authorization-webhook-cache-unauthorized-ttl", required_argument, NULL, 1008 },
+        { "authorization-review-timeout", required_argument, NULL, 1009 },
+        { "authorization-static-allow-users", required_argument, NULL, 1010 },
+        { "authorization-static-allow-groups", required_argument, NULL, 1011 },
+        { "insecure-serve-anyone", no_argument, NULL, 1012 },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -121,6 +175,7 @@ parse_args(int argc, char **argv, struct args *a)
 
     memset(a, 0, sizeof(*a));
     a->shutdown_timeout = 10;
+    a->allow_ttl_s = a->deny_ttl_s = a->review_timeout_s = 10;
     a->watch_retry_max = CM_WATCHER_RETRY_MAX_MS / 1000;
     a->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (a->workers < 1)
@@ -134,6 +189,7 @@ parse_args(int argc, char **argv, struct args *a)
         switch (c) {
         case 'c': a->config = optarg; break;
         case 's': a->socket = optarg; break;
+        case 'H': a->health_socket = optarg; break;
         case 'o': a->objects = optarg; break;
         case 'S': a->state_dir = optarg; break;
         case 'W': a->write_token_file = optarg; break;
@@ -166,6 +222,39 @@ parse_args(int argc, char **argv, struct args *a)
                 return 2;
             }
             break;
+        case 1000: a->rh_ca_file = optarg; break;
+        case 1001: a->rh_allowed_names = optarg; break;
+        case 1002: a->rh_user_headers = optarg; break;
+        case 1003: a->rh_group_headers = optarg; break;
+        case 1004: a->rh_extra_prefix = optarg; break;
+        case 1005: a->rh_uid_headers = optarg; break;
+        case 1006: a->always_allow_paths = optarg; break;
+        case 1007: case 1008: case 1009: {
+            int64_t *d = c == 1007 ? &a->allow_ttl_s : c == 1008 ? &a->deny_ttl_s
+                                                                 : &a->review_timeout_s;
+            const char *why;
+
+            if (strcmp(optarg, "0") == 0 || strcmp(optarg, "0s") == 0) {
+                *d = 0;
+            } else if (cm_duration_parse(optarg, strlen(optarg), d, &why) < 0 || *d > 3600) {
+                const struct option *o = opts;
+
+                while (o->name != NULL && o->val != c)      /* the flag's name, for the message */
+                    o++;
+                fprintf(stderr, "custom-metrics-fcgi: --%s takes a duration up to 1h, such as "
+                        "10s (%s)\n", o->name ? o->name : "?", optarg);
+                return 2;
+            }
+            if (c == 1009 && *d == 0) {
+                fprintf(stderr, "custom-metrics-fcgi: --authorization-review-timeout must be "
+                        "positive\n");
+                return 2;
+            }
+            break;
+        }
+        case 1010: a->static_users = optarg; break;
+        case 1011: a->static_groups = optarg; break;
+        case 1012: a->insecure = 1; break;
         case 'v': cm_log_set_level(CM_LOG_DEBUG); break;
         case 'h': fputs(usage_text, stdout); exit(0);
         case 'V': printf("custom-metrics-fcgi %s\n", PACKAGE_VERSION); exit(0);
@@ -401,13 +490,18 @@ struct watch_args {
     const struct cm_kubeconn *conn;
     struct cm_objcache *cache;
     long retry_max_ms;
+    struct cm_authio_follow_args follow;   /* path NULL: no ConfigMap to follow */
 };
 
 static int
 watch_main(void *arg)
 {
     struct watch_args *w = arg;
+    pthread_t t;
 
+    if (w->follow.path != NULL &&
+        pthread_create(&t, NULL, cm_authio_follow, &w->follow) != 0)
+        cm_log(CM_LOG_ERROR, "cannot start following extension-apiserver-authentication");
     return cm_watcher_run(w->conn, w->cache, w->retry_max_ms);
 }
 
@@ -424,9 +518,95 @@ socket_dir(const char *socket)
     return cm_xstrndup(socket, (size_t)(slash - socket));
 }
 
+/* --health-socket, or health.sock in the socket's directory; owned. */
+static char *
+health_socket_path(const struct args *a)
+{
+    char *dir, *path;
+    size_t n;
+
+    if (a->health_socket != NULL)
+        return cm_xstrdup(a->health_socket);
+    dir = socket_dir(a->socket);
+    n = strlen(dir) + sizeof("/health.sock");
+    path = cm_xmalloc(n);
+    snprintf(path, n, "%s%shealth.sock", dir, strcmp(dir, "/") == 0 ? "" : "/");
+    free(dir);
+    return path;
+}
+
+/* The health worker's listening socket at path, or -1 after saying why. */
+static int
+open_health(const struct args *a, const char *path)
+{
+    char err[512];
+    int fd;
+
+    if (strcmp(path, a->socket) == 0) {
+        fprintf(stderr, "custom-metrics-fcgi: --health-socket must differ from --socket (%s)\n",
+                a->socket);
+        return -1;
+    }
+    fd = cm_listener_open(path, LISTEN_BACKLOG, err, sizeof(err));
+    if (fd < 0)
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+    return fd;
+}
+
+/* What the workers share about Prometheus (promshare.h), or NULL after saying why. */
+static struct cm_promshare *
+open_share(void)
+{
+    struct cm_promshare *s;
+    char err[512];
+
+    s = cm_promshare_new(err, sizeof(err));
+    if (s == NULL)
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+    return s;
+}
+
+/*
+ * Refuses token files others could read or write, or that another user owns
+ * (safefile.h): --write-token-file, the Prometheus bearer_token_file, and
+ * the kube-apiserver's token file (the in-cluster one may be readable by
+ * others: the kubelet sets its mode).  Prints the problem; -1 on any.
+ */
+static int
+check_token_files(const struct args *a, const struct cm_config *cfg,
+                  const struct cm_kubeconn *conn, int cluster)
+{
+    char err[1024];
+    int rc = 0;
+
+    if (a->write_token_file != NULL &&
+        cm_safefile_check_token(a->write_token_file, "--write-token-file", 0, err,
+                                sizeof(err)) < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        rc = -1;
+    }
+    if (cfg->prometheus != NULL && cfg->prometheus->bearer_token_file != NULL &&
+        cm_safefile_check_token(cfg->prometheus->bearer_token_file,
+                                "the prometheus: bearer_token_file", 0, err, sizeof(err)) < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        rc = -1;
+    }
+    if (cluster && conn->token_file != NULL &&
+        cm_safefile_check_token(conn->token_file, "the kube-apiserver token file",
+                                strncmp(conn->token_file, CM_KUBE_SA_DIR "/",
+                                        sizeof(CM_KUBE_SA_DIR)) == 0
+                                    ? CM_SAFEFILE_OTHERS_MAY_READ : 0,
+                                err, sizeof(err)) < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
+        rc = -1;
+    }
+    return rc;
+}
+
 /*
  * Checks what serving needs beyond the files: the push store (created here,
- * once, before the workers open it) and a readable write token.
+ * once, before the workers open it, in a directory of the server's own) and
+ * a readable write token.
  */
 static int
 prepare_state(const struct args *a, const struct cm_config *cfg)
@@ -450,7 +630,8 @@ prepare_state(const struct args *a, const struct cm_config *cfg)
                    "and reads of them answer 503 (or their fallback)");
         return 0;
     }
-    if (cm_pushstore_open(&ps, a->state_dir, (uint32_t)a->push_capacity, 1, err,
+    if (cm_safefile_check_dir(a->state_dir, "the state directory", 0700, err, sizeof(err)) < 0 ||
+        cm_pushstore_open(&ps, a->state_dir, (uint32_t)a->push_capacity, 1, err,
                           sizeof(err)) < 0) {
         fprintf(stderr, "custom-metrics-fcgi: %s\n", err);
         return -1;
@@ -474,6 +655,153 @@ count_pairs(const struct cm_config *cfg)
     return n;
 }
 
+/* ---- who may ask: auth.h's settings, and the I/O behind them (authio.h) ---- */
+
+#define AUTH_CACHE_SLOTS 1024
+
+static struct cm_arena auth_arena;        /* the flags' lists; lives as long as the server */
+static struct cm_authio authio;
+static struct cm_auth auth;
+
+/* A LIST flag into list; prints and returns -1 when it is too long. */
+static int
+flag_list(const char *flag, const char *value, const char **list, size_t cap, size_t *n)
+{
+    int k = cm_frontproxy_split(value, list, cap, &auth_arena);
+
+    if (k < 0) {
+        fprintf(stderr, "custom-metrics-fcgi: --%s takes at most %zu names\n", flag, cap);
+        return -1;
+    }
+    *n = (size_t)k;
+    return 0;
+}
+
+/*
+ * The authentication and authorization settings serve runs with: delegated
+ * with a cluster, static without one (given a static policy), insecure
+ * only when asked for.  dir is where the ConfigMap follower writes.
+ * Returns 0, or -1 after printing the problem.
+ */
+static int
+setup_auth(const struct args *a, int cluster, const struct cm_kubeconn *conn, const char *dir,
+           unsigned workers)
+{
+    struct cm_identity_headers *h = &authio.flags.headers;
+    int rh_flags = a->rh_ca_file || a->rh_allowed_names || a->rh_user_headers ||
+                   a->rh_group_headers || a->rh_extra_prefix || a->rh_uid_headers;
+    int static_flags = a->static_users || a->static_groups;
+    void *mem;
+    size_t len;
+
+    cm_arena_init(&auth_arena, 4096);
+    memset(&auth, 0, sizeof(auth));
+    if (a->insecure) {
+        if (rh_flags || static_flags) {
+            fprintf(stderr, "custom-metrics-fcgi: --insecure-serve-anyone turns authentication "
+                    "off; it takes no --requestheader-* or --authorization-static-* flag\n");
+            return -1;
+        }
+        auth.mode = CM_AUTH_INSECURE;
+        cm_log(CM_LOG_WARN, "--insecure-serve-anyone: NO AUTHENTICATION, NO AUTHORIZATION: "
+               "anyone who reaches nginx reads every metric (never run this in a cluster)");
+        return 0;
+    }
+    if (cluster && static_flags) {
+        fprintf(stderr, "custom-metrics-fcgi: --authorization-static-allow-* is for serving "
+                "without a cluster; with one, every request is reviewed by it\n");
+        return -1;
+    }
+    if (!cluster && !static_flags)
+        cm_log(CM_LOG_WARN, "no cluster and no --authorization-static-allow-users/-groups: "
+               "every request but the health checks is refused (403); "
+               "--insecure-serve-anyone lets anyone in");
+    auth.mode = cluster ? CM_AUTH_DELEGATED : CM_AUTH_STATIC;
+
+    cm_identity_headers_default(h);
+    if ((a->rh_allowed_names && flag_list("requestheader-allowed-names", a->rh_allowed_names,
+                                          authio.flags.allowed_names, CM_AUTH_MAX_NAMES,
+                                          &authio.flags.nallowed) < 0) ||
+        (a->rh_user_headers && flag_list("requestheader-username-headers", a->rh_user_headers,
+                                         h->user, CM_IDENTITY_MAX_HEADERS, &h->nuser) < 0) ||
+        (a->rh_group_headers && flag_list("requestheader-group-headers", a->rh_group_headers,
+                                          h->group, CM_IDENTITY_MAX_HEADERS, &h->ngroup) < 0) ||
+        (a->rh_extra_prefix && flag_list("requestheader-extra-headers-prefix", a->rh_extra_prefix,
+                                         h->extra_prefix, CM_IDENTITY_MAX_HEADERS,
+                                         &h->nextra_prefix) < 0) ||
+        (a->rh_uid_headers && flag_list("requestheader-uid-headers", a->rh_uid_headers, h->uid,
+                                        CM_IDENTITY_MAX_HEADERS, &h->nuid) < 0))
+        return -1;
+    if (a->always_allow_paths) {
+        if (flag_list("authorization-always-allow-paths", a->always_allow_paths,
+                      auth.always_allow_paths, CM_AUTH_MAX_PATHS, &auth.nalways) < 0)
+            return -1;
+    } else {
+        auth.always_allow_paths[0] = "/healthz";
+        auth.always_allow_paths[1] = "/readyz";
+        auth.always_allow_paths[2] = "/livez";
+        auth.nalways = 3;
+    }
+    if ((a->static_users && flag_list("authorization-static-allow-users", a->static_users,
+                                      auth.static_users, CM_AUTH_MAX_STATIC,
+                                      &auth.nstatic_users) < 0) ||
+        (a->static_groups && flag_list("authorization-static-allow-groups", a->static_groups,
+                                       auth.static_groups, CM_AUTH_MAX_STATIC,
+                                       &auth.nstatic_groups) < 0))
+        return -1;
+    if (a->rh_ca_file != NULL) {
+        int fd = open(a->rh_ca_file, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0) {
+            fprintf(stderr, "custom-metrics-fcgi: cannot read --requestheader-client-ca-file "
+                    "%s: %m\n", a->rh_ca_file);
+            return -1;
+        }
+        close(fd);
+        authio.ca_file = a->rh_ca_file;
+    } else if (cluster) {
+        char *path, err[512];
+
+        if (rh_flags)
+            cm_log(CM_LOG_WARN, "--requestheader-* flags without --requestheader-client-ca-file "
+                   "are ignored: the names and headers come from the ConfigMap with its CA");
+        path = cm_xmalloc(strlen(dir) + sizeof(CM_AUTHIO_CONFIGMAP_FILE) + 2);
+        sprintf(path, "%s/%s", dir, CM_AUTHIO_CONFIGMAP_FILE);
+        authio.configmap_file = path;
+        unlink(path);                       /* a previous run's: this cluster says anew */
+        if (cm_authio_fetch_configmap(conn, path, err, sizeof(err)) < 0)
+            cm_log(CM_LOG_WARN, "%s; retrying every %d s, and the front proxy is not trusted "
+                   "until it is read", err, CM_AUTHIO_FOLLOW_S);
+    } else {
+        cm_log(CM_LOG_WARN, "no --requestheader-client-ca-file: no request is taken as the "
+               "front proxy's; the static policy sees system:anonymous only");
+    }
+    authio.conn = cluster ? conn : NULL;
+    authio.timeout_ms = (long)a->review_timeout_s * 1000;
+    cm_authio_init(&authio);
+    auth.allow_ttl_ms = a->allow_ttl_s * 1000;
+    auth.deny_ttl_ms = a->deny_ttl_s * 1000;
+    auth.token_ttl_ms = 10000;
+    auth.review_timeout_ms = a->review_timeout_s * 1000;
+    auth.ops = &cm_authio_ops;
+    auth.ops_arg = &authio;
+    if (cluster) {
+        /* the decision cache, shared by the workers forked below */
+        len = cm_authcache_bytes(AUTH_CACHE_SLOTS);
+        mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (mem == MAP_FAILED) {
+            fprintf(stderr, "custom-metrics-fcgi: cannot map the decision cache: %m\n");
+            return -1;
+        }
+        auth.cache = cm_authcache_init(mem, len, AUTH_CACHE_SLOTS, workers > 1 ? workers - 1 : 1);
+    }
+    cm_log(CM_LOG_INFO, "authentication: front proxy %s%s; authorization: %s",
+           authio.ca_file ? "CA " : "", authio.ca_file ? authio.ca_file
+           : cluster ? "from kube-system/extension-apiserver-authentication" : "not trusted",
+           cluster ? "SubjectAccessReview" : "static policy");
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -483,12 +811,17 @@ main(int argc, char **argv)
     struct cm_objcache *cache = NULL;
     struct cm_kubeconn conn;
     struct watch_args wa;
-    struct cm_api api;
+    struct cm_api api, health_api;
     struct cm_master_opts mo;
+    struct cm_promshare *share = NULL;
+    char *health_path = NULL;
     size_t skipped;
     char err[512];
     int rc, cluster = 0;
+    char *cache_dir = NULL;
 
+    if (argc > 1 && strcmp(argv[1], "explain") == 0)
+        return cm_explain_main(argc - 1, argv + 1);    /* a client: src/explain/ */
     rc = parse_args(argc, argv, &a);
     if (rc != 0)
         return rc;
@@ -520,6 +853,7 @@ main(int argc, char **argv)
         const struct cm_resource *res[CM_OBJCACHE_MAX];
         size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
         char *dir = a.cache_dir ? cm_xstrdup(a.cache_dir) : socket_dir(a.socket);
+        char shown[1024];
 
         if (n > CM_OBJCACHE_MAX) {
             fprintf(stderr, "custom-metrics-fcgi: %s names more than %d resources; the watch "
@@ -536,9 +870,10 @@ main(int argc, char **argv)
             cm_kubeconn_free(&conn);
             return 1;
         }
-        cm_log(CM_LOG_INFO, "objects from %s (%s); cache images in %s", conn.server,
-               conn.origin, dir);
-        free(dir);
+        cm_log_url(conn.server, shown, sizeof(shown));      /* without its userinfo */
+        cm_log(CM_LOG_INFO, "objects from %s (%s); cache images in %s", shown, conn.origin,
+               dir);
+        cache_dir = dir;                /* the ConfigMap follower keeps its CA there */
     } else if (objs == NULL) {
         cm_log(CM_LOG_WARN, "no --objects and no cluster: by-name requests answer for any "
                "object name, by-selector requests answer an empty list");
@@ -547,7 +882,9 @@ main(int argc, char **argv)
         cm_log(CM_LOG_INFO, "%s: %zu objects (%zu of unknown kinds skipped)",
                a.objects, cm_objects_count(objs), skipped);
 
-    if (prepare_state(&a, cfg) < 0) {
+    if (check_token_files(&a, cfg, &conn, cluster) < 0 ||
+        setup_auth(&a, cluster, &conn, cache_dir, (unsigned)a.workers) < 0 ||
+        prepare_state(&a, cfg) < 0) {
         cm_objects_free(objs);
         cm_config_free(cfg);
         return 1;
@@ -559,30 +896,55 @@ main(int argc, char **argv)
         cm_config_free(cfg);
         return 1;
     }
+    health_path = health_socket_path(&a);
+    mo.health_fd = open_health(&a, health_path);
+    if (mo.health_fd < 0 || (cfg->prometheus != NULL && (share = open_share()) == NULL)) {
+        if (mo.health_fd >= 0)
+            cm_listener_close(mo.health_fd, health_path);
+        cm_listener_close(mo.listen_fd, a.socket);
+        free(health_path);
+        cm_objects_free(objs);
+        cm_objcache_free(cache);
+        cm_kubeconn_free(&conn);
+        cm_config_free(cfg);
+        return 1;
+    }
+    cm_promclient_share(share);            /* the workers inherit the mapping */
     api.config = cfg;
     api.objects = cache ? cm_objcache_refresh(cache) : objs;
     api.cache = cache;
-    api.sources = cm_sources_new(cfg);     /* each worker mutates its own copy */
+    api.sources = cm_sources_new(cfg, cm_source_backends_all);  /* each worker mutates its own copy */
     cm_sources_set_state_dir(api.sources, a.state_dir, (uint32_t)a.push_capacity);
     api.write_token_file = a.write_token_file;
+    api.auth = &auth;
     mo.socket_path = a.socket;
     mo.workers = a.workers;
     mo.shutdown_timeout = a.shutdown_timeout;
     mo.api = &api;
+    health_api = api;                      /* the same checks, and no source to wait on */
+    health_api.sources = NULL;
+    health_api.write_token_file = NULL;
+    mo.health_socket_path = health_path;
+    mo.health_api = &health_api;
     mo.helper = NULL;
     if (cache != NULL) {
         wa.conn = &conn;
         wa.cache = cache;
         wa.retry_max_ms = a.watch_retry_max * 1000L;
+        wa.follow.conn = &conn;
+        wa.follow.path = authio.configmap_file;
         mo.helper = watch_main;
         mo.helper_arg = &wa;
         mo.helper_name = "watch cache";
     }
     rc = cm_master_run(&mo);
+    cm_promshare_free(share);
+    free(health_path);
     cm_sources_free(api.sources);
     cm_objects_free(objs);
     cm_objcache_free(cache);
     cm_kubeconn_free(&conn);
     cm_config_free(cfg);
+    free(cache_dir);
     return rc;
 }

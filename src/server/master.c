@@ -18,22 +18,25 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
+enum role { ROLE_WORKER, ROLE_HEALTH, ROLE_HELPER };
+
 struct slot {
+    enum role role;
     pid_t pid;                    /* 0 when not running */
     long long started_ms;
     long long respawn_at_ms;      /* when pid == 0: when to start again */
     int fails;                    /* consecutive young deaths */
 };
 
-/* The slot past the workers is the helper's. */
-static int
-is_helper(const struct slot *s, const struct slot *slots, const struct cm_master_opts *o)
+static const char *
+role_name(const struct slot *s, const struct cm_master_opts *o)
 {
-    return o->helper != NULL && s == &slots[o->workers];
+    return s->role == ROLE_HELPER ? o->helper_name : s->role == ROLE_HEALTH ? "health worker" :
+           "worker";
 }
 
 static void
-spawn(struct slot *s, struct slot *slots, const struct cm_master_opts *o, const sigset_t *oldmask)
+spawn(struct slot *s, const struct cm_master_opts *o, const sigset_t *oldmask)
 {
     pid_t master = getpid(), pid = fork();
 
@@ -45,10 +48,18 @@ spawn(struct slot *s, struct slot *slots, const struct cm_master_opts *o, const 
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
-        if (is_helper(s, slots, o)) {
+        if (s->role == ROLE_HELPER) {
             close(o->listen_fd);
+            if (o->health_fd >= 0)
+                close(o->health_fd);
             _exit(o->helper(o->helper_arg));
         }
+        if (s->role == ROLE_HEALTH) {    /* health only: never the workers' socket */
+            close(o->listen_fd);
+            _exit(cm_worker_run(o->health_fd, master, o->health_api));
+        }
+        if (o->health_fd >= 0)
+            close(o->health_fd);
         _exit(cm_worker_run(o->listen_fd, master, o->api));
     }
     s->pid = pid;
@@ -93,7 +104,7 @@ reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o)
             }
             s->respawn_at_ms = t + delay;
             cm_log(CM_LOG_WARN, "%s %ld %s; respawning in %lld ms",
-                   is_helper(s, slots, o) ? o->helper_name : "worker", (long)pid, how, delay);
+                   role_name(s, o), (long)pid, how, delay);
             break;
         }
     }
@@ -110,6 +121,8 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
 
     /* Idle workers return from accept(); busy ones finish their request. */
     shutdown(o->listen_fd, SHUT_RDWR);
+    if (o->health_fd >= 0)
+        shutdown(o->health_fd, SHUT_RDWR);
     for (i = 0; i < n; i++)
         if (slots[i].pid > 0)
             kill(slots[i].pid, SIGTERM);
@@ -132,7 +145,7 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
 int
 cm_master_run(const struct cm_master_opts *o)
 {
-    int nslots = o->workers + (o->helper != NULL);
+    int nslots = o->workers + (o->health_fd >= 0) + (o->helper != NULL);
     struct slot *slots = cm_xcalloc((size_t)nslots, sizeof(*slots));
     sigset_t set, oldmask;
     int i, stopping = 0;
@@ -145,9 +158,13 @@ cm_master_run(const struct cm_master_opts *o)
     sigprocmask(SIG_BLOCK, &set, &oldmask);
     signal(SIGPIPE, SIG_IGN);
 
-    for (i = 0; i < nslots; i++)
-        spawn(&slots[i], slots, o, &oldmask);
-    cm_log(CM_LOG_INFO, "serving on %s with %d workers", o->socket_path, o->workers);
+    for (i = 0; i < nslots; i++) {
+        slots[i].role = i < o->workers ? ROLE_WORKER :
+                        i == o->workers && o->health_fd >= 0 ? ROLE_HEALTH : ROLE_HELPER;
+        spawn(&slots[i], o, &oldmask);
+    }
+    cm_log(CM_LOG_INFO, "serving on %s with %d workers%s%s", o->socket_path, o->workers,
+           o->health_fd >= 0 ? "; health on " : "", o->health_fd >= 0 ? o->health_socket_path : "");
 
     while (!stopping) {
         long long t = cm_clock_ms(), next = t + 1000;
@@ -158,7 +175,7 @@ cm_master_run(const struct cm_master_opts *o)
             if (slots[i].pid != 0)
                 continue;
             if (slots[i].respawn_at_ms <= t)
-                spawn(&slots[i], slots, o, &oldmask);
+                spawn(&slots[i], o, &oldmask);
             else if (slots[i].respawn_at_ms < next)
                 next = slots[i].respawn_at_ms;
         }
@@ -181,6 +198,8 @@ cm_master_run(const struct cm_master_opts *o)
     }
     stop_pool(slots, nslots, o, &set);
     cm_listener_close(o->listen_fd, o->socket_path);
+    if (o->health_fd >= 0)
+        cm_listener_close(o->health_fd, o->health_socket_path);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     free(slots);
     cm_log(CM_LOG_INFO, "stopped");

@@ -3,7 +3,8 @@
 #include "buf.h"
 #include "log.h"
 #include "objcache.h"
-#include "writeapi.h"
+#include "router.h"
+#include "status.h"
 
 #include <fcgiapp.h>
 #include <signal.h>
@@ -54,7 +55,7 @@ content_length(FCGX_Request *r)
 }
 
 /*
- * A POST's body, up to CM_WRITE_BODY_MAX + 1 bytes (one more than the write
+ * A POST's body, up to CM_BODY_MAX + 1 bytes (one more than the write
  * API takes, so that it can tell a body that is too large) into *buf, which
  * is allocated on first use and kept for the next requests.
  */
@@ -65,11 +66,11 @@ read_body(FCGX_Request *r, char **buf)
     int n;
 
     if (*buf == NULL)
-        *buf = malloc(CM_WRITE_BODY_MAX + 1);
+        *buf = malloc(CM_BODY_MAX + 1);
     if (*buf == NULL)
         return 0;
-    while (len < CM_WRITE_BODY_MAX + 1 &&
-           (n = FCGX_GetStr(*buf + len, (int)(CM_WRITE_BODY_MAX + 1 - len), r->in)) > 0)
+    while (len < CM_BODY_MAX + 1 &&
+           (n = FCGX_GetStr(*buf + len, (int)(CM_BODY_MAX + 1 - len), r->in)) > 0)
         len += (size_t)n;
     return len;
 }
@@ -87,7 +88,7 @@ respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response 
                  "Content-Length: %zu\r\n"
                  "%s%s%s%s"
                  "\r\n",
-                 cm_api_status_text(res->status), res->content_type, res->body->len,
+                 cm_status_text(res->status), res->content_type, res->body->len,
                  res->nosniff ? "X-Content-Type-Options: nosniff\r\n" : "",
                  res->allow ? "Allow: " : "", res->allow ? res->allow : "",
                  res->allow ? "\r\n" : "");
@@ -140,6 +141,8 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         req.accept = FCGX_GetParam("HTTP_ACCEPT", r.envp);
         req.content_type = FCGX_GetParam("CONTENT_TYPE", r.envp);
         req.authorization = FCGX_GetParam("HTTP_AUTHORIZATION", r.envp);
+        req.params = (const char *const *)r.envp;       /* identity headers (guard.c) */
+        req.client_cert = FCGX_GetParam("SSL_CLIENT_CERT", r.envp);
         if (req.method == NULL)
             req.method = "GET";
         if (req.uri == NULL)
@@ -157,7 +160,8 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         res.body = &body;
         if (api->cache != NULL)
             live.objects = cm_objcache_refresh(api->cache);   /* the newest images */
-        cm_api_handle(&live, &req, &arena, &res);
+        cm_log_request_begin();
+        cm_router_handle(&live, &req, &arena, &res);
         respond(&r, &req, &res);
 
         FCGX_Finish_r(&r);

@@ -1,12 +1,12 @@
 /*
  * worker.h - a FastCGI worker process: accepts requests from nginx on the
  * shared listening socket, one at a time, and answers them with
- * cm_api_handle().  This file is the only one that knows libfcgi.
+ * cm_router_handle().  This file is the only one that knows libfcgi.
  */
 #ifndef CM_WORKER_H
 #define CM_WORKER_H
 
-#include "api.h"
+#include "router.h"
 
 #include <sys/types.h>
 

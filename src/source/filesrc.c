@@ -132,7 +132,7 @@ cm_filesrc_refresh(struct cm_filesrc *f)
     cm_arena_init(&fresh, 0);
     memset(&samples, 0, sizeof(samples));
     if (single_token(text, len, &tok, &tlen)) {
-        if (cm_quantity_parse(tok, tlen, &q, &qerr) < 0) {
+        if (cm_quantity_parse(tok, tlen, &q, &qerr) < 0 || cm_quantity_check_range(&q, &qerr) < 0) {
             snprintf(f->error, sizeof(f->error), "%s: bad quantity '%.*s': %s", f->path,
                      (int)(tlen > 64 ? 64 : tlen), tok, qerr);
             cm_arena_free(&fresh);

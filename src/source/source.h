@@ -14,70 +14,54 @@
  * no value for an object (or nothing at all: a file that cannot be read), the
  * metric's fallback is served instead, stamped with the request time.
  *
+ * Each kind is a backend (backend.h), found through a table indexed by the
+ * kind: cm_source_backends_core (libcmcore.a) has the pure ones, static;
+ * cm_source_backends_all (libcmio.a) has every kind, and is what the server
+ * uses.  A kind without a backend in the table fails, and its metrics serve
+ * their fallback.
+ *
  * A worker owns one struct cm_sources: the mutable state its sources keep
  * between requests (the file caches, its own mapping of the push store).
  */
 #ifndef CM_SOURCE_H
 #define CM_SOURCE_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "arena.h"
 #include "config.h"
-#include "filesrc.h"
-#include "promcache.h"
-#include "promsrc.h"
+#include "labels.h"
 #include "pushstore.h"
 #include "selector.h"
 
-/* A push source's last lookup scope, kept by the view to hash it once per request. */
-struct cm_push_memo {
-    const struct cm_metric *metric;
-    const struct cm_resource *resource;
-    char ns[64];
-    int ok;
-    struct cm_push_scope scope;
-};
+struct cm_sources;
+struct cm_source_ops;
 
-struct cm_sources {
-    size_t nfiles;
-    struct cm_filesrc *files;          /* by cm_file_source.slot */
-    const char *state_dir;             /* borrowed; NULL: push sources have no store */
-    uint32_t push_capacity;
-    struct cm_pushstore *push;         /* opened on first use, in the process using it */
-    char push_error[512];
-    const struct cm_prometheus *prometheus;  /* borrowed from the config */
-    struct cm_promclient *prom_client; /* made on first use: one connection per worker */
-    size_t nprom;
-    struct cm_prom_cache **prom_caches;   /* by cm_prom_source.slot; NULL without max_age */
-    struct cm_push_memo memo;          /* for the push source being read */
-};
+/* Backend tables, by kind (NULL: no backend for that kind); see backend.h. */
+extern const struct cm_source_ops *const cm_source_backends_core[CM_SOURCE_NKINDS];
+extern const struct cm_source_ops *const cm_source_backends_all[CM_SOURCE_NKINDS];  /* libcmio.a */
 
-/* State for every source of cfg; owned, free with cm_sources_free(). */
-struct cm_sources *cm_sources_new(const struct cm_config *cfg);
+/*
+ * State for every source of cfg, served by the backends of table (borrowed,
+ * indexed by kind: one of the tables above).  Owned: free with
+ * cm_sources_free().
+ */
+struct cm_sources *cm_sources_new(const struct cm_config *cfg,
+                                  const struct cm_source_ops *const *table);
 void cm_sources_free(struct cm_sources *s);
 
 /* Where push sources keep their values (dir is borrowed), and how many the store holds. */
 void cm_sources_set_state_dir(struct cm_sources *s, const char *dir, uint32_t push_capacity);
 
-/*
- * The push store, opened on first use and brought up to date.  NULL when it
- * cannot be used, with the reason in s->push_error.  Must be called first in
- * the process that uses it (each process opens its own: see pushstore.h).
- */
-struct cm_pushstore *cm_sources_push(struct cm_sources *s);
-
 /* A metric's source, ready to answer one request. */
 struct cm_source_view {
     const struct cm_metric *metric;
-    struct cm_filesrc *file;           /* NULL unless a file source */
-    struct cm_pushstore *push;         /* NULL unless a push source */
-    struct cm_push_memo *memo;         /* the push scope last looked up in (see source.c) */
-    struct cm_sources *sources;
-    struct cm_prom_answer *prom;       /* a prometheus source's answer, once fetched */
-    const struct cm_prom_cache *stale; /* or, when the query failed, its last good values */
+    const struct cm_source_ops *ops;   /* its backend; NULL when there is none */
+    void *state;                       /* the backend's per-worker state; borrowed */
     const char *failure;               /* why the source has nothing to serve, or NULL */
     time_t now;
+    void *priv[4];                     /* the backend's per-request state (see its file) */
 };
 
 struct cm_value {
@@ -139,5 +123,38 @@ struct cm_series {
 void cm_source_each_series(const struct cm_source_view *v, const char *ns,
                            const struct cm_selector *sel, struct cm_arena *a,
                            int (*fn)(const struct cm_series *s, void *arg), void *arg);
+
+/* --- writes (the write API's store), through the backend that takes them --- */
+
+/* How a write ended: each failure has its own HTTP answer in the write API. */
+enum cm_write_result {
+    CM_WRITE_OK,
+    CM_WRITE_UNAVAILABLE,              /* no store to write to (503) */
+    CM_WRITE_FAILED,                   /* the store failed (500) */
+    CM_WRITE_FULL,                     /* the store is full, even after compacting (507) */
+};
+
+/*
+ * 0 if the store can hold value under key, else -1 with the reason in err.
+ * 0 too when s has no backend that takes writes (cm_sources_write_begin()
+ * then refuses).
+ */
+int cm_sources_write_fits(const struct cm_sources *s, const struct cm_push_key *key,
+                          const struct cm_push_value *value, char *err, size_t errlen);
+
+/*
+ * A write: begin (takes the writers' lock), put each value, end.  begin
+ * returns CM_WRITE_OK, or CM_WRITE_UNAVAILABLE (s is NULL, no backend takes
+ * writes, no store) or CM_WRITE_FAILED with the reason in err; end is called
+ * after a successful begin only.  put stores value under key (a full store
+ * is compacted first, keeping the records keep() accepts) and returns
+ * CM_WRITE_OK, CM_WRITE_FULL or CM_WRITE_FAILED with the reason in err.
+ */
+enum cm_write_result cm_sources_write_begin(struct cm_sources *s, char *err, size_t errlen);
+enum cm_write_result cm_sources_write_put(struct cm_sources *s, const struct cm_push_key *key,
+                                          const struct cm_push_value *value,
+                                          cm_pushstore_keep_fn keep, void *keep_arg,
+                                          char *err, size_t errlen);
+void cm_sources_write_end(struct cm_sources *s);
 
 #endif

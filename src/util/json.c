@@ -94,6 +94,19 @@ cm_json_string(struct cm_json *j, const char *s)
 }
 
 void
+cm_json_double(struct cm_json *j, double v, int decimals)
+{
+    char tmp[64];
+    int n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
+
+    before_item(j);
+    if (n <= 0 || (size_t)n >= sizeof(tmp) || v != v || v - v != 0)
+        CM_BUF_ADDLIT(j->out, "null");          /* NaN and infinities are not JSON */
+    else
+        cm_buf_add(j->out, tmp, (size_t)n);
+}
+
+void
 cm_json_int(struct cm_json *j, int64_t v)
 {
     char tmp[24], *p = tmp + sizeof(tmp);

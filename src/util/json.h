@@ -47,6 +47,8 @@ void cm_json_string(struct cm_json *j, const char *s);
 void cm_json_stringn(struct cm_json *j, const char *s, size_t n);
 void cm_json_int(struct cm_json *j, int64_t v);
 void cm_json_bool(struct cm_json *j, int v);
+/* A number with a fixed count of decimals; NaN and infinities are written as null. */
+void cm_json_double(struct cm_json *j, double v, int decimals);
 void cm_json_null(struct cm_json *j);
 
 /* A metav1.Time: t as an RFC 3339 string in UTC, to the second. */

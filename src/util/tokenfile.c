@@ -11,21 +11,44 @@ is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* Reads until EOF or size bytes; the count, or -1 with errno. */
+static ssize_t
+read_full(int fd, char *buf, size_t size)
+{
+    size_t got = 0;
+    ssize_t n;
+
+    while (got < size) {
+        n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
 long
 cm_token_read(const char *path, char *buf, size_t size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), saved = 0;
     ssize_t n;
     size_t start = 0, len;
+    char extra;
 
     if (fd < 0)
         return -1;
-    do
-        n = read(fd, buf, size - 1);
-    while (n < 0 && errno == EINTR);
-    saved = errno;
+    n = read_full(fd, buf, size - 1);
+    if (n < 0)
+        saved = errno;
+    else if ((size_t)n == size - 1 && read_full(fd, &extra, 1) != 0)
+        saved = EFBIG;                  /* more than fits: refused, not cut */
     close(fd);
-    if (n < 0) {
+    if (saved != 0) {
+        buf[0] = '\0';
         errno = saved;
         return -1;
     }
@@ -37,4 +60,15 @@ cm_token_read(const char *path, char *buf, size_t size)
     memmove(buf, buf + start, len - start);
     buf[len - start] = '\0';
     return (long)(len - start);
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *
+cm_token_strerror(int e)
+{
+    if (e == EFBIG)
+        return "the file holds more than " STR(CM_TOKEN_MAX) " bytes, the most a token file may hold";
+    return strerror(e);
 }

@@ -2,12 +2,22 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 int
 cm_yaml_open(struct cm_yaml_reader *r, const char *path, struct cm_diag *d)
 {
     r->path = path;
-    r->file = fopen(path, "rb");
+    if (strcmp(path, "-") == 0) {
+        int fd = dup(STDIN_FILENO);
+
+        r->path = "<stdin>";
+        r->file = fd < 0 ? NULL : fdopen(fd, "rb");
+        if (r->file == NULL && fd >= 0)
+            close(fd);
+    } else {
+        r->file = fopen(path, "rb");
+    }
     if (r->file == NULL) {
         cm_diag_add(d, path, 0, 0, "cannot open: %s", strerror(errno));
         return -1;

@@ -20,7 +20,10 @@ struct cm_yaml_reader {
     const char *path;          /* borrowed, for messages */
 };
 
-/* Opens path; on failure adds "PATH: cannot open: reason" and returns -1. */
+/*
+ * Opens path ("-": standard input, named <stdin> in messages); on failure
+ * adds "PATH: cannot open: reason" and returns -1.
+ */
 int cm_yaml_open(struct cm_yaml_reader *r, const char *path, struct cm_diag *d);
 void cm_yaml_close(struct cm_yaml_reader *r);
 

@@ -9,7 +9,8 @@
  * Prometheus text exposition.
  * Built and run by "make fuzz" (clang with -fsanitize=fuzzer,address,undefined).
  */
-#include "api.h"
+#include "authcache.h"
+#include "router.h"
 #include "expfmt.h"
 #include "fieldsel.h"
 #include "quantity.h"
@@ -76,9 +77,112 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         fclose(f);
     }
     atexit(remove_state);
-    sources = cm_sources_new(cfg);
+    sources = cm_sources_new(cfg, cm_source_backends_all);
     cm_sources_set_state_dir(sources, state_dir, 64);
     return 0;
+}
+
+/* ---- the guard step with stand-in reviews: identity headers from the input */
+
+static struct cm_frontproxy fuzz_fp;
+
+static const struct cm_frontproxy *
+fz_frontproxy(void *arg)
+{
+    (void)arg;
+    fuzz_fp.have_ca = 1;
+    if (fuzz_fp.headers.nuser == 0)
+        cm_identity_headers_default(&fuzz_fp.headers);
+    return &fuzz_fp;
+}
+
+static int
+fz_verify(void *arg, const char *pem, char *cn, size_t cnlen, char *why, size_t whylen)
+{
+    (void)arg;
+    snprintf(cn, cnlen, "front-proxy-client");
+    snprintf(why, whylen, "no");
+    return pem[0] != 'x';
+}
+
+static int
+fz_token(void *arg, const char *token, struct cm_identity *out, struct cm_arena *a, char *err,
+         size_t errlen)
+{
+    (void)arg;
+    (void)err;
+    (void)errlen;
+    if (strlen(token) % 3 == 2)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->user = cm_arena_strdup(a, token);
+    out->uid = "";
+    return strlen(token) % 3 == 1;
+}
+
+static int
+fz_sar(void *arg, const char *body, size_t len, char *reason, size_t rlen, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)body;
+    snprintf(reason, rlen, "fuzz");
+    snprintf(err, errlen, "fuzz");
+    return (int)(len % 3) - 1;
+}
+
+static int64_t fz_clock;
+static int64_t fz_now(void *arg) { (void)arg; return fz_clock += 7; }
+static void fz_pause(void *arg, int ms) { (void)arg; fz_clock += ms; }
+
+static const struct cm_auth_ops fuzz_ops = { fz_frontproxy, fz_verify, fz_token, fz_sar, fz_now,
+                                             fz_pause };
+
+/* Every line of text as a FastCGI param, through the guard and the router. */
+static void
+fuzz_guard(struct cm_api *api, char *text, size_t size, struct cm_arena *a, struct cm_buf *body)
+{
+    static uint64_t mem[(sizeof(uint64_t) * 64 + 64 * 2700) / 8 + 1];
+    static struct cm_auth auth;
+    static struct cm_authcache *cache;
+    const char *params[33];
+    struct cm_request req;
+    struct cm_response res;
+    size_t n = 0;
+    char *p = text, *nl;
+
+    if (cm_authcache_bytes(32) > sizeof(mem))
+        abort();
+    if (cache == NULL)
+        cache = cm_authcache_init(mem, sizeof(mem), 32, 2);
+    auth.mode = size % 2 ? CM_AUTH_DELEGATED : CM_AUTH_STATIC;
+    auth.static_groups[0] = "readers";
+    auth.nstatic_groups = 1;
+    auth.allow_ttl_ms = auth.deny_ttl_ms = auth.token_ttl_ms = 50;
+    auth.review_timeout_ms = 20;
+    auth.cache = cache;
+    auth.ops = &fuzz_ops;
+    while (n < 32 && p < text + size && (nl = memchr(p, '\n', (size_t)(text + size - p))) != NULL) {
+        *nl = '\0';
+        params[n++] = p;
+        p = nl + 1;
+    }
+    params[n] = NULL;
+    memset(&req, 0, sizeof(req));
+    req.method = size % 3 ? "GET" : "POST";
+    req.uri = n > 0 ? params[0] : "/";
+    req.params = params;
+    req.client_cert = n > 1 ? params[1] : NULL;
+    req.authorization = n > 2 ? params[2] : NULL;
+    req.now = 1795640400;
+    memset(&res, 0, sizeof(res));
+    res.body = body;
+    api->auth = &auth;
+    cm_buf_reset(body);
+    cm_arena_reset(a);
+    cm_router_handle(api, &req, a, &res);
+    api->auth = NULL;
+    if (res.status < 200 || res.status > 599)
+        abort();
 }
 
 int
@@ -139,7 +243,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&res, 0, sizeof(res));
     res.body = &body;
     cm_arena_reset(&a);
-    cm_api_handle(&api, &req, &a, &res);
+    cm_router_handle(&api, &req, &a, &res);
     if (res.status < 200 || res.status > 599)
         abort();
 
@@ -152,9 +256,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&res, 0, sizeof(res));
     res.body = &body;
     cm_arena_reset(&a);
-    cm_api_handle(&api, &req, &a, &res);
+    cm_router_handle(&api, &req, &a, &res);
     if (res.status < 200 || res.status > 599)
         abort();
+
+    memcpy(text, data, size);         /* the raw lines again, as identity headers */
+    text[size] = '\0';
+    fuzz_guard(&api, text, size, &a, &body);
 
     cm_buf_free(&body);
     cm_arena_free(&a);

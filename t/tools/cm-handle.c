@@ -1,5 +1,5 @@
 /*
- * cm-handle - answer one request through cm_api_handle(), without FastCGI.
+ * cm-handle - answer one request through cm_router_handle(), without FastCGI.
  *
  *   cm-handle --config FILE [--objects FILE] [--method M] [--user-agent UA]
  *             [--accept A] [--now EPOCH] [--headers] REQUEST_URI
@@ -7,7 +7,8 @@
  * Prints the body (and with --headers the status line first).  The golden
  * tests use it with a fixed --now, so their expected files are exact bytes.
  */
-#include "api.h"
+#include "router.h"
+#include "status.h"
 #include "config.h"
 #include "objects.h"
 #include "source.h"
@@ -68,15 +69,15 @@ main(int argc, char **argv)
     cm_diag_free(&d);
     api.config = cfg;
     api.objects = objs;
-    api.sources = cm_sources_new(cfg);
+    api.sources = cm_sources_new(cfg, cm_source_backends_all);
     api.write_token_file = NULL;
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1u << 26);
     memset(&res, 0, sizeof(res));
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     if (headers)
-        printf("%s\nContent-Type: %s\n\n", cm_api_status_text(res.status), res.content_type);
+        printf("%s\nContent-Type: %s\n\n", cm_status_text(res.status), res.content_type);
     fwrite(body.data, 1, body.len, stdout);
     cm_buf_free(&body);
     cm_arena_free(&arena);

@@ -21,10 +21,31 @@ Faults and changes come through a control port (plain HTTP, loopback):
   POST /fault      {"cut_next_event": true}   the next event is cut mid-line
                    {"gone": true}             every watch gets ERROR 410
                    {"slow_list_ms": N}        each LIST page waits N ms
+                   {"hold_lists": true}       each LIST page waits until
+                                              {"hold_lists": false} (300 s at most)
                    {"token": "..."}           the token now expected
                    {"compact": true}          forget the history (old RVs: 410)
                    {"close_watches": true}    end every watch normally
-  GET  /stats      {"lists": N, "watches": N, "open_watches": N, "rv": N}
+  GET  /stats      {"lists": N, "held_lists": N, "watches": N, "open_watches": N, "rv": N}
+                   (lists: LIST pages asked for; held_lists: those waiting now)
+
+Delegated authentication and authorization (t/auth.sh):
+
+  POST /apis/authentication.k8s.io/v1/tokenreviews       TokenReview
+  POST /apis/authorization.k8s.io/v1/subjectaccessreviews SubjectAccessReview
+  GET  /api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication
+
+and on the control port:
+
+  POST /auth       {"tokens": {TOKEN: {"username", "uid"?, "groups"?, "extra"?}},
+                    "allow": [RULE...], "configmap": {DATA} | null,
+                    "review_delay_ms": N, "review_fail": bool}   (each optional)
+                   a RULE allows a SAR when each of its keys (user, group,
+                   verb, resource, subresource, name, namespace, path)
+                   matches ("deny": true makes it a denial); "reason"
+                   is the answer's reason either way
+  GET  /reviews    {"sars": [SPEC...], "tokenreviews": N}
+  POST /reviews    forgets the reviews seen so far
 
 Usage: kube-double.py --port P --control-port C (--cert F --key F | --plain)
                       --token T [--fixture FILE.json] [--generate pods=N[,labels=5]]
@@ -70,10 +91,19 @@ class State:
         self.gone_epoch = 0
         self.close_epoch = 0
         self.slow_list_ms = 0
+        self.hold_lists = False
+        self.held_lists = 0
         self.lists = 0
         self.watches = 0
         self.open_watches = 0
         self.uid = 0
+        self.tokens = {}
+        self.allow = []
+        self.configmap = None
+        self.review_delay_ms = 0
+        self.review_fail = False
+        self.sars = []
+        self.tokenreviews = 0
 
     def meta(self, r, ns, name, labels):
         self.uid += 1
@@ -134,6 +164,21 @@ def status(code, reason, message):
             "message": message, "reason": reason, "code": code}
 
 
+def sar_allowed(rules, spec):
+    """(allowed, reason) of a SubjectAccessReview spec under the rules."""
+    ra = spec.get("resourceAttributes") or {}
+    nra = spec.get("nonResourceAttributes") or {}
+    have = {"user": spec.get("user", ""), "verb": ra.get("verb", nra.get("verb", "")),
+            "resource": ra.get("resource", ""), "subresource": ra.get("subresource", ""),
+            "name": ra.get("name", ""), "namespace": ra.get("namespace", ""), "path": nra.get("path", "")}
+    for rule in rules:
+        ok = all(spec.get("groups") and v in spec["groups"] if k == "group" else have.get(k) == v
+                 for k, v in rule.items() if k not in ("reason", "deny"))
+        if ok:
+            return not rule.get("deny"), rule.get("reason", "")
+    return False, ""
+
+
 def resource_of(path):
     parts = path.strip("/").split("/")
     for r, (g, v, plural, _, _) in RESOURCES.items():
@@ -174,6 +219,15 @@ def make_handler(st):
                 return
             url = urlsplit(self.path)
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
+            if url.path == "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication":
+                with st.lock:
+                    data = st.configmap
+                if data is None:
+                    self.send_json(404, status(404, "NotFound", 'configmaps "extension-apiserver-authentication" not found'))
+                else:
+                    self.send_json(200, {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {
+                        "name": "extension-apiserver-authentication", "namespace": "kube-system"}, "data": data})
+                return
             if url.path in ("/api", "/apis") or url.path.startswith("/api/") and resource_of(url.path) is None \
                     or url.path.startswith("/apis/") and resource_of(url.path) is None:
                 self.discovery(url.path)
@@ -184,6 +238,42 @@ def make_handler(st):
                 self.watch(r, q, partial)
             else:
                 self.list(r, q, partial)
+
+        def do_POST(self):
+            with st.lock:
+                token = st.token
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            if token and self.headers.get("Authorization") != "Bearer " + token:
+                self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+                return
+            spec = body.get("spec") or {}
+            path = urlsplit(self.path).path
+            with st.lock:
+                delay, failing = st.review_delay_ms, st.review_fail
+                if path == "/apis/authorization.k8s.io/v1/subjectaccessreviews":
+                    st.sars.append(spec)       # seen as it arrives, before any delay
+            if delay:
+                time.sleep(delay / 1000.0)
+            if failing:
+                self.send_json(500, status(500, "InternalError", "the review failed"))
+                return
+            if path == "/apis/authorization.k8s.io/v1/subjectaccessreviews":
+                with st.lock:
+                    allowed, reason = sar_allowed(st.allow, spec)
+                answer = {"allowed": allowed}
+                if reason:
+                    answer["reason"] = reason
+                self.send_json(201, {"kind": "SubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+                                     "metadata": {}, "spec": spec, "status": answer})
+            elif path == "/apis/authentication.k8s.io/v1/tokenreviews":
+                with st.lock:
+                    st.tokenreviews += 1
+                    user = st.tokens.get(spec.get("token", ""))
+                answer = {"authenticated": True, "user": user} if user else {"authenticated": False}
+                self.send_json(201, {"kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1",
+                                     "metadata": {}, "spec": {}, "status": answer})
+            else:
+                self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
 
         def discovery(self, path):
             if path == "/api":
@@ -213,6 +303,10 @@ def make_handler(st):
             with st.lock:
                 st.lists += 1
                 slow = st.slow_list_ms
+                if st.hold_lists:
+                    st.held_lists += 1
+                    st.lock.wait_for(lambda: not st.hold_lists, timeout=300)
+                    st.held_lists -= 1
             if slow:
                 time.sleep(slow / 1000.0)
             limit = int(q.get("limit", "0") or 0)
@@ -305,8 +399,11 @@ def make_control(st):
 
         def do_GET(self):
             with st.lock:
-                self.send_json(200, {"lists": st.lists, "watches": st.watches, "open_watches": st.open_watches,
-                            "rv": st.rv})
+                if self.path == "/reviews":
+                    self.send_json(200, {"sars": st.sars, "tokenreviews": st.tokenreviews})
+                    return
+                self.send_json(200, {"lists": st.lists, "held_lists": st.held_lists, "watches": st.watches,
+                                     "open_watches": st.open_watches, "rv": st.rv})
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
@@ -314,6 +411,20 @@ def make_control(st):
                 if self.path == "/event":
                     st.add(body["resource"], body.get("namespace", ""), body["name"], body.get("labels"),
                            body.get("type", "ADDED"))
+                elif self.path == "/auth":
+                    if "tokens" in body:
+                        st.tokens = body["tokens"]
+                    if "allow" in body:
+                        st.allow = body["allow"]
+                    if "configmap" in body:
+                        st.configmap = body["configmap"]
+                    if "review_delay_ms" in body:
+                        st.review_delay_ms = int(body["review_delay_ms"])
+                    if "review_fail" in body:
+                        st.review_fail = bool(body["review_fail"])
+                elif self.path == "/reviews":
+                    st.sars = []
+                    st.tokenreviews = 0
                 elif self.path == "/fault":
                     if body.get("cut_next_event"):
                         st.cut_next = True
@@ -321,6 +432,8 @@ def make_control(st):
                         st.gone_epoch += 1
                     if body.get("close_watches"):
                         st.close_epoch += 1
+                    if "hold_lists" in body:
+                        st.hold_lists = bool(body["hold_lists"])
                     if "slow_list_ms" in body:
                         st.slow_list_ms = int(body["slow_list_ms"])
                     if "token" in body:

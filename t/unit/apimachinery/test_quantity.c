@@ -147,6 +147,39 @@ test_from_double(void **state)
     assert_string_equal(q.text, "-3");
 }
 
+/* Parsed quantities keep the bound of sampled ones: thousandths within int64. */
+static void
+test_check_range(void **state)
+{
+    static const char *const in[] = {
+        "0", "1", "-1", "1n", "9223372036854775807m", "-9223372036854775808m",
+        "9223372036854775.807", "9223372036854775", "9P", "8Pi", "9e15",
+        "1e-400", "0e400", "123456789012345678901234567890e-20",
+    };
+    static const char *const out[] = {
+        "9223372036854775808m", "-9223372036854775809m", "9223372036854775.808", "1e400",
+        "9223372036854776", "10P", "8Ei", "10e15", "1e19", "1e2147483647",
+        "123456789012345678901234567890e-10",
+    };
+    struct cm_quantity q;
+    const char *err;
+    size_t i;
+    (void)state;
+
+    for (i = 0; i < sizeof(in) / sizeof(*in); i++) {
+        assert_int_equal(cm_quantity_parse(in[i], strlen(in[i]), &q, &err), 0);
+        if (cm_quantity_check_range(&q, &err) != 0)
+            fail_msg("%s: refused", in[i]);
+    }
+    for (i = 0; i < sizeof(out) / sizeof(*out); i++) {
+        if (cm_quantity_parse(out[i], strlen(out[i]), &q, &err) < 0)
+            continue;                  /* refused already: out of range either way */
+        if (cm_quantity_check_range(&q, &err) != -1)
+            fail_msg("%s (%s): accepted", out[i], q.text);
+        assert_string_equal(err, "the value is too large for a quantity");
+    }
+}
+
 int
 main(void)
 {
@@ -155,6 +188,7 @@ main(void)
         cmocka_unit_test(test_rejects_bad_quantities),
         cmocka_unit_test(test_published_cases),
         cmocka_unit_test(test_from_double),
+        cmocka_unit_test(test_check_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

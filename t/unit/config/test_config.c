@@ -89,6 +89,12 @@ test_every_mistake_has_a_position(void **state)
            "5:11: duplicate metric name 'a' (first declared at line 2)");
     expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {static: \"1x\"}\n",
            "4:22: bad quantity '1x'");
+    /* static and fallback values keep every source's bound (thousandths within int64) */
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    source: {static: \"1e400\"}\n",
+           "4:22: bad quantity '1e400': the value is too large for a quantity");
+    expect("metrics:\n  - name: a\n    resources: [pods]\n    fallback: \"10P\"\n"
+           "    source: {static: \"1\"}\n",
+           "4:15: bad fallback '10P': the value is too large for a quantity");
     expect("metrics:\n  - name: a\n    resources: [pods]\n    window: 5y\n    source: {static: \"1\"}\n",
            "4:13: bad duration '5y'");
     expect("metrics:\n  - name: a\n    resources: [pods, widgets]\n    source: {static: \"1\"}\n",

@@ -1,5 +1,5 @@
 /*
- * Push sources end to end through cm_api_handle(): writes on /write-metrics
+ * Push sources end to end through cm_router_handle(): writes on /write-metrics
  * (single, batch, external), then reads on the metrics APIs, with a real
  * push store and token file in a temporary directory.
  */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "router.h"
 #include "json_at.h"
 #include "source.h"
 
@@ -27,6 +27,7 @@ static char dir[64], token_path[128];
 static struct cm_config *cfg;
 static struct cm_objects *objs;
 static struct cm_sources *sources;
+static char state_path[128];
 static struct cm_arena arena;
 static struct cm_buf body;
 static struct cm_response res;
@@ -46,7 +47,7 @@ call(const char *method, const char *uri, const char *auth, const char *type,
     cm_buf_reset(&body);
     memset(&res, 0, sizeof(res));
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     if (res.status != want_status)
         fail_msg("%s %s: status %d, want %d: %.*s", method, uri, res.status, want_status,
                  (int)body.len, body.data ? body.data : "");
@@ -222,6 +223,18 @@ test_bad_writes_change_nothing(void **state)
     write_("/namespaces/default/pods/web-7d4b9c-x2k4p/jobs?labels=Bad%20Key=1", "1", NOW, 400);
     assert_non_null(strstr(message(), "bad label name 'Bad Key'"));
     write_("/namespaces/default/pods/web-7d4b9c-x2k4p/jobs?labels=a=1,a=2", "1", NOW, 400);
+    /* a NUL in a label is refused, not cut to a=b */
+    write_("/namespaces/default/pods/web-7d4b9c-x2k4p/jobs?labels=a=b%00c,zz=top", "1", NOW, 400);
+    assert_non_null(strstr(message(), "cannot contain a NUL byte"));
+    write_("", "[{\"metric\":\"jobs\",\"resource\":\"pods\",\"namespace\":\"default\","
+           "\"name\":\"web-7d4b9c-x2k4p\",\"value\":\"1\",\"labels\":{\"a\":\"b\\u0000c\"}}]",
+           NOW, 400);
+    assert_non_null(strstr(message(), "cannot contain a NUL byte"));
+    /* nor is a name or a quantity with a NUL read up to it */
+    write_("", "[{\"metric\":\"jobs\",\"resource\":\"pods\",\"namespace\":\"default\","
+           "\"name\":\"web-7d4b9c-x2k4p\\u0000x\",\"value\":\"1\"}]", NOW, 400);
+    assert_non_null(strstr(message(), "without NUL bytes"));
+    write_(p, "\"7\\u0000x\"", NOW, 400);
     write_("/namespaces/default/pods/web-7d4b9c-x2k4p/nope", "1", NOW, 404);
     assert_non_null(strstr(message(), "metric nope is not declared in"));
     write_("/namespaces/default/widgets/x/jobs", "1", NOW, 404);
@@ -247,7 +260,7 @@ test_write_api_off_without_token_file(void **state)
     cm_buf_reset(&body);
     memset(&res, 0, sizeof(res));
     res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
+    cm_router_handle(&api, &req, &arena, &res);
     assert_int_equal(res.status, 404);
     assert_string_equal(message(), "the write API is off: start the server with --write-token-file");
 }
@@ -287,8 +300,9 @@ setup(void **s)
     }
     cm_diag_free(&d);
     snprintf(path, sizeof(path), "%s/state", dir);
-    sources = cm_sources_new(cfg);
-    cm_sources_set_state_dir(sources, strdup(path), 256);
+    sources = cm_sources_new(cfg, cm_source_backends_all);
+    snprintf(state_path, sizeof(state_path), "%s", path);
+    cm_sources_set_state_dir(sources, state_path, 256);
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1 << 20);
     return 0;
@@ -301,7 +315,6 @@ teardown(void **s)
     (void)s;
     cm_buf_free(&body);
     cm_arena_free(&arena);
-    free((char *)sources->state_dir);
     cm_sources_free(sources);
     cm_objects_free(objs);
     cm_config_free(cfg);

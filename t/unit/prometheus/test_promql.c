@@ -50,8 +50,11 @@ test_matchers(void **s)
     cm_promql_match_any(&out, "pod", names, 3);
     assert_string_equal(out.data, "pod=~\"web-1|web\\\\.2|a\\\"b\\\\\\\\c\"");
     cm_buf_reset(&out);
-    assert_int_equal(cm_selector_parse(&sel, "verb=GET,code!=500,tier in (a,b),!gone,here,x notin (y)",
-                                       57, &a, &err), 0);
+    {
+        static const char text[] = "verb=GET,code!=500,tier in (a,b),!gone,here,x notin (y)";
+
+        assert_int_equal(cm_selector_parse(&sel, text, sizeof(text) - 1, &a, &err), 0);
+    }
     cm_promql_match_selector(&out, &sel);
     assert_string_equal(out.data, "code!=\"500\",gone=\"\",here!=\"\",tier=~\"a|b\",verb=\"GET\",x!~\"y\"");
     cm_buf_free(&out);

@@ -268,8 +268,35 @@ test_concurrent_writers_lose_nothing(void **s)
 }
 
 /*
- * A writer killed at a random moment, 30 times over: every value written
- * before stays whole and readable, and the next writer carries on.
+ * The seed of a random test: $CM_TEST_SEED when it is set (to replay a
+ * failure), else a new one.  Printed as a TAP comment either way, before
+ * the test can fail, so that every failure can be replayed.
+ */
+static unsigned
+test_seed(const char *test)
+{
+    const char *env = getenv("CM_TEST_SEED");
+    unsigned long seed;
+    char *end;
+
+    if (env != NULL && *env != '\0') {
+        seed = strtoul(env, &end, 10);
+        if (*end != '\0' || seed > 0xffffffffUL)
+            fail_msg("CM_TEST_SEED='%s' is not a number up to 4294967295", env);
+    } else {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        seed = ((unsigned long)now.tv_nsec ^ ((unsigned long)getpid() << 16)) & 0xffffffffUL;
+    }
+    printf("# %s: seed %lu (CM_TEST_SEED=%lu replays it)\n", test, seed, seed);
+    fflush(stdout);                    /* before fork(): no child repeats it */
+    return (unsigned)seed;
+}
+
+/*
+ * A writer killed at a random moment (from test_seed()), 30 times over:
+ * every value written before stays whole and readable, and the next writer
+ * carries on.
  */
 static void
 test_writer_killed_mid_write(void **s)
@@ -278,7 +305,7 @@ test_writer_killed_mid_write(void **s)
     int round, i;
 
     (void)s;
-    srand((unsigned)getpid());
+    srand(test_seed("test_writer_killed_mid_write"));
     for (i = 0; i < 100; i++) {
         char name[32];
         snprintf(name, sizeof(name), "p%d", i);

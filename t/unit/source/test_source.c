@@ -1,206 +1,355 @@
 /*
- * File sources end to end through cm_api_handle(): real files in a temporary
- * directory, replaced the way writers replace them (write, then rename).
+ * The source interface (source.c) and the static backend, linking
+ * libcmcore.a alone: what a program without the I/O backends serves, the
+ * fallback, max_age and label merging every backend shares, and a backend
+ * added as one table entry (a test backend in the file kind's slot).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <fcntl.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "json_at.h"
-#include "source.h"
+#include "backend.h"
+#include "selector.h"
 
-#define NOW 1795640400                 /* 2026-11-25T21:00:00Z */
-#define CM "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/"
-#define EM "/apis/external.metrics.k8s.io/v1beta1/namespaces/"
+#define NOW 1795640400
 
 static char dir[64];
 static struct cm_config *cfg;
-static struct cm_objects *objs;
-static struct cm_sources *sources;
 static struct cm_arena arena;
-static struct cm_buf body;
-static struct cm_response res;
 
-static void
-path_of(char *out, size_t n, const char *name)
+static const struct cm_selector *
+sel(const char *text)
 {
-    snprintf(out, n, "%s/%s", dir, name);
+    struct cm_selector *s = cm_arena_alloc(&arena, sizeof(*s));
+    const char *err;
+
+    if (cm_selector_parse(s, text, strlen(text), &arena, &err) < 0)
+        fail_msg("selector %s: %s", text, err);
+    return s;
 }
 
-/* Writes name the way a careful writer does: a new file renamed over it, stamped mtime. */
-static void
-publish(const char *name, const char *text, time_t mtime)
+static const struct cm_metric *
+metric(const char *name)
 {
-    char tmp[128], final[128];
-    struct timespec times[2] = { { mtime, 0 }, { mtime, 0 } };
-    FILE *f;
+    const struct cm_metric *m = cm_config_find(cfg, name);
 
-    path_of(tmp, sizeof(tmp), ".tmp");
-    path_of(final, sizeof(final), name);
-    f = fopen(tmp, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(utimensat(AT_FDCWD, tmp, times, 0), 0);
-    assert_int_equal(rename(tmp, final), 0);
+    assert_non_null(m);
+    return m;
 }
 
-static json_object *
-get(const char *uri, time_t now, int want_status)
+static const struct cm_metric *
+external(const char *name)
 {
-    struct cm_api api = { .config = cfg, .objects = objs, .sources = sources };
-    struct cm_request req = { .method = "GET", .uri = uri, .now = now };
+    size_t pos = 0;
+    const struct cm_metric *m = cm_config_next_external(cfg, name, &pos);
 
-    cm_arena_reset(&arena);
-    cm_buf_reset(&body);
-    memset(&res, 0, sizeof(res));
-    res.body = &body;
-    cm_api_handle(&api, &req, &arena, &res);
-    if (res.status != want_status)
-        fail_msg("%s: status %d, want %d: %s", uri, res.status, want_status, body.data);
-    return json_tokener_parse(body.data);
+    assert_non_null(m);
+    return m;
 }
 
+static const struct cm_resource *
+pods(void)
+{
+    return cm_resource_lookup("pods");
+}
 
-/* The message of an error response (a static copy). */
+/* "k=v,k=v=value@time;..." for every series each_series gives. */
+struct collected {
+    char text[512];
+    size_t len;
+    int calls;
+};
+
+static int
+collect(const struct cm_series *s, void *arg)
+{
+    struct collected *c = arg;
+    size_t i;
+
+    c->calls++;
+    for (i = 0; i < s->labels.n; i++)
+        c->len += (size_t)snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s%s=%s",
+                                   i ? "," : "", s->labels.v[i].key, s->labels.v[i].value);
+    c->len += (size_t)snprintf(c->text + c->len, sizeof(c->text) - c->len, "=%s@%lld;",
+                               s->value.text, (long long)s->value.timestamp);
+    return 0;
+}
+
 static const char *
-message_of(const char *uri, time_t now, int want_status)
+series_of(struct cm_sources *s, const struct cm_metric *m, const char *selector)
 {
-    static char out[1024];
-    json_object *d = get(uri, now, want_status);
+    static struct collected c;
+    struct cm_source_view v;
 
-    snprintf(out, sizeof(out), "%s", json_at(d, "message"));
-    json_object_put(d);
-    return out;
+    memset(&c, 0, sizeof(c));
+    cm_source_open(s, m, NOW, &v);
+    assert_int_equal(cm_source_fetch_series(&v, sel(selector), &arena), 0);
+    cm_source_each_series(&v, "default", sel(selector), &arena, collect, &c);
+    return c.text;
 }
 
-/* "name=value@time,..." for the items of a MetricValueList. */
-static char *
-summary(json_object *d)
+static void
+test_static_values(void **state)
 {
-    static char out[1024];
-    json_object *items = json_object_object_get(d, "items");
+    struct cm_sources *s = cm_sources_new(cfg, cm_source_backends_core);
+    struct cm_source_view v;
+    struct cm_value val;
+    const char *name = "web";
+    (void)state;
+
+    assert_int_equal(cm_source_open(s, metric("s"), NOW, &v), 0);
+    assert_null(v.failure);
+    assert_int_equal(cm_source_wants_objects(&v), 0);
+    assert_int_equal(cm_source_fetch(&v, pods(), "default", &name, 1, sel(""), &arena), 0);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel("verb=GET"), &arena, &val), 1);
+    assert_string_equal(val.text, "250m");
+    assert_int_equal(val.timestamp, NOW);
+    /* labels that do not match: no value, and no fallback either */
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel("verb=PUT"), &arena, &val), 0);
+
+    assert_string_equal(series_of(s, external("e"), ""), "queue=orders=120@1795640400;");
+    assert_string_equal(series_of(s, external("e"), "queue=billing"), "");
+    cm_sources_free(s);
+}
+
+static void
+test_kinds_without_a_backend_serve_their_fallback(void **state)
+{
+    struct cm_sources *s = cm_sources_new(cfg, cm_source_backends_core);
+    struct cm_source_view v;
+    struct cm_value val;
+    (void)state;
+
+    assert_int_equal(cm_source_open(s, metric("f"), NOW, &v), -1);
+    assert_string_equal(v.failure, "this program has no backend for this kind of source");
+    assert_int_equal(cm_source_wants_objects(&v), 0);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_string_equal(val.text, "1");
+    assert_int_equal(val.timestamp, NOW);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel("verb=PUT"), &arena, &val), 0);
+    /* no fallback: nothing */
+    assert_int_equal(cm_source_open(s, metric("p"), NOW, &v), -1);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 0);
+    assert_string_equal(series_of(s, external("ef"), ""), "queue=billing=3@1795640400;");
+    assert_string_equal(series_of(s, external("ef"), "queue=orders"), "");
+    cm_sources_free(s);
+
+    /* without any source state, static sources still answer, the others fail */
+    assert_int_equal(cm_source_open(NULL, metric("s"), NOW, &v), 0);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_string_equal(val.text, "250m");
+    assert_int_equal(cm_source_open(NULL, metric("f"), NOW, &v), -1);
+    assert_string_equal(v.failure, "this server keeps no state for its sources");
+}
+
+static void
+test_writes_need_a_backend_that_takes_them(void **state)
+{
+    struct cm_sources *s = cm_sources_new(cfg, cm_source_backends_core);
+    struct cm_push_key k = { "p", "pods", "default", "web" };
+    struct cm_push_value val = { "1", NOW, { 0, NULL } };
+    char err[256];
+    (void)state;
+
+    assert_int_equal(cm_sources_write_fits(s, &k, &val, err, sizeof(err)), 0);
+    assert_int_equal(cm_sources_write_begin(s, err, sizeof(err)), CM_WRITE_UNAVAILABLE);
+    assert_string_equal(err, "this program has no store for pushed values");
+    assert_int_equal(cm_sources_write_begin(NULL, err, sizeof(err)), CM_WRITE_UNAVAILABLE);
+    assert_string_equal(err, "this server keeps no state");
+    cm_sources_free(s);
+}
+
+static void
+test_shared_helpers(void **state)
+{
+    static const struct cm_label fixed_v[] = { { "a", "1" }, { "b", "2" }, { "verb", "GET" } };
+    static const struct cm_label own_v[] = { { "b", "3" }, { "pod", "web" }, { "z", "9" } };
+    struct cm_labels fixed = { 3, (struct cm_label *)fixed_v }, own = { 3, (struct cm_label *)own_v };
+    struct cm_labels out;
+    struct cm_source_view v = { .now = NOW };
+    char text[128];
     size_t i, len = 0;
+    (void)state;
 
-    out[0] = '\0';
-    for (i = 0; i < json_object_array_length(items); i++) {
-        json_object *it = json_object_array_get_idx(items, i);
-        len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s=%s@%s", i ? "," : "",
-                                json_at(it, "describedObject.name"), json_at(it, "value"),
-                                json_at(it, "timestamp") + 11);
-    }
-    json_object_put(d);
-    return out;
+    cm_source_merge_labels(&fixed, &own, "pod", NULL, &arena, &out);
+    for (i = 0; i < out.n; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s,", out.v[i].key,
+                                out.v[i].value);
+    assert_string_equal(text, "a=1,b=3,verb=GET,z=9,");
+    cm_source_merge_labels(&fixed, &own, "b", "z", &arena, &out);
+    assert_int_equal(out.n, 4);
+    assert_string_equal(out.v[1].value, "2");    /* own b skipped: the fixed one stays */
+    assert_string_equal(out.v[2].key, "pod");
+
+    assert_true(cm_source_fresh(&v, 0, NOW - 1000000));
+    assert_true(cm_source_fresh(&v, 60, NOW - 60));
+    assert_false(cm_source_fresh(&v, 60, NOW - 61));
+    assert_true(cm_source_fresh(&v, 60, NOW + 5));
+}
+
+/* --- a backend of its own, in the file kind's slot ---------------------- */
+
+struct probe {
+    int adds, frees, opens, fetches;
+    size_t fetched;
+    const char *last_added;
+};
+static struct probe probe;
+
+static void *
+probe_init(struct cm_sources *s, const struct cm_config *c)
+{
+    (void)s;
+    (void)c;
+    return &probe;
 }
 
 static void
-test_samples_name_objects(void **state)
+probe_add(void *state, const struct cm_metric *m)
 {
-    (void)state;
-    publish("q.prom",
-            "# TYPE q gauge\n"
-            "q{namespace=\"default\",pod=\"web-7d4b9c-x2k4p\",verb=\"GET\"} 12.5\n"
-            "q{namespace=\"default\",pod=\"web-7d4b9c-x2k4p\",verb=\"POST\"} 3\n"
-            "q{namespace=\"default\",pod=\"web-7d4b9c-h3j9s\"} 0.25 1795640340000\n"
-            "q{namespace=\"default\",pod=\"web-7d4b9c-q8z6m\"} NaN\n"
-            "q{namespace=\"shop\",pod=\"web-7d4b9c-x2k4p\"} 99\n"
-            "q{namespace=\"default\",deployment=\"web\"} 1e3\n"
-            "other{namespace=\"default\",pod=\"worker-5f6d8-abcde\"} 5\n",
-            NOW - 30);
-    /* by selector: the NaN pod and pods without a sample are left out; the
-     * sample's own timestamp wins over the file's mtime */
-    assert_string_equal(summary(get(CM "pods/*/q", NOW, 200)),
-                        "web-7d4b9c-h3j9s=250m@20:59:00Z,web-7d4b9c-x2k4p=12500m@20:59:30Z");
-    assert_string_equal(summary(get(CM "pods/*/q?metricLabelSelector=verb%3DPOST", NOW, 200)),
-                        "web-7d4b9c-x2k4p=3@20:59:30Z");
-    assert_string_equal(summary(get(CM "deployments.apps/web/q", NOW, 200)), "web=1k@20:59:30Z");
-    json_object_put(get(CM "pods/web-7d4b9c-q8z6m/q", NOW, 404));
-    json_object_put(get(CM "pods/worker-5f6d8-abcde/q", NOW, 404));
-    assert_string_equal(message_of(CM "pods/web-7d4b9c-x2k4p/q?metricLabelSelector=verb%3DPUT", NOW, 404),
-                        "the server could not find the metric q for pods web-7d4b9c-x2k4p with selector verb=PUT");
+    struct probe *p = state;
+
+    p->adds++;
+    p->last_added = m->name;
 }
 
 static void
-test_replaced_file_is_reread(void **state)
+probe_free(void *state)
 {
-    (void)state;
-    publish("one", "250m\n", NOW - 5);
-    assert_string_equal(summary(get(CM "pods/web-7d4b9c-x2k4p/single", NOW, 200)),
-                        "web-7d4b9c-x2k4p=250m@20:59:55Z");
-    publish("one", "2\n", NOW - 5);          /* same mtime and size class: a new inode */
-    assert_string_equal(summary(get(CM "pods/web-7d4b9c-x2k4p/single", NOW, 200)),
-                        "web-7d4b9c-x2k4p=2@20:59:55Z");
+    ((struct probe *)state)->frees++;
 }
 
-static void
-test_bad_file_keeps_good_values_within_max_age(void **state)
+static int
+probe_open(struct cm_source_view *v)
 {
-    json_object *d;
-    (void)state;
-    publish("aged.prom", "aged{namespace=\"default\",pod=\"web-7d4b9c-x2k4p\"} 7\n", NOW);
-    assert_string_equal(summary(get(CM "pods/web-7d4b9c-x2k4p/aged", NOW, 200)),
-                        "web-7d4b9c-x2k4p=7@21:00:00Z");
-    publish("aged.prom", "aged{pod=} 8\n", NOW + 10);
-    /* within max_age (1m): the last good value with its real timestamp */
-    assert_string_equal(summary(get(CM "pods/web-7d4b9c-x2k4p/aged", NOW + 30, 200)),
-                        "web-7d4b9c-x2k4p=7@21:00:00Z");
-    /* past it: no value */
-    json_object_put(get(CM "pods/web-7d4b9c-x2k4p/aged", NOW + 61, 404));
+    struct probe *p = v->state;
+    size_t i;
 
-    /* without max_age a broken file is a 503 that says where */
-    publish("q.prom", "q{namespace=\"default\"} 1\nq 2 x\n", NOW);
-    d = get(CM "pods/web-7d4b9c-x2k4p/q", NOW, 503);
-    assert_string_equal(json_at(d, "reason"), "ServiceUnavailable");
-    assert_non_null(strstr(json_at(d, "message"), "/q.prom:2:5: bad timestamp 'x'"));
-    json_object_put(d);
+    for (i = 0; i < sizeof(v->priv) / sizeof(*v->priv); i++)
+        assert_null(v->priv[i]);
+    p->opens++;
+    return 0;
 }
 
-static void
-test_missing_file_and_fallback(void **state)
+/* Fetches one value for all objects at once, as a prometheus source does. */
+static int
+probe_fetch(struct cm_source_view *v, const struct cm_resource *r, const char *ns,
+            const char *const *names, size_t n, const struct cm_selector *ms, struct cm_arena *a)
 {
-    json_object *d;
-    (void)state;
-    d = get(CM "pods/*/missing", NOW, 503);
-    assert_non_null(strstr(json_at(d, "message"), "missing.prom: No such file or directory"));
-    json_object_put(d);
-    /* the fallback answers for every object, stamped now */
-    assert_string_equal(summary(get(CM "pods/*/guarded?labelSelector=app%3Dweb", NOW, 200)),
-                        "web-7d4b9c-h3j9s=0@21:00:00Z,web-7d4b9c-q8z6m=0@21:00:00Z,"
-                        "web-7d4b9c-x2k4p=0@21:00:00Z");
-    publish("missing.prom", "missing{namespace=\"default\",pod=\"web-7d4b9c-x2k4p\"} 4\n", NOW);
-    assert_string_equal(summary(get(CM "pods/*/guarded?labelSelector=app%3Dweb", NOW, 200)),
-                        "web-7d4b9c-h3j9s=0@21:00:00Z,web-7d4b9c-q8z6m=0@21:00:00Z,"
-                        "web-7d4b9c-x2k4p=4@21:00:00Z");
+    struct probe *p = v->state;
+
+    (void)r;
+    (void)ns;
+    (void)ms;
+    p->fetches++;
+    p->fetched = n;
+    v->priv[0] = cm_arena_strdup(a, names[0]);
+    return 0;
 }
 
-static void
-test_external_series_from_a_file(void **state)
+/* Only the object fetched first has a value. */
+static int
+probe_object(const struct cm_source_view *v, const struct cm_resource *r, const char *ns,
+             const char *name, const struct cm_selector *ms, struct cm_arena *a,
+             struct cm_value *out)
 {
-    json_object *d;
+    (void)r;
+    (void)ns;
+    (void)ms;
+    (void)a;
+    if (v->priv[0] == NULL || strcmp(name, v->priv[0]) != 0)
+        return 0;
+    out->text = "42";
+    out->timestamp = v->now - 1;
+    return 1;
+}
+
+static int
+probe_each_series(const struct cm_source_view *v, const char *ns, const struct cm_selector *s,
+                  struct cm_arena *a, int (*fn)(const struct cm_series *s, void *arg), void *arg)
+{
+    struct cm_series series = { v->metric->labels, { "7", NOW } };
+
+    (void)a;
+    (void)s;
+    if (strcmp(ns, "default") != 0)
+        return 0;
+    fn(&series, arg);
+    fn(&series, arg);
+    return 1;
+}
+
+static const struct cm_source_ops probe_ops = {
+    .name = "probe",
+    .init = probe_init,
+    .add = probe_add,
+    .free = probe_free,
+    .open = probe_open,
+    .fetch = probe_fetch,
+    .object = probe_object,
+    .each_series = probe_each_series,
+};
+
+static void
+test_a_backend_is_one_table_entry(void **state)
+{
+    const struct cm_source_ops *table[CM_SOURCE_NKINDS] = {
+        [CM_SOURCE_STATIC] = &cm_source_static,
+        [CM_SOURCE_FILE] = &probe_ops,
+    };
+    const char *names[] = { "web", "db" };
+    struct cm_sources *s;
+    struct cm_source_view v;
+    struct cm_value val;
+    struct collected c;
     (void)state;
-    publish("ext.prom",
-            "queue_ready{queue=\"orders\"} 120\n"
-            "queue_ready{queue=\"billing\",namespace=\"shop\"} 7\n"
-            "queue_ready{queue=\"mail\",namespace=\"default\"} Inf\n", NOW);
-    d = get(EM "shop/queue_ready", NOW, 200);
-    assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 2);
-    assert_string_equal(json_at(d, "items.0.metricLabels.queue"), "orders");
-    assert_string_equal(json_at(d, "items.1.metricLabels.namespace"), "shop");
-    assert_string_equal(json_at(d, "items.1.value"), "7");
-    json_object_put(d);
-    d = get(EM "default/queue_ready?labelSelector=queue%3Dmail", NOW, 200);
-    assert_int_equal(json_object_array_length(json_object_object_get(d, "items")), 0);
-    json_object_put(d);
+
+    memset(&probe, 0, sizeof(probe));
+    s = cm_sources_new(cfg, table);
+    assert_int_equal(probe.adds, 2);   /* f and ef: every metric and series of its kind */
+    assert_string_equal(probe.last_added, "ef");
+
+    assert_int_equal(cm_source_open(s, metric("f"), NOW, &v), 0);
+    assert_int_equal(probe.opens, 1);
+    assert_int_equal(cm_source_wants_objects(&v), 1);
+    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 0, sel(""), &arena), 0);
+    assert_int_equal(probe.fetches, 0);    /* no objects: nothing to fetch */
+    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 2, sel(""), &arena), 0);
+    assert_int_equal(probe.fetched, 2);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_string_equal(val.text, "42");
+    assert_int_equal(val.timestamp, NOW - 1);
+    /* the backend has none for db: the metric's fallback, stamped now */
+    assert_int_equal(cm_source_object(&v, pods(), "default", "db", sel(""), &arena, &val), 1);
+    assert_string_equal(val.text, "1");
+    assert_int_equal(val.timestamp, NOW);
+
+    /* a failed view never reaches the backend */
+    v.failure = "down";
+    assert_int_equal(cm_source_wants_objects(&v), 0);
+    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 2, sel(""), &arena), 0);
+    assert_int_equal(probe.fetches, 1);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_string_equal(val.text, "1");
+
+    /* series: the backend's, else the fallback */
+    memset(&c, 0, sizeof(c));
+    cm_source_open(s, external("ef"), NOW, &v);
+    cm_source_each_series(&v, "default", sel(""), &arena, collect, &c);
+    assert_int_equal(c.calls, 2);
+    assert_string_equal(c.text, "queue=billing=7@1795640400;queue=billing=7@1795640400;");
+    memset(&c, 0, sizeof(c));
+    cm_source_each_series(&v, "shop", sel(""), &arena, collect, &c);
+    assert_string_equal(c.text, "queue=billing=3@1795640400;");
+
+    cm_sources_free(s);
+    assert_int_equal(probe.frees, 1);
 }
 
 static int
@@ -208,65 +357,56 @@ setup(void **s)
 {
     char path[128];
     struct cm_diag d;
-    size_t skipped;
     FILE *f;
     (void)s;
-    strcpy(dir, "/tmp/cm-test-source-XXXXXX");
+    strcpy(dir, "/tmp/cm-test-sources-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    path_of(path, sizeof(path), "metrics.yaml");
+    snprintf(path, sizeof(path), "%s/metrics.yaml", dir);
     f = fopen(path, "w");
-    fprintf(f, "metrics:\n"
-               "  - name: q\n    resources: [pods, deployments.apps]\n"
-               "    source: {file: {path: %s/q.prom}}\n"
-               "  - name: single\n    resources: [pods]\n"
-               "    source: {file: {path: %s/one}}\n"
-               "  - name: aged\n    resources: [pods]\n"
-               "    source: {file: {path: %s/aged.prom, max_age: 1m}}\n"
-               "  - name: missing\n    resources: [pods]\n"
-               "    source: {file: {path: %s/missing.prom}}\n"
-               "  - name: guarded\n    resources: [pods]\n    fallback: \"0\"\n"
-               "    source: {file: {path: %s/missing.prom, series: missing}}\n"
-               "external:\n"
-               "  - name: queue_ready\n    source: {file: {path: %s/ext.prom}}\n",
-            dir, dir, dir, dir, dir, dir);
+    if (f == NULL)
+        return -1;
+    fputs("metrics:\n"
+          "  - name: s\n    resources: [pods]\n    labels: {verb: GET}\n"
+          "    source: {static: \"250m\"}\n"
+          "  - name: f\n    resources: [pods]\n    labels: {verb: GET}\n    fallback: \"1\"\n"
+          "    source: {file: {path: /nonexistent/f}}\n"
+          "  - name: p\n    resources: [pods]\n    source: {push: {}}\n"
+          "external:\n"
+          "  - name: e\n    labels: {queue: orders}\n    source: {static: \"120\"}\n"
+          "  - name: ef\n    labels: {queue: billing}\n    fallback: \"3\"\n"
+          "    source: {file: {path: /nonexistent/ef}}\n", f);
     fclose(f);
     cm_diag_init(&d);
-    if (cm_config_load(&cfg, path, &d) < 0 ||
-        cm_objects_load_file(&objs, TOP_SRCDIR "/examples/objects.yaml", &skipped, &d) < 0) {
+    if (cm_config_load(&cfg, path, &d) < 0) {
         cm_diag_print(&d, stderr);
         return -1;
     }
     cm_diag_free(&d);
-    sources = cm_sources_new(cfg);
+    unlink(path);
+    rmdir(dir);
     cm_arena_init(&arena, 0);
-    cm_buf_init(&body, 1 << 20);
     return 0;
 }
 
 static int
 teardown(void **s)
 {
-    char cmd[128];
     (void)s;
-    cm_buf_free(&body);
     cm_arena_free(&arena);
-    cm_sources_free(sources);
-    cm_objects_free(objs);
     cm_config_free(cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return 0;
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_samples_name_objects),
-        cmocka_unit_test(test_replaced_file_is_reread),
-        cmocka_unit_test(test_bad_file_keeps_good_values_within_max_age),
-        cmocka_unit_test(test_missing_file_and_fallback),
-        cmocka_unit_test(test_external_series_from_a_file),
+        cmocka_unit_test(test_static_values),
+        cmocka_unit_test(test_kinds_without_a_backend_serve_their_fallback),
+        cmocka_unit_test(test_writes_need_a_backend_that_takes_them),
+        cmocka_unit_test(test_shared_helpers),
+        cmocka_unit_test(test_a_backend_is_one_table_entry),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
