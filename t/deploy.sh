@@ -3,9 +3,11 @@
 # Debian base made here (debootstrap; no registry is reachable), then the
 # Deployment that "kubectl kustomize k8s/" renders, run by "podman kube play"
 # as a pod of two containers on a bridge network, with the kube-apiserver
-# double as its cluster.  Then /readyz, discovery, a pushed value and a read
-# by the example HPA's selector, all through the pod's own nginx, and the
-# pod's memory against its requests.
+# double as its cluster (objects, the front proxy's ConfigMap, the reviews).
+# Then /readyz, discovery as the aggregator and reads as the HPA through the
+# front proxy's certificate, pushed values read by the example HPA's
+# selector, all through the pod's own nginx, the pod's memory against its
+# requests, and the preStop hand-off.
 #
 # podman runs as root with its own storage under /var/cache/custom-metrics-fcgi
 # (the base image is kept there between runs; each run's image is removed),
@@ -149,7 +151,8 @@ infra=$(pm pod inspect "$pod" --format '{{.InfraContainerID}}')
 ip=$(pm inspect "$infra" --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')
 url="https://$ip:10250"
 # the bridge exists now: the double binds its gateway address
-"$PY" "$top_srcdir/t/tools/kube-double.py" --address "$gw" --port "$api_port" --control-port "$(free_port)" \
+ctl_port=$(free_port)
+"$PY" "$top_srcdir/t/tools/kube-double.py" --address "$gw" --port "$api_port" --control-port "$ctl_port" \
     --cert "$tmp/api.crt" --key "$tmp/api.key" --token "$token" --fixture "$tmp/fixture.json" \
     >> "$tmp/double.log" 2>&1 &
 double_pid=$!
@@ -158,6 +161,30 @@ for _ in $(seq 1 100); do
     kill -0 "$double_pid" 2>/dev/null || { cat "$tmp/double.log"; fail "the double did not start"; finish; }
     sleep 0.1
 done
+
+# the cluster's front proxy: its CA in kube-system/extension-apiserver-
+# authentication (which the server reads every 5 s until it has it), a client
+# certificate as the aggregator's, and the HPA controller allowed to read
+"$OPENSSL" req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -sha256 -days 2 \
+    -subj "/CN=front-proxy-ca" -keyout "$tmp/fp-ca.key" -out "$tmp/fp-ca.crt" >/dev/null 2>&1
+"$OPENSSL" req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=front-proxy-client" \
+    -keyout "$tmp/fp.key" -out "$tmp/fp.csr" >/dev/null 2>&1
+printf 'extendedKeyUsage=clientAuth\n' > "$tmp/fp.ext"
+"$OPENSSL" x509 -req -in "$tmp/fp.csr" -CA "$tmp/fp-ca.crt" -CAkey "$tmp/fp-ca.key" -CAcreateserial \
+    -days 2 -extfile "$tmp/fp.ext" -out "$tmp/fp.crt" >/dev/null 2>&1
+hpa=system:serviceaccount:kube-system:horizontal-pod-autoscaler
+"$JQ" -n --rawfile ca "$tmp/fp-ca.crt" --arg hpa "$hpa" '{configmap: {
+    "requestheader-client-ca-file": $ca, "requestheader-allowed-names": "[\"front-proxy-client\"]",
+    "requestheader-username-headers": "[\"X-Remote-User\"]", "requestheader-group-headers": "[\"X-Remote-Group\"]",
+    "requestheader-extra-headers-prefix": "[\"X-Remote-Extra-\"]"},
+    allow: [{user: $hpa, verb: "get"}, {user: $hpa, verb: "list"}]}' > "$tmp/auth.json"
+"$CURL" -s -o /dev/null -X POST --data-binary @"$tmp/auth.json" "http://127.0.0.1:$ctl_port/auth" ||
+    fail "the double's /auth"
+# as the aggregator sends it: the front proxy's certificate, and the identity
+as_hpa=(--cert "$tmp/fp.crt" --key "$tmp/fp.key" -H "X-Remote-User: $hpa"
+        -H "X-Remote-Group: system:serviceaccounts" -H "X-Remote-Group: system:authenticated")
+as_aggregator=(--cert "$tmp/fp.crt" --key "$tmp/fp.key" -H "X-Remote-User: system:kube-aggregator"
+               -H "X-Remote-Group: system:masters")
 
 # the server retries its LISTs with backoff (up to 30 s apart) until the
 # double answers; /readyz says when every resource is listed
@@ -183,9 +210,22 @@ for c in server nginx; do
     check "container $c: read-only root, user, no capabilities" "$got" "true 10001:10001 0"
 done
 
+# the front proxy is trusted once the server has read the ConfigMap
+code=""
+for _ in $(seq 1 600); do
+    code=$("$CURL" -sk -o /dev/null -w '%{http_code}' --max-time 5 "${as_aggregator[@]}" \
+        "$url/apis/custom.metrics.k8s.io/v1beta2")
+    [ "$code" = 200 ] && break
+    sleep 0.1
+done
+check "discovery as the aggregator (front-proxy certificate, system:masters)" "$code" 200
+check "without the front proxy's certificate, a read is refused" \
+    "$("$CURL" -sk -o /dev/null -w '%{http_code}' -H "X-Remote-User: $hpa" -H 'X-Remote-Group: system:masters' \
+       "$url/apis/custom.metrics.k8s.io/v1beta2/namespaces/$ex_ns/pods/worker-a/jobs_waiting")" 403
+
 # no group/version is empty (clients that cache discovery fail on one)
 for gv in custom.metrics.k8s.io/v1beta2 custom.metrics.k8s.io/v1beta1 external.metrics.k8s.io/v1beta1; do
-    n=$("$CURL" -sk "$url/apis/$gv" | "$JQ" '.resources | length')
+    n=$("$CURL" -sk "${as_aggregator[@]}" "$url/apis/$gv" | "$JQ" '.resources | length')
     [ "${n:-0}" -gt 0 ] && pass "discovery of $gv lists $n resources" || fail "discovery of $gv is empty"
 done
 
@@ -198,10 +238,10 @@ check "push jobs_waiting for worker-b" "$(w "namespaces/$ex_ns/pods/worker-b/job
 check "push an external queue depth" "$(w "external/namespaces/$ex_ns/queue_messages_ready?labels=queue=orders" 7)" 200
 check "a write without the token" "$("$CURL" -sk -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
     --data-raw 1 "$url/write-metrics/namespaces/$ex_ns/pods/worker-a/jobs_waiting")" 401
-out=$("$CURL" -sk "$url/apis/custom.metrics.k8s.io/v1beta2/namespaces/$ex_ns/pods/%2A/jobs_waiting?labelSelector=$ex_key%3D$ex_val")
+out=$("$CURL" -sk "${as_hpa[@]}" "$url/apis/custom.metrics.k8s.io/v1beta2/namespaces/$ex_ns/pods/%2A/jobs_waiting?labelSelector=$ex_key%3D$ex_val")
 check "the HPA's read of jobs_waiting (by selector, from the watched pods)" \
     "$(echo "$out" | "$JQ" -r '[.items[] | "\(.describedObject.name)=\(.value)"] | join(" ")')" "worker-a=12 worker-b=30"
-out=$("$CURL" -sk "$url/apis/external.metrics.k8s.io/v1beta1/namespaces/$ex_ns/queue_messages_ready?labelSelector=queue%3Dorders")
+out=$("$CURL" -sk "${as_hpa[@]}" "$url/apis/external.metrics.k8s.io/v1beta1/namespaces/$ex_ns/queue_messages_ready?labelSelector=queue%3Dorders")
 check "the external value" "$(echo "$out" | "$JQ" -r '.items[0].value')" 7
 
 # the pod's memory (PSS of every process of each container) against the
