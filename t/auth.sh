@@ -75,7 +75,7 @@ grep -q -- "--authorization-webhook-cache-authorized-ttl takes a duration" "$tmp
 check "a CA file that cannot be read" "$?" 1
 
 # the RBAC: both delegations, and nothing for anonymous users or cluster-admin
-rbac=$top_srcdir/k8s/rbac-auth.yaml
+rbac=$top_srcdir/k8s/common/rbac-auth.yaml
 grep -v '^ *#' "$rbac" > "$tmp/rbac"
 grep -q "name: system:auth-delegator" "$tmp/rbac" && grep -q "name: extension-apiserver-authentication-reader" "$tmp/rbac" &&
     grep -A3 "kind: RoleBinding" "$tmp/rbac" | grep -q "namespace: kube-system" &&

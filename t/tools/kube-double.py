@@ -49,7 +49,7 @@ and on the control port:
 
 Usage: kube-double.py --port P --control-port C (--cert F --key F | --plain)
                       --token T [--fixture FILE.json] [--generate pods=N[,labels=5]]
-                      [--rv-start N]
+                      [--rv-start N] [--address A (of the API; default 127.0.0.1)]
 
 --plain serves plain HTTP, and --token "" takes any request, as kubectl proxy
 does (it adds the credentials itself).  --client-ca FILE requires a client
@@ -452,6 +452,7 @@ def make_control(st):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--address", default="127.0.0.1")   # of the API; control stays on loopback
     ap.add_argument("--control-port", type=int, required=True)
     ap.add_argument("--cert")
     ap.add_argument("--key")
@@ -480,7 +481,7 @@ def main():
                           "zone": "z%d" % (i % 4)}
                 st.add("pods", "bench", "pod-%06d" % i, dict(list(labels.items())[:nl]), record=False)
 
-    api = ThreadingHTTPServer(("127.0.0.1", a.port), make_handler(st))
+    api = ThreadingHTTPServer((a.address, a.port), make_handler(st))
     api.daemon_threads = True
     if not a.plain:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -492,8 +493,8 @@ def main():
     control = ThreadingHTTPServer(("127.0.0.1", a.control_port), make_control(st))
     control.daemon_threads = True
     threading.Thread(target=control.serve_forever, daemon=True).start()
-    print("kube-double: serving on %s://127.0.0.1:%d (control %d)" % ("http" if a.plain else "https",
-          a.port, a.control_port), flush=True)
+    print("kube-double: serving on %s://%s:%d (control %d)" % ("http" if a.plain else "https",
+          a.address, a.port, a.control_port), flush=True)
     try:
         api.serve_forever()
     except KeyboardInterrupt:

@@ -469,7 +469,7 @@ seq_has(yaml_document_t *doc, yaml_node_t *seq, const char *s)
 }
 
 /*
- * k8s/rbac-objects.yaml lets the watch cache get, list and watch every
+ * k8s/common/rbac-objects.yaml lets the watch cache get, list and watch every
  * resource of the built-in table (so adding one there without its RBAC
  * fails here), binds the role to the ServiceAccount, and grants no write.
  */
@@ -485,7 +485,7 @@ test_rbac_covers_the_built_in_table(void **state)
     (void)state;
 
     cm_diag_init(&d);
-    assert_int_equal(cm_yaml_open(&rd, TOP_SRCDIR "/k8s/rbac-objects.yaml", &d), 0);
+    assert_int_equal(cm_yaml_open(&rd, TOP_SRCDIR "/k8s/common/rbac-objects.yaml", &d), 0);
     while ((rc = cm_yaml_next(&rd, &doc, &d)) > 0) {
         yaml_node_t *root = yaml_document_get_root_node(&doc), *rules;
         const char *kind = cm_yaml_scalar(cm_yaml_get(&doc, root, "kind"));
@@ -525,7 +525,7 @@ test_rbac_covers_the_built_in_table(void **state)
     assert_true(role && binding);
     for (i = 0; (r = cm_resource_at(i)) != NULL; i++)
         if (!covered[i])
-            fail_msg("k8s/rbac-objects.yaml does not let the cache watch %s", r->group_resource);
+            fail_msg("k8s/common/rbac-objects.yaml does not let the cache watch %s", r->group_resource);
     cm_diag_free(&d);
 }
 
