@@ -37,6 +37,7 @@
 struct cm_sources;
 struct cm_objcache;
 struct cm_api_group;
+struct cm_reload_state;
 
 /* What a worker serves from; borrowed by every request.  Only the source state changes. */
 struct cm_api {
@@ -46,6 +47,8 @@ struct cm_api {
                                            worker refreshes objects from it, else NULL */
     struct cm_sources *sources;         /* the worker's own; NULL: only static sources answer */
     const char *write_token_file;       /* NULL: the write API (write.h) is off */
+    const struct cm_reload_state *reload;  /* the reloads' shared record (reloadstate.h), for
+                                           health; NULL when nothing reloads */
 };
 
 /* The request as the front end passed it; every pointer is borrowed. */
