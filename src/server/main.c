@@ -17,6 +17,7 @@
 #include "promclient.h"
 #include "promshare.h"
 #include "pushstore.h"
+#include "reloader.h"
 #include "source.h"
 #include "watcher.h"
 
@@ -303,6 +304,9 @@ discovered(const char *name, void *arg, char *why, size_t whylen)
     return u->found[i].resource;
 }
 
+/* Set while a reload loads: it asks discovery once, as check does, and never waits. */
+static int reloading;
+
 /* Loads metrics.yaml; with a cluster, resources the table lacks come from its discovery. */
 static int
 load_config(const struct args *a, struct cm_config **cfg, const struct cm_kubeconn *conn,
@@ -313,6 +317,9 @@ load_config(const struct args *a, struct cm_config **cfg, const struct cm_kubeco
     char err[512];
     size_t i;
 
+    for (i = 0; i < u.n; i++)              /* a reload asks again, from scratch */
+        free(u.name[i]);
+    memset(&u, 0, sizeof(u));
     if (!cluster)
         return cm_config_load(cfg, a->config, d);
     cm_diag_init(&scratch);
@@ -323,7 +330,7 @@ load_config(const struct args *a, struct cm_config **cfg, const struct cm_kubeco
     if (u.n > 0) {
         /* serve waits a little for a kube-apiserver that is starting too;
          * check says at once that it cannot be reached */
-        int tries = strcmp(a->command, "serve") == 0 ? 6 : 1, rc;
+        int tries = strcmp(a->command, "serve") == 0 && !reloading ? 6 : 1, rc;
         unsigned delay_ms = 500;
 
         while ((rc = cm_discovery_resolve(conn, (const char *const *)u.name, u.n, u.found, err,
@@ -357,55 +364,58 @@ load_config(const struct args *a, struct cm_config **cfg, const struct cm_kubeco
     return cm_config_load_resolving(cfg, a->config, discovered, &u, d);
 }
 
+/*
+ * Loads what both commands validate (and a reload loads again: reloader.h),
+ * adding every problem to d; returns -1 on any.
+ */
+static int
+load_into(const struct args *a, struct cm_loaded *out, struct cm_diag *d)
+{
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->cluster = load_cluster(a, &out->conn, d);
+    if (out->cluster < 0)
+        rc = -1;
+    if (load_config(a, &out->cfg, &out->conn, out->cluster > 0, d) < 0)
+        rc = -1;
+    if (a->objects != NULL && cm_objects_load_file(&out->objs, a->objects, &out->skipped, d) < 0)
+        rc = -1;
+    if (out->cluster < 0)
+        out->cluster = 0;
+    return rc;
+}
+
+static int
+reload_load(void *arg, struct cm_loaded *out, struct cm_diag *d)
+{
+    int rc;
+
+    reloading = 1;
+    rc = load_into(arg, out, d);
+    reloading = 0;
+    return rc;
+}
+
 /* Loads what both commands validate; prints problems and returns -1 on any. */
 static int
 load(const struct args *a, struct cm_config **cfg, struct cm_objects **objs,
      size_t *skipped, struct cm_kubeconn *conn, int *cluster)
 {
+    struct cm_loaded l;
     struct cm_diag d;
-    int rc = 0;
+    int rc;
 
     cm_diag_init(&d);
-    *objs = NULL;
-    *skipped = 0;
-    *cfg = NULL;
-    *cluster = load_cluster(a, conn, &d);
-    if (*cluster < 0)
-        rc = -1;
-    if (load_config(a, cfg, conn, *cluster > 0, &d) < 0)
-        rc = -1;
-    if (a->objects != NULL && cm_objects_load_file(objs, a->objects, skipped, &d) < 0)
-        rc = -1;
+    rc = load_into(a, &l, &d);
+    *cfg = l.cfg;
+    *objs = l.objs;
+    *skipped = l.skipped;
+    *conn = l.conn;
+    *cluster = l.cluster;
     cm_diag_print(&d, stderr);
     cm_diag_free(&d);
     return rc;
-}
-
-/*
- * The resources the watch cache follows: every one metrics.yaml names, and
- * namespaces.  Returns how many (up to cap into res), or cap + 1 when there
- * are more.
- */
-static size_t
-watched_resources(const struct cm_config *cfg, const struct cm_resource **res, size_t cap)
-{
-    size_t n = 0, i, k, j;
-
-    res[n++] = cm_resource_namespaces();
-    for (i = 0; i < cfg->nmetrics; i++) {
-        for (k = 0; k < cfg->metrics[i].nresources; k++) {
-            const struct cm_resource *r = cfg->metrics[i].resources[k];
-
-            for (j = 0; j < n && res[j] != r; j++)
-                ;
-            if (j < n)
-                continue;
-            if (n == cap)
-                return cap + 1;
-            res[n++] = r;
-        }
-    }
-    return n;
 }
 
 struct watch_args {
@@ -545,7 +555,11 @@ main(int argc, char **argv)
     struct cm_api api, health_api;
     struct cm_master_opts mo;
     struct cm_promshare *share = NULL;
-    char *health_path = NULL;
+    struct cm_reloader_opts ro;
+    struct cm_reloader *reloader = NULL;
+    struct cm_master_reload hooks;
+    struct cm_loaded first;
+    char *health_path = NULL, *cache_dir = NULL;
     size_t skipped;
     char err[512];
     int rc, cluster = 0;
@@ -581,7 +595,7 @@ main(int argc, char **argv)
 
     if (cluster) {
         const struct cm_resource *res[CM_OBJCACHE_MAX];
-        size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
+        size_t n = cm_reloader_watched(cfg, res, CM_OBJCACHE_MAX);
         char *dir = a.cache_dir ? cm_xstrdup(a.cache_dir) : socket_dir(a.socket);
 
         if (n > CM_OBJCACHE_MAX) {
@@ -652,21 +666,55 @@ main(int argc, char **argv)
     mo.health_socket_path = health_path;
     mo.health_api = &health_api;
     mo.helper = NULL;
+    mo.reload = NULL;
+    api.reload = health_api.reload = NULL;
+    wa.conn = &conn;
+    wa.cache = cache;
+    wa.retry_max_ms = a.watch_retry_max * 1000L;
     if (cache != NULL) {
-        wa.conn = &conn;
-        wa.cache = cache;
-        wa.retry_max_ms = a.watch_retry_max * 1000L;
         mo.helper = watch_main;
         mo.helper_arg = &wa;
         mo.helper_name = "watch cache";
     }
+    cache_dir = a.cache_dir ? cm_xstrdup(a.cache_dir) : socket_dir(a.socket);
+    memset(&ro, 0, sizeof(ro));
+    ro.config_path = a.config;
+    ro.load = reload_load;
+    ro.load_arg = &a;
+    ro.api = &api;
+    ro.health_api = &health_api;
+    ro.state_dir = a.state_dir;
+    ro.push_capacity = (uint32_t)a.push_capacity;
+    ro.cache_dir = cache_dir;
+    ro.helper_conn = &wa.conn;
+    ro.helper_cache = &wa.cache;
+    ro.share = &share;
+    first.cfg = cfg;
+    first.objs = objs;
+    first.skipped = skipped;
+    first.conn = conn;
+    first.cluster = cluster;
+    reloader = cm_reloader_new(&ro, &first, cache, &hooks);
+    if (reloader != NULL) {
+        /* the reloader owns what serves now, and frees it */
+        cfg = NULL;
+        objs = NULL;
+        cache = NULL;
+        cluster = 0;
+        mo.reload = &hooks;
+        api.reload = health_api.reload = cm_reloader_state(reloader);
+        wa.conn = cm_reloader_conn(reloader);  /* its copy of the connection */
+    }
     rc = cm_master_run(&mo);
+    cm_reloader_free(reloader);
     cm_promshare_free(share);
     free(health_path);
+    free(cache_dir);
     cm_sources_free(api.sources);
     cm_objects_free(objs);
     cm_objcache_free(cache);
-    cm_kubeconn_free(&conn);
+    if (cluster)
+        cm_kubeconn_free(&conn);
     cm_config_free(cfg);
     return rc;
 }
