@@ -110,6 +110,27 @@ retired(struct retiring *r, pid_t pid)
     return 0;
 }
 
+/*
+ * Waits (at most ms) for the retiring process pid to exit, so that a helper
+ * and its successor never run side by side.
+ */
+static void
+await_retired(struct retiring *r, pid_t pid, long long ms)
+{
+    long long deadline = cm_clock_ms() + ms;
+    struct timespec ts = { 0, 10 * 1000000 };
+
+    while (cm_clock_ms() < deadline) {
+        pid_t got = waitpid(pid, NULL, WNOHANG);
+
+        if (got == pid || (got < 0 && errno == ECHILD)) {
+            retired(r, pid);
+            return;
+        }
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Reaps exited workers (and the helper); schedules respawns unless stopping. */
 static int
 reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o,
@@ -288,8 +309,10 @@ cm_master_run(const struct cm_master_opts *o)
 
             reload_at = 0;
             if (rc == CM_MASTER_STAGED_HELPER && h != NULL) {
-                if (h->pid > 0)
+                if (h->pid > 0) {
                     retire(&old, h->pid);
+                    await_retired(&old, h->pid, 2000);
+                }
                 h->pid = 0;
                 h->fails = 0;
                 spawn(h, o, &oldmask);

@@ -27,6 +27,7 @@ cm_reload_watch_open(struct cm_reload_watch **out, const char *path, char *err, 
     struct cm_reload_watch *w = cm_xcalloc(1, sizeof(*w));
     const char *slash;
     char *dir = NULL;
+    sigset_t io;
     int rc = -1;
 
     *out = NULL;
@@ -49,7 +50,11 @@ cm_reload_watch_open(struct cm_reload_watch **out, const char *path, char *err, 
         snprintf(err, errlen, "cannot watch %s: %s", dir, strerror(errno));
         goto out;
     }
-    /* each event raises SIGIO in this process */
+    /* each event raises SIGIO in this process, which must wait for it
+     * (sigtimedwait) rather than die of it */
+    sigemptyset(&io);
+    sigaddset(&io, SIGIO);
+    sigprocmask(SIG_BLOCK, &io, NULL);
     if (fcntl(w->fd, F_SETOWN, getpid()) < 0 ||
         fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_ASYNC | O_NONBLOCK) < 0) {
         snprintf(err, errlen, "cannot have inotify signal changes: %s", strerror(errno));

@@ -17,8 +17,10 @@ struct cm_reload_watch;
 
 /*
  * Watches for changes of the configuration at path (a file or a
- * configuration directory).  Returns 0 with an owned watch in *out, or -1
- * with the reason in err.
+ * configuration directory), each event raising SIGIO in the calling
+ * process, which it blocks (wait for it with sigtimedwait, or drain the
+ * watch now and then).  Returns 0 with an owned watch in *out, or -1 with
+ * the reason in err.
  */
 int cm_reload_watch_open(struct cm_reload_watch **out, const char *path, char *err,
                          size_t errlen);
