@@ -146,6 +146,8 @@ if [ -s "$tmp/invalid" ]; then
 fi
 check "no refused generation ever answered" "$served_invalid" ""
 check "the master is the same process (no restart)" "$(master_of "${pids[-2]}")" "$master"
+eventually 60 children_are "$master" 4 &&
+    pass "the retired generations have exited: 3 workers and the health worker are left"
 
 # SIGHUP reloads too; the refusal names every problem on one log line
 config 100 > "$tmp/conf/.metrics.yaml.tmp"; mv -f "$tmp/conf/.metrics.yaml.tmp" "$cf"
