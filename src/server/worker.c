@@ -111,15 +111,22 @@ respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response 
  * serves and sees the signal here.  Returns 1 to accept, 0 to stop.
  */
 static int
-wait_for_connection(int listen_fd, const sigset_t *waitmask)
+wait_for_connection(int listen_fd, const sigset_t *waitmask, const sigset_t *stops)
 {
+    static const struct timespec now = { 0, 0 };
     struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+    int sig;
 
     while (!stopping) {
-        /* a shut-down listening socket polls as hung up (a non-blocking
-         * accept() would only say EAGAIN): the pool is stopping */
-        if (ppoll(&p, 1, NULL, waitmask) > 0)
+        if (ppoll(&p, 1, NULL, waitmask) > 0) {
+            /* a ready socket wins over a pending signal in ppoll(): take it
+             * here, or a busy worker would never see that it must stop */
+            if ((sig = sigtimedwait(stops, NULL, &now)) > 0)
+                on_term(sig);
+            /* a shut-down listening socket polls as hung up (a non-blocking
+             * accept() would only say EAGAIN): the pool is stopping */
             return !stopping && !(p.revents & (POLLHUP | POLLERR | POLLNVAL));
+        }
         if (errno != EINTR)
             return 0;
     }
@@ -175,7 +182,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
     cm_arena_init(&arena, 32768);
     cm_buf_init(&body, RESPONSE_MAX);
 
-    while (wait_for_connection(listen_fd, &waitmask)) {
+    while (wait_for_connection(listen_fd, &waitmask, &stops)) {
         struct cm_request req;
         struct cm_response res;
         int rc = FCGX_Accept_r(&r);
