@@ -29,6 +29,7 @@ items:
 - {apiVersion: v1, kind: Pod, metadata: {name: web-1, namespace: default, labels: {app: web}}}
 - {apiVersion: v1, kind: Pod, metadata: {name: web-2, namespace: default, labels: {app: web}}}
 - {apiVersion: v1, kind: Pod, metadata: {name: web-3, namespace: default, labels: {app: web}}}
+- {apiVersion: v1, kind: Pod, metadata: {name: web-7d4b9c-x2k4p, namespace: default, labels: {app: prom}}}
 YAML
 
 # config GEN [MISTAKE]: generation GEN of metrics.yaml: "probe" carries GEN
@@ -54,7 +55,8 @@ mkdir -p "$tmp/conf"
 cf="$tmp/conf/metrics.yaml"
 config 0 > "$cf"
 start_pair --workers 3 --config "$cf" --objects "$tmp/objects.yaml"
-master=$(master_of "${pids[-1]}")
+pair_a=${pids[-1]}
+master=$(master_of "$pair_a")
 [ -n "$master" ] || { fail "no master process under run-local"; finish; }
 
 # the client: by-selector reads until told to stop, each answer kept
@@ -123,7 +125,34 @@ for gen in $(seq 1 50); do
         eventually 60 serves "$gen" || true
     fi
 done
-touch "$tmp/stop"; wait "$reader_pid" 2>/dev/null
+# under load that keeps a connection always waiting on the socket (20
+# keep-alive clients for 3 workers), the retired workers still stop: each
+# finishes its request and exits
+cat > "$tmp/load.py" <<'PY'
+import http.client, os, ssl, sys, threading
+host, port, path, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl._create_unverified_context()
+def run():
+    conn = None
+    while not os.path.exists(stop):
+        try:
+            conn = conn or http.client.HTTPSConnection(host, port, context=ctx, timeout=60)
+            conn.request("GET", path); conn.getresponse().read()
+        except (OSError, http.client.HTTPException):
+            conn = None
+threads = [threading.Thread(target=run) for _ in range(20)]
+for t in threads: t.start()
+for t in threads: t.join()
+PY
+port=${url##*:}
+"$PYTHON" "$tmp/load.py" 127.0.0.1 "$port" "$CM/namespaces/default/pods/%2A/probe?labelSelector=app%3Dweb" \
+    "$tmp/stop" & load_pid=$!; pids+=($load_pid)
+old_workers=$(pgrep -P "$master" | tr '\n' ' ')
+edit 51 rename
+eventually 60 prints 200 code_of "$CM/namespaces/default/pods/web-1/new_51"
+# shellcheck disable=SC2086
+eventually 60 lacks $old_workers && pass "the previous generation exits under load"
+touch "$tmp/stop"; wait "$reader_pid" "$load_pid" 2>/dev/null
 echo "# $valid valid and $invalid invalid edits"
 check "every valid edit took effect (its new metric answers)" "$took" "$valid"
 check "every invalid edit was refused, visibly" "$refused_seen" "$invalid"
@@ -145,7 +174,7 @@ if [ -s "$tmp/invalid" ]; then
     served_invalid=$("$JQ" -r '.[0][0]' "$tmp/shapes" | sort -u | grep -xFf "$tmp/invalid" | tr '\n' ' ')
 fi
 check "no refused generation ever answered" "$served_invalid" ""
-check "the master is the same process (no restart)" "$(master_of "${pids[-2]}")" "$master"
+check "the master is the same process (no restart)" "$(master_of "$pair_a")" "$master"
 eventually 60 children_are "$master" 4 &&
     pass "the retired generations have exited: 3 workers and the health worker are left"
 
@@ -180,7 +209,7 @@ kill -HUP "$master"
 hupped() { [ "$(grep -c "SIGHUP: reloading" "$tmp/pair.log")" -gt "$hups" ]; }
 eventually 60 hupped && pass "SIGHUP alone reloads"
 eventually 60 serves 101
-kill -TERM "${pids[-2]}"; wait "${pids[-2]}" 2>/dev/null
+kill -TERM "$pair_a"; wait "$pair_a" 2>/dev/null
 rm -rf "$tmp/pair"
 
 # ---- B. a configuration directory: three files, one edited, one added, one wrong
@@ -227,7 +256,67 @@ rm "$tmp/dir/e.yaml"
 no_failure() { ! health_has "last reload failed"; }
 eventually 60 no_failure && pass "removing the wrong part clears the failure"
 check "and the rest still serves" "$(value "$CM/namespaces/default/pods/web-1/alpha")" 1
-kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null
+# what depends on the configuration follows it: a file source's new path, a
+# push metric's values once the metric is gone
+echo 7 > "$tmp/seven"; echo 8 > "$tmp/eight"
+filepart() { printf 'metrics:\n  - name: fromfile\n    resources: [pods]\n    source: {file: {path: %s}}\n  - name: jobs\n    resources: [pods]\n    source: {push: {}}\n' "$1"; }
+filepart "$tmp/seven" > "$tmp/dir/f.yaml"
+eventually 60 prints 7 value "$CM/namespaces/default/pods/web-1/fromfile" && pass "a file source added by a reload"
+"$CURL" -ks --max-time "$HANG" -o /dev/null -X POST -H "Authorization: Bearer $(cat "$tmp/pair/write-token")" \
+    -H 'Content-Type: application/json' --data-raw '"42"' "$url/write-metrics/namespaces/default/pods/web-1/jobs"
+check "a push metric added by a reload takes writes" "$(value "$CM/namespaces/default/pods/web-1/jobs")" 42
+filepart "$tmp/eight" > "$tmp/dir/.f.tmp"; mv "$tmp/dir/.f.tmp" "$tmp/dir/f.yaml"
+eventually 60 prints 8 value "$CM/namespaces/default/pods/web-1/fromfile" && pass "a file source reads its new path"
+check "the push value stays while its metric does" "$(value "$CM/namespaces/default/pods/web-1/jobs")" 42
+rm "$tmp/dir/f.yaml"
+eventually 60 prints 404 code_of "$CM/namespaces/default/pods/web-1/jobs" &&
+    pass "a removed push metric's values are not served"
+check "nor its writes taken" "$("$CURL" -ks --max-time "$HANG" -o /dev/null -w '%{http_code}' -X POST \
+    -H "Authorization: Bearer $(cat "$tmp/pair/write-token")" -H 'Content-Type: application/json' \
+    --data-raw '"1"' "$url/write-metrics/namespaces/default/pods/web-1/jobs")" 404
+# Prometheus settings apply to the next query: two Prometheus-speaking
+# servers (t/tools/slow-prom.py), and a reload that moves the url from one
+# to the other (the pair had no prometheus source before it)
+pair_pid=${pids[-1]}
+for p in a b; do
+    "$PYTHON" "$top_srcdir/t/tools/slow-prom.py" "$tmp/prom-$p.port" & pids+=($!)
+    eventually 60 test -s "$tmp/prom-$p.port"
+done
+queries() { "$CURL" -s --max-time "$HANG" "http://127.0.0.1:$(cat "$tmp/prom-$1.port")/stats" | "$JQ" -r .queries; }
+prompart() {   # prompart SERVER MARKER
+    printf 'prometheus: {url: "http://127.0.0.1:%s", timeout: 10s}\nmetrics:\n  - name: rps\n    resources: [pods]\n    source: {prometheus: {query: "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"}}\n  - name: %s\n    resources: [pods]\n    source: {static: "1"}\n' \
+        "$(cat "$tmp/prom-$1.port")" "$2"
+}
+prompart a marker_a > "$tmp/dir/g.yaml"
+eventually 60 prints 200 code_of "$CM/namespaces/default/pods/web-1/marker_a"
+check "a first prometheus source added by a reload queries its server" \
+    "$(value "$CM/namespaces/default/pods/web-7d4b9c-x2k4p/rps")" 1
+before_a=$(queries a)
+[ "$before_a" -ge 1 ] && pass "server a was asked" || fail "server a was not asked ($before_a)"
+prompart b marker_b > "$tmp/dir/.g.tmp"; mv "$tmp/dir/.g.tmp" "$tmp/dir/g.yaml"
+eventually 60 prints 200 code_of "$CM/namespaces/default/pods/web-1/marker_b"
+check "after the reload the query goes to the new url" \
+    "$(value "$CM/namespaces/default/pods/web-7d4b9c-x2k4p/rps")" 1
+[ "$(queries b)" -ge 1 ] && pass "server b was asked" || fail "server b was not asked"
+check "and server a no more" "$(queries a)" "$before_a"
+# retired workers stop even when every worker is busy and connections are
+# always waiting (20 clients, queries that take 0.3 s, 2 workers): a ready
+# socket must not keep an old worker accepting
+"$CURL" -s --max-time "$HANG" "http://127.0.0.1:$(cat "$tmp/prom-b.port")/control?delay=0.3" >/dev/null
+rm -f "$tmp/stop"
+"$PYTHON" "$tmp/load.py" 127.0.0.1 "${url##*:}" "$CM/namespaces/default/pods/web-7d4b9c-x2k4p/rps" \
+    "$tmp/stop" & load_pid=$!; pids+=($load_pid)
+busy() { [ "$(queries b)" -gt $((before_b + 10)) ]; }
+before_b=$(queries b)
+eventually 60 busy
+master_b=$(master_of "$pair_pid")
+old_workers=$(pgrep -P "$master_b" | tr '\n' ' ')
+prompart b marker_c > "$tmp/dir/.g.tmp"; mv "$tmp/dir/.g.tmp" "$tmp/dir/g.yaml"
+eventually 60 prints 200 code_of "$CM/namespaces/default/pods/web-1/marker_c"
+# shellcheck disable=SC2086
+eventually 60 lacks $old_workers && pass "the previous generation exits while every worker is busy"
+touch "$tmp/stop"; wait "$load_pid" 2>/dev/null
+kill -TERM "$pair_pid"; wait "$pair_pid" 2>/dev/null
 rm -rf "$tmp/pair"
 
 # ---- C. with a cluster: the watch cache follows the resources
