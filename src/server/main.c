@@ -385,6 +385,15 @@ load_into(const struct args *a, struct cm_loaded *out, struct cm_diag *d)
         rc = -1;
     if (out->cluster < 0)
         out->cluster = 0;
+    if (out->cluster && out->cfg != NULL) {
+        const struct cm_resource *res[CM_OBJCACHE_MAX];
+
+        if (cm_reloader_watched(out->cfg, res, CM_OBJCACHE_MAX) > CM_OBJCACHE_MAX) {
+            cm_diag_add(d, a->config, 0, 0, "names more than %d resources; the watch cache "
+                        "follows at most that many", CM_OBJCACHE_MAX - 1);
+            rc = -1;
+        }
+    }
     return rc;
 }
 
