@@ -711,7 +711,7 @@ main(int argc, char **argv)
         cfg = NULL;
         objs = NULL;
         cache = NULL;
-        cluster = 0;
+        memset(&conn, 0, sizeof(conn));
         mo.reload = &hooks;
         api.reload = health_api.reload = cm_reloader_state(reloader);
         wa.conn = cm_reloader_conn(reloader);  /* its copy of the connection */
@@ -724,8 +724,7 @@ main(int argc, char **argv)
     cm_sources_free(api.sources);
     cm_objects_free(objs);
     cm_objcache_free(cache);
-    if (cluster)
-        cm_kubeconn_free(&conn);
+    cm_kubeconn_free(&conn);
     cm_config_free(cfg);
     return rc;
 }

@@ -102,8 +102,7 @@ loaded_free(struct cm_loaded *l)
 {
     cm_config_free(l->cfg);
     cm_objects_free(l->objs);
-    if (l->cluster)
-        cm_kubeconn_free(&l->conn);
+    cm_kubeconn_free(&l->conn);
     memset(l, 0, sizeof(*l));
 }
 
