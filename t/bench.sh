@@ -14,7 +14,11 @@
 # PSS of the whole pair (nginx, master, workers, watch cache) over the same
 # pair with no pods, per pod; and a by-selector request matching 1000 of
 # those pods against the trivial responder (BENCH_CACHE=0 skips this part,
-# BENCH_MAIN=0 the rows before it).
+# BENCH_MAIN=0 the rows before it).  Before it, the cost of a reload
+# (BENCH_RELOAD=0 skips it): for a 10-metric and a 1000-metric metrics.yaml,
+# the time from the rename of an edited file over it to the first answer
+# that uses the edit (a by-name request for the metric it adds, polled over
+# one keep-alive TLS connection), BENCH_RELOADS times (default 10).
 #
 # Environment: BENCH_DURATION (seconds per run, default 5),
 # BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS
@@ -241,6 +245,57 @@ if [ "${BENCH_COUNTERS:-1}" != 0 ] && [ -n "${CM_HANDLE:-}" ] && command -v valg
         on=$(ir "$r" "$n" --count)
         printf '%-14s %12d %12d %8d\n' "$r" "$off" "$on" "$((on - off))"
     done
+fi
+
+# ---- the cost of a reload: write to the first answer that uses it
+if [ "${BENCH_RELOAD:-1}" != 0 ] && command -v python3 >/dev/null; then
+reloads=${BENCH_RELOADS:-10}
+# reload_config N MARKER: N static metrics, and MARKER (the metric an edit adds)
+reload_config() {
+    awk -v n="$1" -v m="$2" 'BEGIN { print "metrics:"
+        for (i = 0; i < n - 1; i++)
+            printf "  - name: metric_%04d\n    resources: [pods]\n    window: 1m\n    labels: {team: t%d}\n    source: {static: \"%d\"}\n", i, i % 10, i
+        printf "  - name: %s\n    resources: [pods]\n    source: {static: \"1\"}\n", m }'
+}
+# polls over one connection until PATH answers 200; prints the ms since the epoch-ms given
+cat > "$dir/first-answer.py" <<'PY'
+import http.client, ssl, sys, time
+host, port, path, t0 = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+ctx = ssl._create_unverified_context()
+deadline = time.time() + 120
+conn = http.client.HTTPSConnection(host, port, context=ctx, timeout=60)
+while time.time() < deadline:
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse(); r.read()
+        if r.status == 200:
+            print("%.1f" % (time.time() * 1000 - t0)); sys.exit(0)
+    except (OSError, http.client.HTTPException):
+        conn.close(); conn = http.client.HTTPSConnection(host, port, context=ctx, timeout=60)
+sys.exit(1)
+PY
+echo
+echo "reload: rename an edited metrics.yaml over the old one -> first answer using it (ms;"
+echo "includes the 200 ms debounce that makes a burst of events one reload; $reloads reloads each)"
+printf '%-14s %8s | %8s %8s %8s\n' metrics bytes min median max
+for n in 10 1000; do
+    reload_config "$n" marker_0 > "$dir/reload.yaml"
+    kill -TERM "$master"; wait "$master" 2>/dev/null || true
+    "$CM_BIN" serve --config "$dir/reload.yaml" --objects "$dir/objects.yaml" \
+        --socket "$dir/sock/pair.sock" --workers "$workers" --insecure-serve-anyone 2>> "$dir/pair.log" &
+    master=$!; pids+=($master)
+    eventually 60 prints 200 readyz || { echo "bench: the pair did not start for the reload part" >&2; exit 1; }
+    : > "$dir/reload-times"
+    for k in $(seq 1 "$reloads"); do
+        reload_config "$n" "marker_$k" > "$dir/.reload.yaml.new"
+        t0=$(date +%s%3N)
+        mv "$dir/.reload.yaml.new" "$dir/reload.yaml"
+        python3 "$dir/first-answer.py" 127.0.0.1 "$port" "$CM/namespaces/bench/pods/web-0001/marker_$k" "$t0" \
+            >> "$dir/reload-times" || { echo "bench: reload $k of $n metrics never answered" >&2; exit 1; }
+    done
+    sort -n "$dir/reload-times" | awk -v n="$n" -v b="$(stat -c %s "$dir/reload.yaml")" \
+        '{ v[NR] = $1 } END { printf "%-14s %8d | %8.1f %8.1f %8.1f\n", n, b, v[1], v[int((NR + 1) / 2)], v[NR] }'
+done
 fi
 
 # ---- the watch cache

@@ -89,6 +89,7 @@ cleanup() {
     local p
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ -n "${CM_KEEP_TMP:-}" ] && { echo "kept $tmp"; return; }
     rm -rf "$tmp"
 }
 trap cleanup EXIT

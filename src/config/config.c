@@ -1,5 +1,6 @@
 #include "config.h"
 #include "alloc.h"
+#include "configdir.h"
 #include "duration.h"
 #include "promql.h"
 #include "validate.h"
@@ -694,6 +695,7 @@ load_metric(struct loader *ld, yaml_node_t *node, struct cm_metric *m, int exter
     int problems;
 
     memset(m, 0, sizeof(*m));
+    m->file = ld->path;
     m->line = CM_YAML_LINE(node);
     m->col = CM_YAML_COL(node);
     if (node->type != YAML_MAPPING_NODE) {
@@ -760,15 +762,27 @@ same_labels(const struct cm_labels *a, const struct cm_labels *b)
     return 1;
 }
 
+/* " (first declared at line N)", or "at FILE:N" when that is another file. */
+static const char *
+first_declared(struct loader *ld, const struct cm_metric *first, char *buf, size_t len)
+{
+    if (strcmp(first->file, ld->path) == 0)
+        snprintf(buf, len, "line %zu", first->line);
+    else
+        snprintf(buf, len, "%s:%zu", first->file, first->line);
+    return buf;
+}
+
 /*
  * Reports m if an earlier entry of list[0..n) clashes with it: a custom
- * metric's name must be unique; an external series' name and labels must be.
- * Sets m->first_of_name.
+ * metric's name must be unique; an external series' name and labels must be
+ * (across every file of a configuration directory).  Sets m->first_of_name.
  */
 static int
 check_unique(struct loader *ld, const struct cm_metric *list, size_t n,
              struct cm_metric *m, int external)
 {
+    char at[4200];
     size_t i;
 
     if (m->name == NULL)
@@ -780,65 +794,83 @@ check_unique(struct loader *ld, const struct cm_metric *list, size_t n,
         m->first_of_name = 0;
         if (!external) {
             cm_diag_add(ld->diag, ld->path, m->line, m->col,
-                        "duplicate metric name '%s' (first declared at line %zu)",
-                        m->name, list[i].line);
+                        "duplicate metric name '%s' (first declared at %s)",
+                        m->name, first_declared(ld, &list[i], at, sizeof(at)));
             return 1;
         }
         if (list[i].source.kind == CM_SOURCE_PUSH && m->source.kind == CM_SOURCE_PUSH) {
             cm_diag_add(ld->diag, ld->path, m->line, m->col,
-                        "external metric '%s' already has a push entry at line %zu (one push "
-                        "entry holds every series written for a name)", m->name, list[i].line);
+                        "external metric '%s' already has a push entry at %s (one push "
+                        "entry holds every series written for a name)", m->name,
+                        first_declared(ld, &list[i], at, sizeof(at)));
             return 1;
         }
         if (same_labels(&list[i].labels, &m->labels)) {
             cm_diag_add(ld->diag, ld->path, m->line, m->col,
                         "external metric '%s' with these labels is already declared at "
-                        "line %zu (series of one name need different labels)",
-                        m->name, list[i].line);
+                        "%s (series of one name need different labels)",
+                        m->name, first_declared(ld, &list[i], at, sizeof(at)));
             return 1;
         }
     }
     return 0;
 }
 
-/* The list under key (metrics or external) into *out / *nout. */
+/* How many entries the list under key has (0 when it is not a list). */
+static size_t
+list_size(yaml_node_t *node)
+{
+    if (node == NULL || node->type != YAML_SEQUENCE_NODE)
+        return 0;
+    return (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+}
+
+/* The list under key (metrics or external), appended to list[*nout...]. */
 static int
 load_list(struct loader *ld, yaml_node_t *node, const char *key, int external,
-          struct cm_metric **out, size_t *nout)
+          struct cm_metric *list, size_t *nout)
 {
     yaml_node_item_t *it;
-    size_t n;
     int problems = 0;
 
     if (node->type == YAML_SCALAR_NODE && strcmp(cm_yaml_scalar(node), "null") == 0 &&
         !cm_yaml_quoted(node))
-        n = 0;                      /* "external:" with nothing under it */
-    else if (node->type != YAML_SEQUENCE_NODE) {
+        return 0;                   /* "external:" with nothing under it */
+    if (node->type != YAML_SEQUENCE_NODE) {
         ERR(ld, node, "'%s' must be a list", key);
         return 1;
-    } else
-        n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-    *out = cm_arena_zalloc(&ld->cfg->arena, (n ? n : 1) * sizeof(struct cm_metric));
-    *nout = 0;
-    if (n == 0)
-        return 0;
+    }
     for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-        struct cm_metric *m = &(*out)[*nout];
+        struct cm_metric *m = &list[*nout];
 
         problems += load_metric(ld, node_at(ld, *it), m, external);
-        problems += check_unique(ld, *out, *nout, m, external);
+        problems += check_unique(ld, list, *nout, m, external);
         (*nout)++;
     }
     return problems;
 }
 
+/* One file of the configuration: its document, and where its lists are. */
+struct part {
+    char *path;
+    yaml_document_t doc;
+    int loaded;                     /* doc holds a document */
+    yaml_node_t *metrics, *external;
+};
+
+/*
+ * The top level of one file, but its lists: keys, version and the
+ * prometheus block (one in the whole configuration).  in_dir: a file of a
+ * configuration directory, which may hold only the prometheus block.
+ */
 static int
-load_root(struct loader *ld, yaml_node_t *root)
+load_head(struct loader *ld, struct part *p, int in_dir, const char **prom_file,
+          size_t *prom_line)
 {
     static const char *const keys[] = { "version", "prometheus", "push", "metrics", "external",
                                         NULL };
-    struct cm_config *cfg = ld->cfg;
-    yaml_node_t *version, *metrics, *external, *prom, *push;
+    yaml_node_t *root = yaml_document_get_root_node(&p->doc), *version, *prom, *push;
+    static const char *push_file;       /* this load's push: block's file (see below) */
     int problems;
 
     if (root->type != YAML_MAPPING_NODE) {
@@ -856,21 +888,59 @@ load_root(struct loader *ld, yaml_node_t *root)
         }
     }
     prom = cm_yaml_get(ld->doc, root, "prometheus");
-    if (prom != NULL)
+    if (prom != NULL && *prom_file != NULL) {
+        ERR(ld, prom, "a second 'prometheus' block (the first is at %s:%zu); a configuration "
+            "has one", *prom_file, *prom_line);
+        problems++;
+    } else if (prom != NULL) {
+        *prom_file = p->path;
+        *prom_line = CM_YAML_LINE(prom);
         problems += load_prometheus(ld, prom);   /* first: the sources refer to it */
-    if ((push = cm_yaml_get(ld->doc, root, "push")) != NULL)
-        problems += load_push_store(ld, push);
-    metrics = cm_yaml_get(ld->doc, root, "metrics");
-    external = cm_yaml_get(ld->doc, root, "external");
-    if (metrics == NULL && external == NULL) {
-        ERR(ld, root, "missing 'metrics': the list of metrics to serve");
-        return problems + 1;
     }
-    if (metrics != NULL)
-        problems += load_list(ld, metrics, "metrics", 0, &cfg->metrics, &cfg->nmetrics);
-    if (external != NULL)
-        problems += load_list(ld, external, "external", 1, &cfg->external, &cfg->nexternal);
+    if ((push = cm_yaml_get(ld->doc, root, "push")) != NULL) {
+        /* one push: block in a configuration: a second one (in any of its
+         * parts) is refused while this load already took a Redis one */
+        if (push_file != NULL && ld->cfg->push.kind != CM_PUSH_STORE_EMBEDDED) {
+            ERR(ld, push, "a second 'push' block (the first is in %s); a configuration has one",
+                push_file);
+            problems++;
+        } else {
+            push_file = p->path;
+            problems += load_push_store(ld, push);
+        }
+    }
+    p->metrics = cm_yaml_get(ld->doc, root, "metrics");
+    p->external = cm_yaml_get(ld->doc, root, "external");
+    if (p->metrics == NULL && p->external == NULL && !(in_dir && prom != NULL)) {
+        ERR(ld, root, "missing 'metrics': the list of metrics to serve");
+        problems++;
+    }
     return problems;
+}
+
+/* Reads path's one document into p->doc; problems go to d. */
+static void
+read_part(struct part *p, struct cm_diag *d)
+{
+    struct cm_yaml_reader rd;
+    yaml_document_t extra;
+    size_t before = d->count;
+    int rc;
+
+    if (cm_yaml_open(&rd, p->path, d) < 0)
+        return;
+    rc = cm_yaml_next(&rd, &p->doc, d);
+    if (rc == 0) {
+        cm_diag_add(d, p->path, 0, 0, "the file is empty; it needs a 'metrics' list");
+    } else if (rc > 0) {
+        p->loaded = 1;
+        if (d->count == before && cm_yaml_next(&rd, &extra, d) > 0) {
+            cm_diag_add(d, p->path, extra.start_mark.line + 1, extra.start_mark.column + 1,
+                        "only one YAML document is allowed");
+            yaml_document_delete(&extra);
+        }
+    }
+    cm_yaml_close(&rd);
 }
 
 int
@@ -879,45 +949,78 @@ cm_config_load(struct cm_config **out, const char *path, struct cm_diag *d)
     return cm_config_load_resolving(out, path, NULL, NULL, d);
 }
 
+/*
+ * A file, or a directory whose *.yaml files (configdir.h) are read as one
+ * configuration: every file's document first, then every prometheus block
+ * (the sources of any file refer to it), then the lists in file order, names
+ * checked across files.
+ */
 int
 cm_config_load_resolving(struct cm_config **out, const char *path,
                          cm_resource_resolver resolve, void *arg, struct cm_diag *d)
 {
-    struct cm_yaml_reader rd;
-    yaml_document_t doc;
     struct cm_config *cfg = cm_xcalloc(1, sizeof(*cfg));
+    struct part *parts = NULL;
+    char **files = NULL;
+    const char *prom_file = NULL;
+    size_t before = d->count, nfiles = 0, nm = 0, ne = 0, i, prom_line = 0;
     struct loader ld;
-    size_t before = d->count;
-    int rc;
+    int in_dir;
 
     *out = NULL;
     cm_arena_init(&cfg->arena, 0);
     cfg->path = cm_arena_strdup(&cfg->arena, path);
-    if (cm_yaml_open(&rd, path, d) < 0)
-        goto out;
-    rc = cm_yaml_next(&rd, &doc, d);
-    if (rc == 0) {
-        cm_diag_add(d, path, 0, 0, "the file is empty; it needs a 'metrics' list");
-    } else if (rc > 0) {
-        ld.doc = &doc;
-        ld.path = path;
-        ld.diag = d;
-        ld.cfg = cfg;
-        ld.resolve = resolve;
-        ld.resolve_arg = arg;
-        load_root(&ld, yaml_document_get_root_node(&doc));
-        yaml_document_delete(&doc);
-        if (d->count == before) {
-            rc = cm_yaml_next(&rd, &doc, d);
-            if (rc > 0) {
-                cm_diag_add(d, path, doc.start_mark.line + 1, doc.start_mark.column + 1,
-                            "only one YAML document is allowed");
-                yaml_document_delete(&doc);
-            }
+    in_dir = cm_configdir_is_dir(path);
+    if (in_dir) {
+        if (cm_configdir_list(path, &files, &nfiles, d) < 0)
+            goto out;
+        if (nfiles == 0) {
+            cm_diag_add(d, path, 0, 0, "the directory has no *.yaml file; each holds a part "
+                        "of the configuration");
+            goto out;
         }
+    } else {
+        files = cm_xcalloc(1, sizeof(*files));
+        files[0] = cm_xstrdup(path);
+        nfiles = 1;
     }
-    cm_yaml_close(&rd);
+    parts = cm_xcalloc(nfiles, sizeof(*parts));
+    ld.diag = d;
+    ld.cfg = cfg;
+    ld.resolve = resolve;
+    ld.resolve_arg = arg;
+    for (i = 0; i < nfiles; i++) {
+        parts[i].path = cm_arena_strdup(&cfg->arena, files[i]);
+        read_part(&parts[i], d);
+    }
+    for (i = 0; i < nfiles; i++) {
+        if (!parts[i].loaded)
+            continue;
+        ld.doc = &parts[i].doc;
+        ld.path = parts[i].path;
+        load_head(&ld, &parts[i], in_dir, &prom_file, &prom_line);
+        nm += list_size(parts[i].metrics);
+        ne += list_size(parts[i].external);
+    }
+    cfg->metrics = cm_arena_zalloc(&cfg->arena, (nm ? nm : 1) * sizeof(struct cm_metric));
+    cfg->external = cm_arena_zalloc(&cfg->arena, (ne ? ne : 1) * sizeof(struct cm_metric));
+    for (i = 0; i < nfiles; i++) {
+        ld.doc = &parts[i].doc;
+        ld.path = parts[i].path;
+        if (parts[i].metrics != NULL)
+            load_list(&ld, parts[i].metrics, "metrics", 0, cfg->metrics, &cfg->nmetrics);
+        if (parts[i].external != NULL)
+            load_list(&ld, parts[i].external, "external", 1, cfg->external, &cfg->nexternal);
+    }
+    if (d->count == before && in_dir && cfg->nmetrics + cfg->nexternal == 0)
+        cm_diag_add(d, path, 0, 0, "no file of the directory declares a metric ('metrics' "
+                    "or 'external')");
 out:
+    for (i = 0; parts != NULL && i < nfiles; i++)
+        if (parts[i].loaded)
+            yaml_document_delete(&parts[i].doc);
+    free(parts);
+    cm_configdir_free(files, nfiles);
     if (d->count > before) {
         cm_config_free(cfg);
         return -1;

@@ -22,7 +22,10 @@
  *         static: "120"
  *
  * cm_config_load() reports every problem it finds, each as
- * FILE:LINE:COLUMN: message, and fails if there was any.
+ * FILE:LINE:COLUMN: message, and fails if there was any.  The path may be a
+ * directory: every *.yaml file in it (configdir.h) is one part of the
+ * configuration, read as one whole: one prometheus block among them, names
+ * unique across files, and a file that holds only the prometheus block.
  */
 #ifndef CM_CONFIG_H
 #define CM_CONFIG_H
@@ -153,11 +156,12 @@ struct cm_metric {
     struct cm_source source;
     int has_fallback;                  /* fallback: served when the source has no value */
     struct cm_quantity fallback;
+    const char *file;                  /* the file it is in (a directory's part, or the path) */
     size_t line, col;                  /* where the entry starts */
 };
 
 struct cm_config {
-    const char *path;
+    const char *path;                  /* the file, or the directory of *.yaml parts */
     size_t nmetrics;
     struct cm_metric *metrics;         /* in file order */
     size_t nexternal;

@@ -1,7 +1,9 @@
 #include "health.h"
 #include "objcache.h"
+#include "reloadstate.h"
 
 #include <string.h>
+#include <time.h>
 
 /*
  * The objects check.  With --objects it always holds (the file was loaded
@@ -51,6 +53,30 @@ objects_check(const struct cm_api *api, int readiness, time_t now, struct cm_buf
 }
 
 /*
+ * The config check always holds: a refused reload leaves the configuration
+ * that was serving, so it is no reason to take the pod out of service.  Its
+ * detail says so when the last reload was refused, and why (every
+ * FILE:LINE:COLUMN problem), until a reload is taken.
+ */
+static void
+config_detail(const struct cm_api *api, struct cm_buf *detail)
+{
+    struct cm_reload_snapshot st;
+    struct tm tm;
+    char when[32];
+
+    if (api->reload == NULL)
+        return;
+    cm_reload_state_read(api->reload, &st);
+    if (!st.last_failed)
+        return;
+    gmtime_r(&st.last_attempt, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cm_buf_addf(detail, "the last reload failed at %s, serving generation %llu: %s", when,
+                (unsigned long long)st.generation, st.message);
+}
+
+/*
  * /healthz, /livez, /readyz as the Go server answers them: "ok", or with
  * ?verbose one "[+]<check> ok" line per check and "<name> check passed";
  * ?exclude=<check> skips a check.  /<name>/<check> answers one check.  A
@@ -65,7 +91,7 @@ cm_health_respond(struct cm_ctx *ctx)
     const struct cm_query *q = &ctx->query;
     struct cm_response *res = ctx->res;
     static const char *const checks[] = { "ping", "config", "objects" };
-    struct cm_buf detail;
+    struct cm_buf detail, config;
     size_t i, k;
     int found = only == NULL, objects_ok, failed = 0;
 
@@ -94,6 +120,8 @@ cm_health_respond(struct cm_ctx *ctx)
         return;
     }
     res->status = 200;
+    cm_buf_init(&config, CM_RELOAD_MESSAGE_MAX + 256);
+    config_detail(ctx->api, &config);
     for (i = 0; i < sizeof(checks) / sizeof(*checks); i++) {
         int excluded = 0, ok = strcmp(checks[i], "objects") != 0 || objects_ok;
 
@@ -106,11 +134,14 @@ cm_health_respond(struct cm_ctx *ctx)
             cm_buf_addf(res->body, "[-]%s failed: %s\n", checks[i], detail.len ? detail.data : "");
         else if (strcmp(checks[i], "objects") == 0 && detail.len > 0)
             cm_buf_addf(res->body, "[+]%s ok: %s\n", checks[i], detail.data);
+        else if (strcmp(checks[i], "config") == 0 && config.len > 0)
+            cm_buf_addf(res->body, "[+]%s ok: %s\n", checks[i], config.data);
         else
             cm_buf_addf(res->body, "[+]%s ok\n", checks[i]);
         failed |= !ok && !excluded;
     }
     cm_buf_free(&detail);
+    cm_buf_free(&config);
     if (failed) {
         res->status = 500;
         cm_buf_addf(res->body, "%s check failed\n", name);

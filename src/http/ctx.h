@@ -41,6 +41,7 @@ struct cm_objects;
 struct cm_sources;
 struct cm_objcache;
 struct cm_api_group;
+struct cm_reload_state;
 
 /* What a worker serves from; borrowed by every request.  Only the source state changes. */
 struct cm_api {
@@ -53,6 +54,8 @@ struct cm_api {
     const struct cm_auth *auth;         /* who may ask what (auth.h); NULL: anyone */
     int self_metrics;                   /* 1: /metrics answers the self-metrics (metrics.h):
                                            the health worker's, for the metrics port */
+    const struct cm_reload_state *reload;  /* the reloads' shared record (reloadstate.h), for
+                                           health; NULL when nothing reloads */
 };
 
 /* The request as the front end passed it; every pointer is borrowed. */

@@ -168,3 +168,10 @@ cm_authsetup_configmap_file(void)
 {
     return authio.configmap_file;
 }
+
+void
+cm_authsetup_move_conn(const struct cm_kubeconn *conn)
+{
+    if (authio.conn != NULL)
+        authio.conn = conn;
+}

@@ -25,4 +25,10 @@ const struct cm_auth *cm_authsetup_auth(void);
 /* The file the ConfigMap follower keeps up to date, or NULL when there is none. */
 const char *cm_authsetup_configmap_file(void);
 
+/*
+ * The cluster connection moved (the reloader took it over): the reviews use
+ * conn (borrowed) from now on, if they used one.
+ */
+void cm_authsetup_move_conn(const struct cm_kubeconn *conn);
+
 #endif

@@ -3,6 +3,7 @@
 #include "diag.h"
 #include "kubediscovery.h"
 #include "log.h"
+#include "objcache.h"
 #include "resource.h"
 
 #include <stdio.h>
@@ -96,6 +97,9 @@ discovered(const char *name, void *arg, char *why, size_t whylen)
     return u->found[i].resource;
 }
 
+/* Set while a reload loads: it asks discovery once, as check does, and never waits. */
+static int reloading;
+
 /* Loads metrics.yaml; with a cluster, resources the table lacks come from its discovery. */
 static int
 load_config(const struct cm_cli *a, struct cm_config **cfg, const struct cm_kubeconn *conn,
@@ -106,6 +110,9 @@ load_config(const struct cm_cli *a, struct cm_config **cfg, const struct cm_kube
     char err[512];
     size_t i;
 
+    for (i = 0; i < u.n; i++)              /* a reload asks again, from scratch */
+        free(u.name[i]);
+    memset(&u, 0, sizeof(u));
     if (!cluster)
         return cm_config_load(cfg, a->config, d);
     cm_diag_init(&scratch);
@@ -116,7 +123,7 @@ load_config(const struct cm_cli *a, struct cm_config **cfg, const struct cm_kube
     if (u.n > 0) {
         /* serve waits a little for a kube-apiserver that is starting too;
          * check says at once that it cannot be reached */
-        int tries = strcmp(a->command, "serve") == 0 ? 6 : 1, rc;
+        int tries = strcmp(a->command, "serve") == 0 && !reloading ? 6 : 1, rc;
         unsigned delay_ms = 500;
 
         while ((rc = cm_discovery_resolve(conn, (const char *const *)u.name, u.n, u.found, err,
@@ -150,23 +157,65 @@ load_config(const struct cm_cli *a, struct cm_config **cfg, const struct cm_kube
     return cm_config_load_resolving(cfg, a->config, discovered, &u, d);
 }
 
-int
-cm_load(const struct cm_cli *a, struct cm_loaded *out)
+size_t
+cm_load_watched(const struct cm_config *cfg, const struct cm_resource **res, size_t cap)
 {
-    struct cm_diag d;
+    size_t n = 0, i, k, j;
+
+    res[n++] = cm_resource_namespaces();
+    for (i = 0; i < cfg->nmetrics; i++) {
+        for (k = 0; k < cfg->metrics[i].nresources; k++) {
+            const struct cm_resource *r = cfg->metrics[i].resources[k];
+
+            for (j = 0; j < n && res[j] != r; j++)
+                ;
+            if (j < n)
+                continue;
+            if (n == cap)
+                return cap + 1;
+            res[n++] = r;
+        }
+    }
+    return n;
+}
+
+int
+cm_load_into(const struct cm_cli *a, struct cm_loaded *out, struct cm_diag *d, int reload)
+{
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
-    cm_diag_init(&d);
-    out->cluster = load_cluster(a, &out->conn, &d);
+    reloading = reload;
+    out->cluster = load_cluster(a, &out->conn, d);
     if (out->cluster < 0) {
         out->cluster = 0;
         rc = -1;
     }
-    if (load_config(a, &out->cfg, &out->conn, out->cluster, &d) < 0)
+    if (load_config(a, &out->cfg, &out->conn, out->cluster, d) < 0)
         rc = -1;
-    if (a->objects != NULL && cm_objects_load_file(&out->objs, a->objects, &out->skipped, &d) < 0)
+    if (a->objects != NULL && cm_objects_load_file(&out->objs, a->objects, &out->skipped, d) < 0)
         rc = -1;
+    if (out->cluster && out->cfg != NULL) {
+        const struct cm_resource *res[CM_OBJCACHE_MAX];
+
+        if (cm_load_watched(out->cfg, res, CM_OBJCACHE_MAX) > CM_OBJCACHE_MAX) {
+            cm_diag_add(d, a->config, 0, 0, "names more than %d resources; the watch cache "
+                        "follows at most that many", CM_OBJCACHE_MAX - 1);
+            rc = -1;
+        }
+    }
+    reloading = 0;
+    return rc;
+}
+
+int
+cm_load(const struct cm_cli *a, struct cm_loaded *out)
+{
+    struct cm_diag d;
+    int rc;
+
+    cm_diag_init(&d);
+    rc = cm_load_into(a, out, &d, 0);
     cm_diag_print(&d, stderr);
     cm_diag_free(&d);
     return rc;

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "diag.h"
 #include "kubeconn.h"
 #include "objects.h"
 
@@ -25,7 +26,20 @@ struct cm_loaded {
 
 /* Loads everything a's command validates.  Returns 0, or -1 after printing every problem. */
 int cm_load(const struct cm_cli *a, struct cm_loaded *out);
+
+/*
+ * The same, with the problems added to d (not printed): what a reload runs
+ * (reload 1: discovery is asked once, as check does, and never waited for).
+ */
+int cm_load_into(const struct cm_cli *a, struct cm_loaded *out, struct cm_diag *d, int reload);
 void cm_load_free(struct cm_loaded *l);
+
+/*
+ * The resources the watch cache follows for cfg: namespaces and every one
+ * metrics.yaml names.  Returns how many (up to cap into res), or cap + 1
+ * when there are more.
+ */
+size_t cm_load_watched(const struct cm_config *cfg, const struct cm_resource **res, size_t cap);
 
 /* check's one summary line on stdout. */
 void cm_load_print_summary(const struct cm_cli *a, const struct cm_loaded *l);

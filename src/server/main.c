@@ -18,6 +18,7 @@
 #include "objcache.h"
 #include "promclient.h"
 #include "promshare.h"
+#include "reloader.h"
 #include "replicator.h"
 #include "router.h"
 #include "source.h"
@@ -28,33 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*
- * The resources the watch cache follows: every one metrics.yaml names, and
- * namespaces.  Returns how many (up to cap into res), or cap + 1 when there
- * are more.
- */
-static size_t
-watched_resources(const struct cm_config *cfg, const struct cm_resource **res, size_t cap)
-{
-    size_t n = 0, i, k, j;
-
-    res[n++] = cm_resource_namespaces();
-    for (i = 0; i < cfg->nmetrics; i++) {
-        for (k = 0; k < cfg->metrics[i].nresources; k++) {
-            const struct cm_resource *r = cfg->metrics[i].resources[k];
-
-            for (j = 0; j < n && res[j] != r; j++)
-                ;
-            if (j < n)
-                continue;
-            if (n == cap)
-                return cap + 1;
-            res[n++] = r;
-        }
-    }
-    return n;
-}
 
 struct watch_args {
     const struct cm_kubeconn *conn;
@@ -101,7 +75,54 @@ struct serve {
     struct cm_api api, health_api;
     struct watch_args wa;
     struct replicate_args ra;
+    struct cm_reloader_opts ro;
+    struct cm_reloader *reloader;
+    struct cm_master_reload hooks;
 };
+
+/* What a reload loads (reloader.h): what check loads, with the same code. */
+static int
+reload_load(void *arg, struct cm_loaded *out, struct cm_diag *d)
+{
+    return cm_load_into(arg, out, d, 1);
+}
+
+/*
+ * Hands what serves now to the reloader (reloader.h), which then owns it,
+ * and gives the master its hooks.  Without the reloader (its record could
+ * not be mapped: logged) the server serves without reloads.
+ */
+static void
+wire_reload(const struct cm_cli *a, struct serve *sv)
+{
+    struct cm_reloader_opts *ro = &sv->ro;
+
+    memset(ro, 0, sizeof(*ro));
+    ro->config_path = a->config;
+    ro->load = reload_load;
+    ro->load_arg = (void *)a;
+    ro->api = &sv->api;
+    ro->health_api = &sv->health_api;
+    ro->state_dir = a->state_dir;
+    ro->push_capacity = (uint32_t)a->push_capacity;
+    if (sv->cache_dir == NULL)
+        sv->cache_dir = a->cache_dir ? cm_xstrdup(a->cache_dir) : cm_state_socket_dir(a->socket);
+    ro->cache_dir = sv->cache_dir;
+    ro->helper_conn = &sv->wa.conn;
+    ro->helper_cache = &sv->wa.cache;
+    ro->share = &sv->share;
+    sv->mo.reload = NULL;
+    sv->api.reload = sv->health_api.reload = NULL;
+    sv->reloader = cm_reloader_new(ro, &sv->loaded, sv->cache, &sv->hooks);
+    if (sv->reloader == NULL)
+        return;
+    sv->cache = NULL;                          /* the reloader's now, with the loaded files */
+    sv->mo.reload = &sv->hooks;
+    sv->api.reload = sv->health_api.reload = cm_reloader_state(sv->reloader);
+    sv->wa.conn = cm_reloader_conn(sv->reloader);  /* its copy of the connection */
+    sv->wa.follow.conn = sv->wa.conn;
+    cm_authsetup_move_conn(sv->wa.conn);       /* the reviews' connection moved with it */
+}
 
 /*
  * The watch cache, when there is a cluster: its images in --cache-dir (or
@@ -112,7 +133,7 @@ open_cache(const struct cm_cli *a, struct serve *sv)
 {
     const struct cm_resource *res[CM_OBJCACHE_MAX];
     const struct cm_config *cfg = sv->loaded.cfg;
-    size_t n = watched_resources(cfg, res, CM_OBJCACHE_MAX);
+    size_t n = cm_load_watched(cfg, res, CM_OBJCACHE_MAX);
     char shown[1024], err[512];
 
     if (n > CM_OBJCACHE_MAX) {
@@ -158,12 +179,13 @@ wire(const struct cm_cli *a, struct serve *sv)
     mo->health_socket_path = sv->health_path;
     mo->health_api = &sv->health_api;
     mo->nhelpers = 0;
+    /* set even without a cluster: a reload updates them for the helper it restarts */
+    sv->wa.conn = &sv->loaded.conn;
+    sv->wa.cache = sv->cache;
+    sv->wa.retry_max_ms = a->watch_retry_max * 1000L;
+    sv->wa.follow.conn = &sv->loaded.conn;
+    sv->wa.follow.path = cm_authsetup_configmap_file();
     if (sv->cache != NULL) {
-        sv->wa.conn = &sv->loaded.conn;
-        sv->wa.cache = sv->cache;
-        sv->wa.retry_max_ms = a->watch_retry_max * 1000L;
-        sv->wa.follow.conn = &sv->loaded.conn;
-        sv->wa.follow.path = cm_authsetup_configmap_file();
         mo->helpers[mo->nhelpers++] = (struct cm_master_helper){ watch_main, &sv->wa, "watch cache" };
     }
     if (cfg->push.kind == CM_PUSH_STORE_REDIS && a->state_dir != NULL) {
@@ -232,8 +254,10 @@ main(int argc, char **argv)
         goto out;
     }
     wire(&a, &sv);
+    wire_reload(&a, &sv);                   /* after wire(): it takes over what serves */
     rc = cm_master_run(&sv.mo);             /* it closes the sockets when it stops */
 out:
+    cm_reloader_free(sv.reloader);
     cm_counters_free(sv.counters);
     cm_promshare_free(sv.share);
     free(sv.health_path);

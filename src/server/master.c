@@ -52,6 +52,8 @@ spawn(struct slot *s, const struct cm_master_opts *o, const sigset_t *oldmask)
     if (pid == 0) {
         signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
+        if (o->reload != NULL && o->reload->watch_fd >= 0)
+            close(o->reload->watch_fd);
         if (s->role == ROLE_HELPER) {
             close(o->listen_fd);
             if (o->health_fd >= 0)
@@ -80,14 +82,70 @@ describe_exit(int status, char *buf, size_t len)
         snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
+/* Processes of past generations, told to stop: reaped, never respawned. */
+struct retiring {
+    pid_t *pid;
+    size_t n, cap;
+};
+
+static void
+retire(struct retiring *r, pid_t pid)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->pid = cm_xrealloc(r->pid, r->cap * sizeof(*r->pid));
+    }
+    r->pid[r->n++] = pid;
+    kill(pid, SIGTERM);
+}
+
+/* 1 if pid was a retiring process (now forgotten). */
+static int
+retired(struct retiring *r, pid_t pid)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        if (r->pid[i] == pid) {
+            r->pid[i] = r->pid[--r->n];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Waits (at most ms) for the retiring process pid to exit, so that a helper
+ * and its successor never run side by side.
+ */
+static void
+await_retired(struct retiring *r, pid_t pid, long long ms)
+{
+    long long deadline = cm_clock_ms() + ms;
+    struct timespec ts = { 0, 10 * 1000000 };
+
+    while (cm_clock_ms() < deadline) {
+        pid_t got = waitpid(pid, NULL, WNOHANG);
+
+        if (got == pid || (got < 0 && errno == ECHILD)) {
+            retired(r, pid);
+            return;
+        }
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Reaps exited workers (and the helper); schedules respawns unless stopping. */
 static int
-reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o)
+reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o,
+     struct retiring *old)
 {
     int status, alive = 0, i;
     pid_t pid;
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (retired(old, pid))
+            continue;
         for (i = 0; i < n; i++) {
             struct slot *s = &slots[i];
             long long t = cm_clock_ms(), delay;
@@ -115,12 +173,15 @@ reap(struct slot *slots, int n, int stopping, const struct cm_master_opts *o)
     }
     for (i = 0; i < n; i++)
         alive += slots[i].pid != 0;
-    return alive;
+    return alive + (int)old->n;
 }
 
 static void
-stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *set)
+stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *set,
+          struct retiring *old)
 {
+    size_t k;
+
     long long deadline = cm_clock_ms() + (long long)o->shutdown_timeout * 1000;
     int i, alive;
 
@@ -131,7 +192,9 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
     for (i = 0; i < n; i++)
         if (slots[i].pid > 0)
             kill(slots[i].pid, SIGTERM);
-    while ((alive = reap(slots, n, 1, o)) > 0) {
+    for (k = 0; k < old->n; k++)
+        kill(old->pid[k], SIGTERM);
+    while ((alive = reap(slots, n, 1, o, old)) > 0) {
         struct timespec ts = { 0, 50 * 1000000 };
         long long t = cm_clock_ms();
 
@@ -141,10 +204,58 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
             for (i = 0; i < n; i++)
                 if (slots[i].pid > 0)
                     kill(slots[i].pid, SIGKILL);
+            for (k = 0; k < old->n; k++)
+                kill(old->pid[k], SIGKILL);
             deadline = t + 5000;
         }
         sigtimedwait(set, NULL, &ts);
     }
+}
+
+/*
+ * Starts a generation of workers and health worker from the opts' api (the
+ * configuration just committed), then retires the old ones: they get
+ * SIGTERM, finish the request they serve, and exit.  New first, so that
+ * some worker always waits on the socket.
+ */
+static void
+new_generation(struct slot *slots, int n, const struct cm_master_opts *o,
+               const sigset_t *oldmask, struct retiring *old, unsigned long long gen)
+{
+    pid_t *prev = cm_xcalloc((size_t)n, sizeof(*prev));
+    int i, started = 0, retiring = 0;
+
+    for (i = 0; i < n; i++) {
+        prev[i] = 0;
+        if (slots[i].role == ROLE_HELPER)
+            continue;
+        prev[i] = slots[i].pid;
+        slots[i].pid = 0;
+        slots[i].fails = 0;
+        spawn(&slots[i], o, oldmask);
+        started += slots[i].pid != 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (prev[i] > 0) {
+            retire(old, prev[i]);
+            retiring++;
+        }
+    }
+    free(prev);
+    cm_log(CM_LOG_INFO, "configuration generation %llu: %d new processes serve it, %d of the "
+           "previous generation finish their requests and exit", gen, started, retiring);
+}
+
+/* The slot of helpers[0] (the watch cache, which a reload may restart), or NULL. */
+static struct slot *
+helper_slot(struct slot *slots, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (slots[i].role == ROLE_HELPER && slots[i].helper == 0)
+            return &slots[i];
+    return NULL;
 }
 
 int
@@ -152,14 +263,19 @@ cm_master_run(const struct cm_master_opts *o)
 {
     int nslots = o->workers + (o->health_fd >= 0) + o->nhelpers;
     struct slot *slots = cm_xcalloc((size_t)nslots, sizeof(*slots));
+    const struct cm_master_reload *rl = o->reload;
+    struct retiring old = { NULL, 0, 0 };
+    long long reload_at = 0, first_change = 0, helper_deadline = 0;
+    unsigned long long gen = 1;
     sigset_t set, oldmask;
-    int i, stopping = 0;
+    int i, stopping = 0, pending = 0;
 
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGIO);
     sigprocmask(SIG_BLOCK, &set, &oldmask);
     signal(SIGPIPE, SIG_IGN);
 
@@ -177,6 +293,43 @@ cm_master_run(const struct cm_master_opts *o)
         struct timespec ts;
         int sig;
 
+        if (rl != NULL && rl->watch_fd >= 0 && rl->drain(rl->arg)) {
+            /* debounced: CM_MASTER_DEBOUNCE_MS after the last change of a burst */
+            if (reload_at == 0)
+                first_change = t;
+            reload_at = t + CM_MASTER_DEBOUNCE_MS;
+            if (reload_at > first_change + CM_MASTER_DEBOUNCE_MAX_MS)
+                reload_at = first_change + CM_MASTER_DEBOUNCE_MAX_MS;
+        }
+        if (pending && (rl->helper_ready(rl->arg) || t >= helper_deadline)) {
+            if (t >= helper_deadline)
+                cm_log(CM_LOG_WARN, "the restarted %s is not ready after %d s; starting the "
+                       "new generation anyway", o->helpers[0].name, CM_MASTER_HELPER_WAIT_MS / 1000);
+            rl->commit(rl->arg);
+            new_generation(slots, nslots, o, &oldmask, &old, ++gen);
+            pending = 0;
+        }
+        if (reload_at != 0 && reload_at <= t && !pending) {
+            int rc = rl->stage(rl->arg);
+            struct slot *h = helper_slot(slots, nslots);
+
+            reload_at = 0;
+            if (rc == CM_MASTER_STAGED_HELPER && h != NULL) {
+                if (h->pid > 0) {
+                    retire(&old, h->pid);
+                    await_retired(&old, h->pid, 2000);
+                }
+                h->pid = 0;
+                h->fails = 0;
+                spawn(h, o, &oldmask);
+                pending = 1;
+                helper_deadline = t + CM_MASTER_HELPER_WAIT_MS;
+            } else if (rc != CM_MASTER_REFUSED) {
+                rl->commit(rl->arg);
+                new_generation(slots, nslots, o, &oldmask, &old, ++gen);
+            }
+            t = cm_clock_ms();
+        }
         for (i = 0; i < nslots; i++) {
             if (slots[i].pid != 0)
                 continue;
@@ -185,6 +338,10 @@ cm_master_run(const struct cm_master_opts *o)
             else if (slots[i].respawn_at_ms < next)
                 next = slots[i].respawn_at_ms;
         }
+        if (reload_at != 0 && reload_at < next)
+            next = reload_at > t ? reload_at : t;
+        if (pending && t + 50 < next)
+            next = t + 50;           /* polls the helper's readiness */
         ts.tv_sec = (next - t) / 1000;
         ts.tv_nsec = ((next - t) % 1000) * 1000000;
         sig = sigtimedwait(&set, NULL, &ts);
@@ -195,18 +352,24 @@ cm_master_run(const struct cm_master_opts *o)
             stopping = 1;
             break;
         case SIGHUP:
-            cm_log(CM_LOG_INFO, "SIGHUP ignored: configuration reload is not supported yet");
+            if (rl == NULL) {
+                cm_log(CM_LOG_INFO, "SIGHUP ignored: nothing to reload");
+                break;
+            }
+            cm_log(CM_LOG_INFO, "SIGHUP: reloading the configuration");
+            reload_at = cm_clock_ms();
             break;
         default:
             break;
         }
-        reap(slots, nslots, stopping, o);
+        reap(slots, nslots, stopping, o, &old);
     }
-    stop_pool(slots, nslots, o, &set);
+    stop_pool(slots, nslots, o, &set, &old);
     cm_listener_close(o->listen_fd, o->socket_path);
     if (o->health_fd >= 0)
         cm_listener_close(o->health_fd, o->health_socket_path);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    free(old.pid);
     free(slots);
     cm_log(CM_LOG_INFO, "stopped");
     return 0;

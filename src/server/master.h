@@ -17,6 +17,18 @@
  * It may also supervise helper processes, the watch cache (watcher.h) and
  * the Redis replicator (replicator.h), each respawned like a worker when it
  * dies and stopped with the pool.
+ *
+ * Reloads (struct cm_master_reload): on SIGHUP, or when the watch
+ * descriptor reports a change (debounced: a burst of events is one reload),
+ * the master asks the hooks to stage a new configuration.  Refused: nothing
+ * changes.  Staged: the master starts a new generation of workers (and of
+ * the health worker) from it, then sends SIGTERM to the old ones, which
+ * finish the request they serve and exit.  The listening socket stays open
+ * throughout, so no connection is refused, and each request is answered by
+ * one worker, from one whole configuration.  When the watch cache must
+ * follow (its resources changed), helpers[0] (the watch cache) restarts
+ * first and the new generation waits until it is ready (or
+ * CM_MASTER_HELPER_WAIT_MS).
  */
 #ifndef CM_MASTER_H
 #define CM_MASTER_H
@@ -32,6 +44,31 @@ struct cm_master_helper {
     const char *name;             /* "watch cache" */
 };
 
+#define CM_MASTER_DEBOUNCE_MS     200    /* quiet time after the last change before a reload */
+#define CM_MASTER_DEBOUNCE_MAX_MS 2000   /* ...but no later than this after the first */
+#define CM_MASTER_HELPER_WAIT_MS  60000  /* the longest wait for a restarted helper */
+
+enum { CM_MASTER_REFUSED = -1, CM_MASTER_STAGED = 0, CM_MASTER_STAGED_HELPER = 1 };
+
+struct cm_master_reload {
+    /*
+     * Loads the configuration again as "check" does.  Returns
+     * CM_MASTER_REFUSED (nothing changed; the hook said why),
+     * CM_MASTER_STAGED (commit() will install it), or CM_MASTER_STAGED_HELPER
+     * (helpers[0], the watch cache, must restart first: its arg already
+     * describes the new one).
+     */
+    int (*stage)(void *arg);
+    /* With CM_MASTER_STAGED_HELPER: 1 once the new helper is ready. */
+    int (*helper_ready)(void *arg);
+    /* Makes the staged configuration the api (and health_api) new workers get. */
+    void (*commit)(void *arg);
+    /* 1 when watch_fd's pending events may have changed the configuration. */
+    int (*drain)(void *arg);
+    void *arg;
+    int watch_fd;                 /* -1: SIGHUP only; else raises SIGIO (reload.h) */
+};
+
 struct cm_master_opts {
     const char *socket_path;
     int listen_fd;                /* from cm_listener_open() */
@@ -43,6 +80,7 @@ struct cm_master_opts {
     const struct cm_api *health_api;  /* the health worker's: no sources */
     struct cm_master_helper helpers[CM_MASTER_HELPERS_MAX];
     int nhelpers;
+    const struct cm_master_reload *reload;  /* NULL: SIGHUP is ignored */
 };
 
 /* Runs until asked to stop; returns the process exit status. */

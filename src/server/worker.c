@@ -6,7 +6,10 @@
 #include "router.h"
 #include "status.h"
 
+#include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -100,15 +103,47 @@ respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response 
         FCGX_PutStr(res->body->data, (int)res->body->len, r->out);
 }
 
+/*
+ * Waits until the listening socket has a connection to accept, or a stop
+ * signal arrives, or the socket is shut down.  SIGTERM and SIGINT are blocked everywhere else, so they
+ * never interrupt a request's I/O: a worker that is told to stop (at
+ * shutdown, or when a reload retires its generation) finishes the request it
+ * serves and sees the signal here.  Returns 1 to accept, 0 to stop.
+ */
+static int
+wait_for_connection(int listen_fd, const sigset_t *waitmask, const sigset_t *stops)
+{
+    static const struct timespec now = { 0, 0 };
+    struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+    int sig;
+
+    while (!stopping) {
+        if (ppoll(&p, 1, NULL, waitmask) > 0) {
+            /* a ready socket wins over a pending signal in ppoll(): take it
+             * here, or a busy worker would never see that it must stop */
+            if ((sig = sigtimedwait(stops, NULL, &now)) > 0)
+                on_term(sig);
+            /* a shut-down listening socket polls as hung up (a non-blocking
+             * accept() would only say EAGAIN): the pool is stopping */
+            return !stopping && !(p.revents & (POLLHUP | POLLERR | POLLNVAL));
+        }
+        if (errno != EINTR)
+            return 0;
+    }
+    return 0;
+}
+
 int
 cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
 {
     struct sigaction sa;
+    sigset_t stops, waitmask;
     FCGX_Request r;
     struct cm_arena arena;
     struct cm_buf body;
     char *post = NULL;
     struct cm_api live = *api;
+    int flags;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_term;
@@ -118,11 +153,28 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    sigprocmask(SIG_BLOCK, &stops, &waitmask);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGINT);
     listen_fd_g = listen_fd;
     master_pid = master;
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master)
         return 0;                       /* the master is already gone */
 
+    /*
+     * Workers wait in ppoll() and accept without blocking (the flag is the
+     * shared socket's, set alike by every worker): a worker whose sibling
+     * took the connection goes back to waiting, where a stop signal reaches
+     * it, instead of sleeping in accept() past its generation.
+     */
+    flags = fcntl(listen_fd, F_GETFL);
+    if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        cm_log(CM_LOG_ERROR, "cannot make the listening socket non-blocking: %s", strerror(errno));
+        return 1;
+    }
     if (FCGX_Init() != 0 || FCGX_InitRequest(&r, listen_fd, 0) != 0) {
         cm_log(CM_LOG_ERROR, "cannot initialize libfcgi");
         return 1;
@@ -130,10 +182,15 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
     cm_arena_init(&arena, 32768);
     cm_buf_init(&body, RESPONSE_MAX);
 
-    while (!stopping && FCGX_Accept_r(&r) >= 0) {
+    while (wait_for_connection(listen_fd, &waitmask, &stops)) {
         struct cm_request req;
         struct cm_response res;
+        int rc = FCGX_Accept_r(&r);
 
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
+            continue;                   /* a sibling took it */
+        if (rc < 0)
+            break;                      /* the socket was shut down */
         memset(&req, 0, sizeof(req));
         req.method = FCGX_GetParam("REQUEST_METHOD", r.envp);
         req.uri = FCGX_GetParam("REQUEST_URI", r.envp);

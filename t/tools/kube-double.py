@@ -26,7 +26,8 @@ Faults and changes come through a control port (plain HTTP, loopback):
                    {"token": "..."}           the token now expected
                    {"compact": true}          forget the history (old RVs: 410)
                    {"close_watches": true}    end every watch normally
-  GET  /stats      {"lists": N, "held_lists": N, "watches": N, "open_watches": N, "rv": N}
+  GET  /stats      {"lists": N, "held_lists": N, "watches": N, "open_watches": N, "rv": N,
+                   "watching": {RESOURCE: N}}  (watching: open watches per resource)
                    (lists: LIST pages asked for; held_lists: those waiting now)
 
 Delegated authentication and authorization (t/auth.sh):
@@ -96,6 +97,7 @@ class State:
         self.lists = 0
         self.watches = 0
         self.open_watches = 0
+        self.watching = {}
         self.uid = 0
         self.tokens = {}
         self.allow = []
@@ -342,6 +344,7 @@ def make_handler(st):
             with st.lock:
                 st.watches += 1
                 st.open_watches += 1
+                st.watching[r] = st.watching.get(r, 0) + 1
                 gone, closing = st.gone_epoch, st.close_epoch
                 too_old = rv < st.oldest[r]
             try:
@@ -390,6 +393,7 @@ def make_handler(st):
             finally:
                 with st.lock:
                     st.open_watches -= 1
+                    st.watching[r] -= 1
 
     return Handler
 
@@ -403,7 +407,8 @@ def make_control(st):
                     self.send_json(200, {"sars": st.sars, "tokenreviews": st.tokenreviews})
                     return
                 self.send_json(200, {"lists": st.lists, "held_lists": st.held_lists, "watches": st.watches,
-                                     "open_watches": st.open_watches, "rv": st.rv})
+                                     "open_watches": st.open_watches, "rv": st.rv,
+                                     "watching": st.watching})
 
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
