@@ -2,10 +2,16 @@
  * cm-handle - answer one request through cm_router_handle(), without FastCGI.
  *
  *   cm-handle --config FILE [--objects FILE] [--method M] [--user-agent UA]
- *             [--accept A] [--now EPOCH] [--headers] REQUEST_URI
+ *             [--accept A] [--now EPOCH] [--headers] [--repeat N] REQUEST_URI
  *
  * Prints the body (and with --headers the status line first).  The golden
  * tests use it with a fixed --now, so their expected files are exact bytes.
+ *
+ * --repeat N answers the request N times as a worker does (one body buffer
+ * and one arena, reset between requests) and prints the last answer, with
+ * the mean time per request on stderr: the steady state to profile, e.g.
+ *   valgrind --tool=callgrind --toggle-collect=cm_router_handle \
+ *       t/tools/cm-handle --repeat 100 ...
  */
 #include "router.h"
 #include "status.h"
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int
 main(int argc, char **argv)
@@ -29,6 +36,7 @@ main(int argc, char **argv)
         { "accept", required_argument, NULL, 'a' },
         { "now", required_argument, NULL, 'n' },
         { "headers", no_argument, NULL, 'H' },
+        { "repeat", required_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *objects = NULL;
@@ -40,7 +48,9 @@ main(int argc, char **argv)
     struct cm_buf body;
     struct cm_diag d;
     struct cm_api api;
+    struct timespec t0, t1;
     size_t skipped;
+    long i, repeat = 1;
     int c, headers = 0;
 
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -52,11 +62,12 @@ main(int argc, char **argv)
         case 'a': req.accept = optarg; break;
         case 'n': req.now = (time_t)strtoll(optarg, NULL, 10); break;
         case 'H': headers = 1; break;
+        case 'r': repeat = strtol(optarg, NULL, 10); break;
         default: return 2;
         }
     }
-    if (config == NULL || optind + 1 != argc) {
-        fprintf(stderr, "usage: cm-handle --config FILE [--objects FILE] [options] URI\n");
+    if (config == NULL || optind + 1 != argc || repeat < 1) {
+        fprintf(stderr, "usage: cm-handle --config FILE [--objects FILE] [options] [--repeat N] URI\n");
         return 2;
     }
     req.uri = argv[optind];
@@ -73,9 +84,21 @@ main(int argc, char **argv)
     api.write_token_file = NULL;
     cm_arena_init(&arena, 0);
     cm_buf_init(&body, 1u << 26);
-    memset(&res, 0, sizeof(res));
-    res.body = &body;
-    cm_router_handle(&api, &req, &arena, &res);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (i = 0; i < repeat; i++) {
+        if (i > 0) {
+            cm_arena_reset(&arena);
+            cm_buf_reset(&body);
+        }
+        memset(&res, 0, sizeof(res));
+        res.body = &body;
+        cm_router_handle(&api, &req, &arena, &res);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (repeat > 1)
+        fprintf(stderr, "cm-handle: %ld requests, %.2f us each\n", repeat,
+                ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) /
+                    1e3 / (double)repeat);
     if (headers)
         printf("%s\nContent-Type: %s\n\n", cm_status_text(res.status), res.content_type);
     fwrite(body.data, 1, body.len, stdout);
