@@ -176,8 +176,9 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-/* ASCII bytes Go writes through unchanged: printable, minus " \\ < > &. */
-static const unsigned char plain[128] = {
+/* Bytes Go writes through unchanged: printable ASCII, minus " \\ < > &
+ * (none from 0x80 up: those are checked as UTF-8; not NUL either). */
+const unsigned char cm_json_plain[256] = {
     ['\x20'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1,
     ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1,
     ['/'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
@@ -199,7 +200,20 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0, start = 0;
+    char *p;
 
+    while (i < n && cm_json_plain[s[i]])
+        i++;
+    if (i == n) {
+        /* Nothing to escape (names, quantities): one copy between quotes. */
+        if ((p = cm_buf_room(out, n + 2)) == NULL)
+            return;
+        p[0] = '"';
+        memcpy(p + 1, s, n);
+        p[n + 1] = '"';
+        cm_buf_commit(out, n + 2);
+        return;
+    }
     cm_buf_addc(out, '"');
     while (i < n) {
         unsigned char c = s[i];
@@ -208,7 +222,7 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
         uint32_t cp;
         size_t len;
 
-        if (c < 0x80 && plain[c]) {
+        if (cm_json_plain[c]) {
             i++;
             continue;
         }

@@ -91,6 +91,87 @@ test_buffer_cap_is_sticky(void **state)
     cm_buf_free(&b);
 }
 
+/*
+ * cm_json_plain_span() says which bytes JSON writes as they are: for every
+ * byte b, "xby" is all plain exactly when cm_json_escape() writes it
+ * between quotes unchanged; the span stops at the first byte that is not
+ * (and at the NUL).
+ */
+static void
+test_plain_span_agrees_with_escape(void **state)
+{
+    struct cm_buf b;
+    unsigned c;
+
+    (void)state;
+    cm_buf_init(&b, 1024);
+    for (c = 1; c < 256; c++) {
+        char s[4] = { 'x', (char)c, 'y', '\0' };
+        int as_is;
+
+        cm_buf_reset(&b);
+        cm_json_escape(&b, s, 3);
+        as_is = b.len == 5 && memcmp(b.data + 1, s, 3) == 0;
+        if ((cm_json_plain_span(s) == 3) != as_is)
+            fail_msg("byte 0x%02x: plain span %zu, escaped as %s", c, cm_json_plain_span(s), b.data);
+        if (!as_is)
+            assert_int_equal(cm_json_plain_span(s), 1);
+    }
+    assert_int_equal(cm_json_plain_span(""), 0);
+    assert_int_equal(cm_json_plain_span("web-7d4b9c-x2k4p"), 16);
+    assert_int_equal(cm_json_plain_span("a<b"), 1);
+    cm_buf_free(&b);
+}
+
+/* Strings with nothing to escape take a shortcut; its output and its cap are the same. */
+static void
+test_escape_shortcut_and_cap(void **state)
+{
+    struct cm_buf b;
+
+    (void)state;
+    escaped("", 0, "\"\"");
+    escaped("250m", 4, "\"250m\"");
+    escaped("web-0001.x_y:z", 14, "\"web-0001.x_y:z\"");
+    cm_buf_init(&b, 6);
+    cm_json_escape(&b, "1234", 4);          /* "1234" is 6 bytes: fits */
+    assert_false(cm_buf_failed(&b));
+    assert_string_equal(b.data, "\"1234\"");
+    cm_json_escape(&b, "", 0);              /* 2 more: past the cap */
+    assert_true(cm_buf_failed(&b));
+    assert_int_equal(b.len, 6);
+    cm_buf_free(&b);
+}
+
+/* cm_buf_room(): room in place, appended by cm_buf_commit(), within the cap. */
+static void
+test_buffer_room_and_commit(void **state)
+{
+    struct cm_buf b;
+    char *p;
+
+    (void)state;
+    cm_buf_init(&b, 10);
+    p = cm_buf_room(&b, 6);
+    assert_non_null(p);
+    memcpy(p, "abcdef", 6);
+    assert_int_equal(b.len, 0);             /* nothing appended yet */
+    cm_buf_commit(&b, 4);                   /* fewer than reserved */
+    assert_int_equal(b.len, 4);
+    assert_string_equal(b.data, "abcd");
+    p = cm_buf_room(&b, 6);                 /* exactly up to the cap */
+    assert_non_null(p);
+    memcpy(p, "012345", 6);
+    cm_buf_commit(&b, 6);
+    assert_string_equal(b.data, "abcd012345");
+    assert_false(cm_buf_failed(&b));
+    assert_null(cm_buf_room(&b, 1));        /* past it: refused, and sticky */
+    assert_true(cm_buf_failed(&b));
+    cm_buf_reset(&b);
+    assert_non_null(cm_buf_room(&b, 10));
+    cm_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -98,6 +179,9 @@ main(void)
         cmocka_unit_test(test_escape_like_go),
         cmocka_unit_test(test_compact_and_pretty),
         cmocka_unit_test(test_buffer_cap_is_sticky),
+        cmocka_unit_test(test_plain_span_agrees_with_escape),
+        cmocka_unit_test(test_escape_shortcut_and_cap),
+        cmocka_unit_test(test_buffer_room_and_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
