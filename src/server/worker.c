@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fastcgi.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -32,6 +33,10 @@
 #define RECORD_MAX 65528
 #define IOV_BATCH 64                  /* iovecs per writev(): 21 records, 1.3 MB */
 
+#define ARENA_CHUNK 32768
+
+/* A response buffer grown past this for one large answer is given back. */
+#define BODY_KEEP (1u << 20)
 
 static volatile sig_atomic_t stopping;
 static int listen_fd_g = -1;
@@ -72,7 +77,7 @@ content_length(FCGX_Request *r)
 /*
  * A POST's body, up to CM_BODY_MAX + 1 bytes (one more than the write
  * API takes, so that it can tell a body that is too large) into *buf, which
- * is allocated on first use and kept for the next requests.
+ * is allocated here (the caller frees it after the request).
  */
 static size_t
 read_body(FCGX_Request *r, char **buf)
@@ -204,6 +209,33 @@ respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response 
         FCGX_PutStr(res->body->data, (int)blen, r->out);
 }
 
+/*
+ * After a request: empties the arena and the response buffer for the next
+ * one, keeping their memory, except what one unusual request grew.  A
+ * write's body buffer, a response buffer past BODY_KEEP and the heap a
+ * large request used (a batch write's parsed JSON, arena chunks beyond the
+ * first) are given back, so that an idle worker costs its steady size
+ * however large the requests it once served: malloc_trim() returns the
+ * free pages glibc would otherwise keep.
+ */
+static void
+release(struct cm_arena *arena, struct cm_buf *body, char **post)
+{
+    int trim = *post != NULL || arena->used_total > ARENA_CHUNK;
+
+    cm_arena_reset(arena);
+    if (body->cap > BODY_KEEP) {
+        cm_buf_free(body);
+        trim = 1;
+    } else {
+        cm_buf_reset(body);
+    }
+    free(*post);
+    *post = NULL;
+    if (trim)
+        malloc_trim(0);
+}
+
 int
 cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
 {
@@ -231,7 +263,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         cm_log(CM_LOG_ERROR, "cannot initialize libfcgi");
         return 1;
     }
-    cm_arena_init(&arena, 32768);
+    cm_arena_init(&arena, ARENA_CHUNK);
     cm_buf_init(&body, RESPONSE_MAX);
 
     while (!stopping && FCGX_Accept_r(&r) >= 0) {
@@ -266,8 +298,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         respond(&r, &req, &res);
 
         FCGX_Finish_r(&r);
-        cm_arena_reset(&arena);
-        cm_buf_reset(&body);
+        release(&arena, &body, &post);
     }
     FCGX_Free(&r, 1);
     free(post);
