@@ -4,7 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "json.h"
 
@@ -172,6 +176,60 @@ test_buffer_room_and_commit(void **state)
     cm_buf_free(&b);
 }
 
+/* The seed of a random test: $CM_TEST_SEED to replay one, printed either way. */
+static unsigned
+test_seed(const char *test)
+{
+    const char *env = getenv("CM_TEST_SEED");
+    unsigned long seed;
+    char *end;
+
+    if (env != NULL && *env != '\0') {
+        seed = strtoul(env, &end, 10);
+        if (*end != '\0' || seed > 0xffffffffUL)
+            fail_msg("CM_TEST_SEED='%s' is not a number up to 4294967295", env);
+    } else {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        seed = ((unsigned long)now.tv_nsec ^ ((unsigned long)getpid() << 16)) & 0xffffffffUL;
+    }
+    printf("# %s: seed %lu (CM_TEST_SEED=%lu replays it)\n", test, seed, seed);
+    fflush(stdout);
+    return (unsigned)seed;
+}
+
+/* The time text is what gmtime_r() and strftime() print, at the edges and at random. */
+static void
+test_time_text_is_strftime(void **state)
+{
+    static const time_t edges[] = {
+        0, 1, 59, 60, 86399, 86400, 951782400, 951868799, 951868800, 1795640400,
+        4107542399, 4107542400, 4107628800, 253402300799, 253402300800, -1, -86401,
+        (time_t)1 << 40,
+    };
+    unsigned seed = test_seed("test_time_text_is_strftime");
+    char got[32], want[64];
+    struct tm tm;
+    size_t i, n;
+
+    (void)state;
+    for (i = 0; i < sizeof(edges) / sizeof(edges[0]) + 200000; i++) {
+        time_t t;
+
+        if (i < sizeof(edges) / sizeof(edges[0])) {
+            t = edges[i];
+        } else {
+            seed = seed * 1103515245u + 12345u;
+            t = (time_t)(((uint64_t)seed << 8 ^ (uint64_t)(seed >> 7)) % 253402300800ull);
+        }
+        assert_non_null(gmtime_r(&t, &tm));
+        strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        n = cm_json_time_text(t, got);
+        if (n != strlen(want) || strcmp(got, want) != 0)
+            fail_msg("t=%lld: '%s', want '%s'", (long long)t, got, want);
+    }
+}
+
 int
 main(void)
 {
@@ -182,6 +240,7 @@ main(void)
         cmocka_unit_test(test_plain_span_agrees_with_escape),
         cmocka_unit_test(test_escape_shortcut_and_cap),
         cmocka_unit_test(test_buffer_room_and_commit),
+        cmocka_unit_test(test_time_text_is_strftime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
