@@ -272,6 +272,13 @@ stamp_item(const struct cm_object *obj, void *arg)
         }
         st->tmpl_ns = obj->namespace;
         st->tmpl_ts = value.timestamp;
+        /* its timestamp's text, without the quotes, for the next items */
+        st->ts = value.timestamp;
+        st->ts_len = st->m.to[SLOT_TIME] - st->m.at[SLOT_TIME] - 2;
+        if (st->ts_len < sizeof(st->ts_text))
+            memcpy(st->ts_text, st->tmpl + st->m.at[SLOT_TIME] + 1, st->ts_len);
+        else
+            st->ts_len = 0;                 /* formatted again below */
         return 0;
     }
     if (st->ts_len == 0 || st->ts != value.timestamp) {
@@ -352,9 +359,15 @@ unavailable(struct cm_ctx *ctx, const char *why)
 static void
 list_begin(struct cm_json *j, const char *version)
 {
+    static const char group[] = CM_GROUP_CUSTOM "/";
     char gv[64];
+    size_t n = strlen(version);
 
-    snprintf(gv, sizeof(gv), "%s/%s", CM_GROUP_CUSTOM, version);
+    if (n > sizeof(gv) - sizeof(group))
+        n = sizeof(gv) - sizeof(group);     /* as snprintf() would cut it */
+    memcpy(gv, group, sizeof(group) - 1);
+    memcpy(gv + sizeof(group) - 1, version, n);
+    gv[sizeof(group) - 1 + n] = '\0';
     cm_json_object_begin(j);
     cm_json_key(j, "kind");       cm_json_string(j, "MetricValueList");
     cm_json_key(j, "apiVersion"); cm_json_string(j, gv);
