@@ -6,8 +6,12 @@
 #   static   nginx sends the bytes from a file (no FastCGI at all)
 #   trivial  t/tools/cm-trivial writes the bytes over FastCGI, doing no work
 #   pair     custom-metrics-fcgi computes the response
-# wrk drives each over TLS with keep-alive.  The ratio pair/trivial is the
-# number that matters: 1.0 means the workers cost nothing over the hop itself.
+# wrk drives each over TLS with keep-alive, the trivial responder and the
+# pair in interleaved runs (BENCH_RUNS of each, medians).  The ratio
+# pair/trivial is the number that matters: 1.0 means the workers cost
+# nothing over the hop itself.  Beside it, the CPU a request cost the
+# machine (wrk, nginx's workers and the FastCGI pool, from /proc), which
+# other tenants of a shared machine move far less than they move req/s.
 # Then the proportional set size (PSS) of the master plus 4 idle workers.
 # Last, the watch cache: the pair fed by t/tools/kube-double.py (a
 # kube-apiserver double) with 10,000 and 100,000 pods of 5 labels each; the
@@ -20,7 +24,8 @@
 # that uses the edit (a by-name request for the metric it adds, polled over
 # one keep-alive TLS connection), BENCH_RELOADS times (default 10).
 #
-# Environment: BENCH_DURATION (seconds per run, default 5),
+# Environment: BENCH_DURATION (seconds per run, default 5), BENCH_RUNS
+# (runs of the trivial responder and of the pair per row, default 3),
 # BENCH_CONNECTIONS (default 16), BENCH_THREADS (default 2), BENCH_WORKERS
 # (FastCGI workers for the trivial responder and the pair, default 4).
 # This is a benchmark, not a test: it never fails on a number.
@@ -30,6 +35,7 @@ NGINX=${CM_NGINX:-$(command -v nginx || true)}
 export -n NGINX     # nginx reads $NGINX as inherited sockets; keep it unexported
 WRK=${WRK:-$(command -v wrk || true)}
 duration=${BENCH_DURATION:-5}
+runs=${BENCH_RUNS:-3}
 conns=${BENCH_CONNECTIONS:-16}
 threads=${BENCH_THREADS:-2}
 workers=${BENCH_WORKERS:-4}
@@ -149,10 +155,12 @@ awk 'BEGIN { printf "["; for (i = 0; i < 2000; i++)
 curl -ksf -o /dev/null -X POST -H 'Authorization: Bearer bench-token' -H 'Content-Type: application/json' \
     --data-binary @"$dir/push.json" "$base/write-metrics" || { echo "bench: the batch write failed" >&2; exit 1; }
 
-# Each row's bytes, as the pair answers them (wrk sends no User-Agent, so compact).
+# Each row's bytes, as the pair answers them (wrk sends no User-Agent, so
+# compact), and a trivial responder for each: pool[ROW] is its pid.
+declare -A pool
 for r in "${rows[@]}"; do
     curl -ksf -A '' "$base${path[$r]}" > "$dir/static/$r" || { echo "bench: the pair failed on $r" >&2; exit 1; }
-    "$CM_TRIVIAL" "$dir/sock/trivial-$r.sock" "$dir/static/$r" "$workers" & pids+=($!)
+    "$CM_TRIVIAL" "$dir/sock/trivial-$r.sock" "$dir/static/$r" "$workers" & pids+=($!); pool[$r]=$!
 done
 for r in "${rows[@]}"; do
     eventually 60 test -S "$dir/sock/trivial-$r.sock" || { echo "bench: cm-trivial did not start" >&2; exit 1; }
@@ -171,52 +179,103 @@ pss_idle=$(pss_tree "$master")
 
 # wrk prints latencies as 812.00us / 1.20ms / 1.02s; normalise to ms.
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
-mean3() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y); printf "%d %.2f %.2f\n", (x[1] + y[1]) / 2, (x[2] + y[2]) / 2, (x[3] + y[3]) / 2 }'; }
-# compare TRIVIAL-URL PAIR-URL: sets t_rps t_50 t_99 and p_rps p_50 p_99, the
-# means of two runs each in the order trivial, pair, pair, trivial (drift on
-# a shared machine hits both alike), and ratio (pair/trivial).
-wrk_hdr=()           # extra wrk arguments for the pair's requests (-H ...)
-compare() {
-    local t1 t1_50 t1_99 t2 t2_50 t2_99 p1 p1_50 p1_99 p2 p2_50 p2_99
-    read -r t1 t1_50 t1_99 < <(run_wrk "$1")
-    read -r p1 p1_50 p1_99 < <(run_wrk "$2")
-    read -r p2 p2_50 p2_99 < <(run_wrk "$2")
-    read -r t2 t2_50 t2_99 < <(run_wrk "$1")
-    read -r t_rps t_50 t_99 < <(mean3 "$t1 $t1_50 $t1_99" "$t2 $t2_50 $t2_99")
-    read -r p_rps p_50 p_99 < <(mean3 "$p1 $p1_50 $p1_99" "$p2 $p2_50 $p2_99")
-    ratio=$(awk -v a="$p_rps" -v b="$t_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+# median LINE...: each column's median over the lines ("RPS P50 P99 CPU" each)
+median() {
+    printf '%s\n' "$@" | awk '{ for (c = 1; c <= NF; c++) v[c, NR] = $c; nc = NF }
+        END { for (c = 1; c <= nc; c++) {
+                  for (i = 1; i <= NR; i++) s[i] = v[c, i]
+                  for (i = 2; i <= NR; i++) for (j = i; j > 1 && s[j - 1] + 0 > s[j] + 0; j--) {
+                      t = s[j]; s[j] = s[j - 1]; s[j - 1] = t }
+                  m = NR % 2 ? s[(NR + 1) / 2] : (s[NR / 2] + s[NR / 2 + 1]) / 2
+                  printf "%s%s", (c > 1 ? " " : ""), (c == 1 ? sprintf("%d", m) : sprintf("%.2f", m)) }
+              print "" }'
 }
-run_wrk() {   # URL -> "RPS P50 P99"
-    local out
+# compare TRIVIAL-URL TRIVIAL-POOL PAIR-URL PAIR-POOL: $runs runs of each,
+# interleaved in pairs that alternate their order (trivial, pair; pair,
+# trivial; ...) so that drift on a shared machine hits both alike.  Sets
+# t_rps t_50 t_99 t_cpu and p_rps p_50 p_99 p_cpu to each side's medians,
+# ratio to pair/trivial of the median req/s, cpu_ratio to trivial/pair of
+# the median CPU a request cost, and ratios to each pair of runs' own ratio.
+compare() {
+    local i t=() p=() a b
+    for ((i = 0; i < runs; i++)); do
+        if ((i % 2 == 0)); then a=$(run_wrk "$1" "$2"); b=$(run_wrk "$3" "$4")
+        else b=$(run_wrk "$3" "$4"); a=$(run_wrk "$1" "$2"); fi
+        [ -n "$a" ] && [ -n "$b" ] || exit 1            # run_wrk said why
+        t+=("$a"); p+=("$b")
+    done
+    read -r t_rps t_50 t_99 t_cpu < <(median "${t[@]}")
+    read -r p_rps p_50 p_99 p_cpu < <(median "${p[@]}")
+    ratio=$(awk -v a="$p_rps" -v b="$t_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+    cpu_ratio=$(awk -v a="$p_cpu" -v b="$t_cpu" 'BEGIN { printf "%.2f", a ? b / a : 0 }')
+    ratios=""
+    for ((i = 0; i < runs; i++)); do
+        ratios+="${ratios:+ }$(awk -v a="${p[i]%% *}" -v b="${t[i]%% *}" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+    done
+}
+# cpu_ticks POOL_PID: the CPU clock ticks (user + system) that nginx's
+# workers and the FastCGI pool (POOL_PID's children) have used so far.
+cpu_ticks() {
+    local p t=0 v
+    for p in $(pgrep -P "$(cat "$dir/nginx.pid")") ${1:+$(pgrep -P "$1")}; do
+        v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
+# children_ticks FILE: the CPU ticks of the shell's waited-for children in
+# FILE, which holds what the builtin "times" printed.
+children_ticks() {
+    awk -v hz="$(getconf CLK_TCK)" 'NR == 2 { gsub(/[ms]/, " "); print int(($1 * 60 + $2 + $3 * 60 + $4) * hz + 0.5) }' "$1"
+}
+# run_wrk URL POOL_PID -> "RPS P50 P99 CPU": CPU is the microseconds of CPU
+# a request cost the whole machine during the run (wrk, nginx's workers and
+# the pool; other tenants' load does not count, unlike in req/s).
+wrk_hdr=()           # extra wrk arguments for the pair's requests (-H ...)
+run_wrk() {   # URL POOL -> "RPS P50 P99 CPU-US-PER-REQUEST"
+    local out c0 w0 c1 w1 n
+    c0=$(cpu_ticks "$2"); times > "$dir/times.0"
     out=$("$WRK" -t"$threads" -c"$conns" -d"${duration}s" --latency "${wrk_hdr[@]}" "$1" 2>&1)
-    if echo "$out" | grep -q 'Non-2xx'; then echo "bench: non-2xx answers from $1" >&2; echo "$out" >&2; exit 1; fi
-    printf '%s %s %s\n' "$(echo "$out" | awk '/^Requests\/sec:/ { printf "%d", $2 }')" \
+    times > "$dir/times.1"; c1=$(cpu_ticks "$2")
+    w0=$(children_ticks "$dir/times.0"); w1=$(children_ticks "$dir/times.1")
+    if echo "$out" | grep -q 'Non-2xx'; then echo "bench: non-2xx answers from $1" >&2; echo "$out" >&2; return; fi
+    n=$(echo "$out" | awk '/ requests in / { print $1 }')
+    printf '%s %s %s %s\n' "$(echo "$out" | awk '/^Requests\/sec:/ { printf "%d", $2 }')" \
         "$(to_ms "$(echo "$out" | awk '$1 == "50%" { print $2 }')")" \
-        "$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")"
+        "$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")" \
+        "$(awk -v t=$((c1 - c0 + w1 - w0)) -v n="${n:-0}" -v hz="$(getconf CLK_TCK)" \
+            'BEGIN { printf "%.1f", n ? t * 1e6 / hz / n : 0 }')"
 }
 
 if [ "${BENCH_MAIN:-1}" != 0 ]; then
 echo "custom-metrics-fcgi benchmark: wrk -t$threads -c$conns -d${duration}s over TLS (HTTP/1.1 keep-alive), $workers FastCGI workers"
-echo "(trivial and pair: the mean of two runs each, interleaved; p50/p99 in ms)"
+echo "(trivial and pair: the median of $runs runs each, interleaved; p50/p99 in ms; runs: each pair of"
+echo " runs' pair/trivial; cpu: microseconds of CPU a request cost wrk, nginx and the workers together,"
+echo " which other tenants' load does not move as it moves req/s)"
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -sr)"
 echo "nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $("$WRK" -v 2>&1 | head -1 | awk '{ print $1, $2 }')"
 echo
-printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %9s %7s %7s | %7s %7s\n' \
-    row bytes static p50ms p99ms trivial p50ms p99ms pair p50ms p99ms pair/tr tr/stat
+printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %9s %7s %7s | %7s %7s | %7s %7s %7s | %s\n' \
+    row bytes static p50ms p99ms trivial p50ms p99ms pair p50ms p99ms pair/tr tr/stat \
+    "cpu tr" "pair" "tr/pair" runs
 worst=""
 for r in "${rows[@]}"; do
     "$WRK" -t1 -c4 -d1s "$base${path[$r]}" >/dev/null 2>&1 || true     # warm-up
-    read -r s_rps s_50 s_99 < <(run_wrk "$base/_bench/static/$r")
-    compare "$base/_bench/trivial/$r" "$base${path[$r]}"
+    read -r s_rps s_50 s_99 _ < <(run_wrk "$base/_bench/static/$r" "")
+    [ -n "$s_rps" ] || exit 1
+    compare "$base/_bench/trivial/$r" "${pool[$r]}" "$base${path[$r]}" "$master"
     ratio2=$(awk -v a="$t_rps" -v b="$s_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
-    printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %9d %7s %7s | %6sx %6sx\n' \
+    printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %9d %7s %7s | %6sx %6sx | %7s %7s %6sx | %s\n' \
         "$r" "$(stat -c %s "$dir/static/$r")" "$s_rps" "$s_50" "$s_99" \
-        "$t_rps" "$t_50" "$t_99" "$p_rps" "$p_50" "$p_99" "$ratio" "$ratio2"
+        "$t_rps" "$t_50" "$t_99" "$p_rps" "$p_50" "$p_99" "$ratio" "$ratio2" \
+        "$t_cpu" "$p_cpu" "$cpu_ratio" "$ratios"
     worst=$(awk -v w="${worst:-9}" -v r="$ratio" 'BEGIN { print (r < w ? r : w) }')
+    worst_cpu=$(awk -v w="${worst_cpu:-9}" -v r="$cpu_ratio" 'BEGIN { print (r < w ? r : w) }')
 done
 pss_after=$(pss_tree "$master")
 echo
 echo "lowest pair/trivial ratio: ${worst}x (target: 0.90x or better on every row)"
+echo "lowest CPU ratio (trivial's CPU a request over the pair's): ${worst_cpu}x"
 printf 'PSS of the master + %d idle workers: %.1f MiB at start, %.1f MiB after the load (target: under 10 MiB for 4 workers)\n' \
     "$workers" "$(awk -v k="$pss_idle" 'BEGIN { print k / 1024 }')" "$(awk -v k="$pss_after" 'BEGIN { print k / 1024 }')"
 fi
@@ -313,8 +372,8 @@ pss_pair() {
 }
 echo
 echo "watch cache: pods of 5 labels from a kube-apiserver double; by selector: 1000 of them (group=g0)"
-printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %9s %9s\n' \
-    row bytes trivial p50ms p99ms pair p50ms p99ms pair/tr "PSS MiB" "B/pod"
+printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %7s %7s %7s | %9s %9s | %s\n' \
+    row bytes trivial p50ms p99ms pair p50ms p99ms pair/tr "cpu tr" "pair" "tr/pair" "PSS MiB" "B/pod" runs
 base_pss=""
 for n in 0 10000 100000; do
     kport=$(free_port)
@@ -346,20 +405,21 @@ YAML
     curl -ksf -A '' "$base$sel" > "$dir/static/cache-$n"
     if [ "$n" = 0 ]; then
         base_pss=$pss
-        printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %9.1f %9s\n' no-pods - - - - - - - - \
-            "$(awk -v k="$base_pss" 'BEGIN { print k / 1024 }')" -
+        printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %7s %7s %7s | %9.1f %9s |\n' no-pods - - - - - - - - \
+            - - - "$(awk -v k="$base_pss" 'BEGIN { print k / 1024 }')" -
     else
         [ "$(jq '.items | length' "$dir/static/cache-$n" 2>/dev/null || echo 1000)" = 1000 ] ||
             { echo "bench: the selector did not match 1000 pods" >&2; exit 1; }
-        "$CM_TRIVIAL" "$dir/sock/trivial-cache-$n.sock" "$dir/static/cache-$n" "$workers" & pids+=($!)
+        "$CM_TRIVIAL" "$dir/sock/trivial-cache-$n.sock" "$dir/static/cache-$n" "$workers" & pids+=($!); pool[cache-$n]=$!
         eventually 60 test -S "$dir/sock/trivial-cache-$n.sock" || { echo "bench: cm-trivial did not start" >&2; exit 1; }
         "$WRK" -t1 -c4 -d1s "$base$sel" >/dev/null 2>&1 || true
-        compare "$base/_bench/trivial/cache-$n" "$base$sel"
-        printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %6sx | %9.1f %9d\n' "pods-$n" \
+        compare "$base/_bench/trivial/cache-$n" "${pool[cache-$n]}" "$base$sel" "$master"
+        printf '%-14s %8d | %9d %7s %7s | %9d %7s %7s | %6sx | %7s %7s %6sx | %9.1f %9d | %s\n' "pods-$n" \
             "$(stat -c %s "$dir/static/cache-$n")" "$t_rps" "$t_50" "$t_99" "$p_rps" "$p_50" "$p_99" \
-            "$ratio" \
+            "$ratio" "$t_cpu" "$p_cpu" "$cpu_ratio" \
             "$(awk -v k="$pss" 'BEGIN { print k / 1024 }')" \
-            "$(awk -v k="$pss" -v b="$base_pss" -v n="$n" 'BEGIN { printf "%d", (k - b) * 1024 / n }')"
+            "$(awk -v k="$pss" -v b="$base_pss" -v n="$n" 'BEGIN { printf "%d", (k - b) * 1024 / n }')" \
+            "$ratios"
     fi
     if [ "$n" = 10000 ]; then
         # The same by-selector request, authorized: a bearer token (wrk sends
@@ -377,10 +437,10 @@ YAML
             { echo "bench: the authorized request was refused" >&2; tail "$dir/pair.log" >&2; exit 1; }
         noauth_rps=$p_rps noauth_50=$p_50 noauth_99=$p_99
         wrk_hdr=(-H "Authorization: Bearer bench-reader")
-        read -r a1 a1_50 a1_99 < <(run_wrk "$base$sel")
-        read -r a2 a2_50 a2_99 < <(run_wrk "$base$sel")
+        a1=$(run_wrk "$base$sel" "$master"); a2=$(run_wrk "$base$sel" "$master")
         wrk_hdr=()
-        read -r a_rps a_50 a_99 < <(mean3 "$a1 $a1_50 $a1_99" "$a2 $a2_50 $a2_99")
+        [ -n "$a1" ] && [ -n "$a2" ] || exit 1
+        read -r a_rps a_50 a_99 _ < <(median "$a1" "$a2")
         printf '%-14s %8s | %9s %7s %7s | %9d %7s %7s | %6sx | %9s %9s\n' "pods-10000+az" - \
             "$noauth_rps" "$noauth_50" "$noauth_99" "$a_rps" "$a_50" "$a_99" \
             "$(awk -v a="$a_rps" -v b="$noauth_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')" - -

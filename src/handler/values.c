@@ -175,10 +175,74 @@ struct stamper {
     struct cm_arena *arena;
     const char *tmpl;          /* the first item's bytes, from arena */
     struct item_marks m;       /* relative to tmpl */
+    const char *tmpl_ns;       /* the first item's namespace (the image's string) */
+    time_t tmpl_ts;            /* and its timestamp */
     time_t ts;                 /* the last timestamp formatted, and its text */
     char ts_text[32];
     size_t ts_len;
 };
+
+/*
+ * Stamps the item of obj in one reserved stretch of the output when none
+ * of its strings needs escaping (as Kubernetes names and quantities never
+ * do): the template's bytes with the slots that differ replaced.  A
+ * namespace that is the template's own string (the image keeps each
+ * namespace once) and a timestamp equal to the template's stay as they are.
+ * Returns 0 when stamped, 1 when the output failed, -1 when a string needs
+ * escaping (nothing written: the caller takes the general path).
+ */
+/* Copies tmpl[*from, at), then "s" (n bytes), and moves *from to `to`. */
+static inline char *
+put_slot(char *p, const char *tmpl, size_t *from, size_t at, size_t to, const char *s, size_t n)
+{
+    memcpy(p, tmpl + *from, at - *from);
+    p += at - *from;
+    *p++ = '"';
+    memcpy(p, s, n);
+    p += n;
+    *p++ = '"';
+    *from = to;
+    return p;
+}
+
+static int
+stamp_plain(struct stamper *st, const struct cm_object *obj, const struct cm_value *value)
+{
+    const struct item_marks *m = &st->m;
+    int ns_differs = m->to[SLOT_NS] > m->at[SLOT_NS] && obj->namespace != st->tmpl_ns;
+    int ts_differs = value->timestamp != st->tmpl_ts;
+    size_t name_len, value_len, ns_len = 0, from = 0, need;
+    char *p;
+
+    name_len = cm_json_plain_span(obj->name);
+    value_len = cm_json_plain_span(value->text);
+    if (obj->name[name_len] != '\0' || value->text[value_len] != '\0')
+        return -1;
+    need = 1 + m->end + name_len + 2 - (m->to[SLOT_NAME] - m->at[SLOT_NAME]) +
+           value_len + 2 - (m->to[SLOT_VALUE] - m->at[SLOT_VALUE]);
+    if (ns_differs) {
+        ns_len = cm_json_plain_span(obj->namespace);
+        if (obj->namespace[ns_len] != '\0')
+            return -1;
+        need += ns_len + 2 - (m->to[SLOT_NS] - m->at[SLOT_NS]);
+    }
+    if (ts_differs)
+        need += st->ts_len + 2 - (m->to[SLOT_TIME] - m->at[SLOT_TIME]);
+    if ((p = cm_buf_room(st->j->out, need)) == NULL)
+        return 1;
+    *p++ = ',';
+    if (ns_differs)
+        p = put_slot(p, st->tmpl, &from, m->at[SLOT_NS], m->to[SLOT_NS], obj->namespace, ns_len);
+    p = put_slot(p, st->tmpl, &from, m->at[SLOT_NAME], m->to[SLOT_NAME], obj->name, name_len);
+    if (ts_differs)
+        p = put_slot(p, st->tmpl, &from, m->at[SLOT_TIME], m->to[SLOT_TIME], st->ts_text,
+                     st->ts_len);
+    p = put_slot(p, st->tmpl, &from, m->at[SLOT_VALUE], m->to[SLOT_VALUE], value->text,
+                 value_len);
+    memcpy(p, st->tmpl + from, m->end - from);
+    cm_buf_commit(st->j->out, need);
+    return 0;
+}
 
 static int
 stamp_item(const struct cm_object *obj, void *arg)
@@ -188,6 +252,7 @@ stamp_item(const struct cm_object *obj, void *arg)
     const struct item_marks *m = &st->m;
     struct cm_value value;
     size_t k, from = 0;
+    int rc;
 
     if (!cm_source_object(st->c->source, st->c->resource, obj->namespace, obj->name,
                           st->c->metric_selector, st->arena, &value))
@@ -207,12 +272,23 @@ stamp_item(const struct cm_object *obj, void *arg)
             st->m.at[k] = abs.at[k] - abs.start;
             st->m.to[k] = abs.to[k] - abs.start;
         }
+        st->tmpl_ns = obj->namespace;
+        st->tmpl_ts = value.timestamp;
+        /* its timestamp's text, without the quotes, for the next items */
+        st->ts = value.timestamp;
+        st->ts_len = st->m.to[SLOT_TIME] - st->m.at[SLOT_TIME] - 2;
+        if (st->ts_len < sizeof(st->ts_text))
+            memcpy(st->ts_text, st->tmpl + st->m.at[SLOT_TIME] + 1, st->ts_len);
+        else
+            st->ts_len = 0;                 /* formatted again below */
         return 0;
     }
     if (st->ts_len == 0 || st->ts != value.timestamp) {
         st->ts = value.timestamp;
         st->ts_len = cm_json_time_text(value.timestamp, st->ts_text);
     }
+    if ((rc = stamp_plain(st, obj, &value)) >= 0)
+        return rc;
     cm_buf_addc(out, ',');
     for (k = 0; k < NSLOTS; k++) {
         cm_buf_add(out, st->tmpl + from, m->at[k] - from);
@@ -292,9 +368,15 @@ unavailable(struct cm_ctx *ctx, const char *why)
 static void
 list_begin(struct cm_json *j, const char *version)
 {
+    static const char group[] = CM_GROUP_CUSTOM "/";
     char gv[64];
+    size_t n = strlen(version);
 
-    snprintf(gv, sizeof(gv), "%s/%s", CM_GROUP_CUSTOM, version);
+    if (n > sizeof(gv) - sizeof(group))
+        n = sizeof(gv) - sizeof(group);     /* as snprintf() would cut it */
+    memcpy(gv, group, sizeof(group) - 1);
+    memcpy(gv + sizeof(group) - 1, version, n);
+    gv[sizeof(group) - 1 + n] = '\0';
     cm_json_object_begin(j);
     cm_json_key(j, "kind");       cm_json_string(j, "MetricValueList");
     cm_json_key(j, "apiVersion"); cm_json_string(j, gv);
@@ -406,7 +488,7 @@ cm_values_respond(struct cm_ctx *ctx)
             struct collected col = { NULL, NULL, 0, 0, a };
             size_t i;
 
-            cm_objects_select(api->objects, r, ns, &object_sel, collect, &col);
+            cm_objects_select_bare(api->objects, r, ns, &object_sel, collect, &col);
             if (cm_source_fetch(&view, r, call->ns, col.names, col.n, &metric_sel, a) < 0 &&
                 !metric->has_fallback) {
                 unavailable(ctx, view.failure);
@@ -417,7 +499,7 @@ cm_values_respond(struct cm_ctx *ctx)
                 ;
         } else {
             list_begin(&j, call->version);
-            cm_objects_select(api->objects, r, ns, &object_sel, stamp_item, &st);
+            cm_objects_select_bare(api->objects, r, ns, &object_sel, stamp_item, &st);
         }
     } else {
         list_begin(&j, call->version);

@@ -229,17 +229,20 @@ cm_objects_get(const struct cm_objects *objs, const struct cm_resource *r,
 /*
  * Fills *obj with the object at pos and its labels, and says whether sel
  * matches them.  Labels go into lbuf (VIEW_LABELS of them) or, for an object
- * with more, into *heap, grown as needed and freed by the caller.
+ * with more, into *heap, grown as needed and freed by the caller.  When the
+ * match is implied and the labels are not wanted, obj gets none.
  */
 static int
 view_matches(const void *img, size_t pos, const struct cm_selector *sel, int implied,
-             struct cm_object *obj, struct cm_label *lbuf,
+             int want_labels, struct cm_object *obj, struct cm_label *lbuf,
              struct cm_label **heap, size_t *heapcap)
 {
     struct cm_label *v = lbuf;
     size_t n;
 
     view(img, pos, obj);
+    if (implied && !want_labels)
+        return 1;
     n = cm_objimage_labels(img, pos, lbuf, VIEW_LABELS);
     if (n > VIEW_LABELS) {
         if (n > *heapcap) {
@@ -254,10 +257,10 @@ view_matches(const void *img, size_t pos, const struct cm_selector *sel, int imp
     return implied || cm_selector_matches(sel, &obj->labels);
 }
 
-size_t
-cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
-                  const char *ns, const struct cm_selector *sel,
-                  cm_objects_visit_fn fn, void *arg)
+static size_t
+select_objects(const struct cm_objects *objs, const struct cm_resource *r,
+               const char *ns, const struct cm_selector *sel, int want_labels,
+               cm_objects_visit_fn fn, void *arg)
 {
     const struct bucket *bk = find_bucket(objs, r);
     const struct cm_objimage_pair *best = NULL;
@@ -309,7 +312,7 @@ cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
 
         if (pos >= hi)
             break;
-        if (!view_matches(bk->img, pos, sel, implied, &obj, lbuf, &heap, &heapcap))
+        if (!view_matches(bk->img, pos, sel, implied, want_labels, &obj, lbuf, &heap, &heapcap))
             continue;
         seen++;
         if (fn(&obj, arg) != 0)
@@ -317,6 +320,22 @@ cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
     }
     free(heap);
     return seen;
+}
+
+size_t
+cm_objects_select(const struct cm_objects *objs, const struct cm_resource *r,
+                  const char *ns, const struct cm_selector *sel,
+                  cm_objects_visit_fn fn, void *arg)
+{
+    return select_objects(objs, r, ns, sel, 1, fn, arg);
+}
+
+size_t
+cm_objects_select_bare(const struct cm_objects *objs, const struct cm_resource *r,
+                       const char *ns, const struct cm_selector *sel,
+                       cm_objects_visit_fn fn, void *arg)
+{
+    return select_objects(objs, r, ns, sel, 0, fn, arg);
 }
 
 size_t

@@ -100,6 +100,16 @@ size_t cm_objects_select(const struct cm_objects *objs, const struct cm_resource
                          cm_objects_visit_fn fn, void *arg);
 
 /*
+ * cm_objects_select() for a visitor that reads no labels: obj->labels may
+ * be left empty (it is when the selector is answered without them: no
+ * terms, or one equality term answered from the label index), which saves
+ * gathering the labels of every object visited.
+ */
+size_t cm_objects_select_bare(const struct cm_objects *objs, const struct cm_resource *r,
+                              const char *ns, const struct cm_selector *sel,
+                              cm_objects_visit_fn fn, void *arg);
+
+/*
  * Loads a Kubernetes List (or a single object, or several YAML documents) in
  * YAML or JSON.  Objects of kinds the server does not know are skipped and
  * counted in *skipped_out.  Returns 0 with an owned snapshot, or -1 with the

@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "yamldoc.h"
 
+#include <malloc.h>
 #include <string.h>
 
 #define MAX_LABELS 256
@@ -161,6 +162,10 @@ cm_objects_load_file(struct cm_objects **out, const char *path,
     if (cm_objects_builder_finish(ld.b, out, &err) < 0)
         cm_diag_add(d, path, 0, 0, "%s", err.data);
     cm_buf_free(&err);
+    /* The documents' nodes are gone: give their pages back.  The server
+     * loads before it forks its workers, and every page the master keeps
+     * here is a page each worker maps too. */
+    malloc_trim(0);
     if (d->count > before) {
         cm_objects_free(*out);
         *out = NULL;

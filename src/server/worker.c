@@ -7,12 +7,15 @@
 #include "status.h"
 
 #include <errno.h>
+#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,22 @@
 #include <time.h>
 
 #define RESPONSE_MAX (64u << 20)      /* a larger body becomes a Status 500 */
+
+/*
+ * libfcgi's FCGX_PutStr() copies into the stream's 8 KiB buffer and writes
+ * each full buffer as a record: a 200 KB body is 25 write()s.  A response
+ * larger than that buffer is written here instead, as records of RECORD_MAX
+ * bytes (FastCGI allows 65535; libfcgi keeps content lengths multiples of 8,
+ * and so does this) gathered straight from the body buffer by writev().
+ */
+#define DIRECT_MIN 8192
+#define RECORD_MAX 65528
+#define IOV_BATCH 64                  /* iovecs per writev(): 21 records, 1.3 MB */
+
+#define ARENA_CHUNK 32768
+
+/* A response buffer grown past this for one large answer is given back. */
+#define BODY_KEEP (1u << 20)
 
 static volatile sig_atomic_t stopping;
 static int listen_fd_g = -1;
@@ -60,7 +79,7 @@ content_length(FCGX_Request *r)
 /*
  * A POST's body, up to CM_BODY_MAX + 1 bytes (one more than the write
  * API takes, so that it can tell a body that is too large) into *buf, which
- * is allocated on first use and kept for the next requests.
+ * is allocated here (the caller frees it after the request).
  */
 static size_t
 read_body(FCGX_Request *r, char **buf)
@@ -78,10 +97,94 @@ read_body(FCGX_Request *r, char **buf)
     return len;
 }
 
+/* Writes the iovecs in full (writev() may stop short on a socket); 0 or -1. */
+static int
+writev_all(int fd, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        ssize_t w = writev(fd, iov, n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Writes head then body (hlen + blen bytes in all) to the request's
+ * connection as FastCGI STDOUT records, without copying them; the stream
+ * must not have buffered anything yet.  FCGX_Finish_r() then writes only
+ * the stream's end (an empty STDOUT record and END_REQUEST).  Returns 0, or
+ * -1 when nginx went away.
+ *
+ * The connection's descriptor is libfcgi's FCGX_Request.ipcFd, a field
+ * fcgiapp.h asks callers not to use; libfcgi 2.4 has kept that layout since
+ * 1996 (and Debian 12 ships 2.4.2), and no call gives the descriptor.
+ */
+static int
+write_records(const FCGX_Request *r, const char *head, size_t hlen,
+              const char *body, size_t blen)
+{
+    FCGI_Header hdr[IOV_BATCH / 3];
+    struct iovec iov[IOV_BATCH];
+    size_t left = hlen + blen, done = 0;
+
+    while (left > 0) {
+        int niov = 0, nrec = 0;
+
+        while (left > 0 && nrec < IOV_BATCH / 3) {
+            size_t n = left < RECORD_MAX ? left : RECORD_MAX;
+            FCGI_Header *h = &hdr[nrec++];
+
+            h->version = FCGI_VERSION_1;
+            h->type = FCGI_STDOUT;
+            h->requestIdB1 = (unsigned char)((r->requestId >> 8) & 0xff);
+            h->requestIdB0 = (unsigned char)(r->requestId & 0xff);
+            h->contentLengthB1 = (unsigned char)((n >> 8) & 0xff);
+            h->contentLengthB0 = (unsigned char)(n & 0xff);
+            h->paddingLength = 0;
+            h->reserved = 0;
+            iov[niov].iov_base = h;
+            iov[niov++].iov_len = sizeof(*h);
+            if (done < hlen) {          /* the head, then perhaps body bytes */
+                size_t k = hlen - done < n ? hlen - done : n;
+
+                iov[niov].iov_base = (char *)head + done;
+                iov[niov++].iov_len = k;
+                if (k < n) {
+                    iov[niov].iov_base = (char *)body;
+                    iov[niov++].iov_len = n - k;
+                }
+            } else {
+                iov[niov].iov_base = (char *)body + (done - hlen);
+                iov[niov++].iov_len = n;
+            }
+            done += n;
+            left -= n;
+        }
+        if (writev_all(r->ipcFd, iov, niov) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static void
 respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response *res)
 {
     char head[512];
+    size_t blen;
     int n;
 
     n = snprintf(head, sizeof(head),
@@ -97,10 +200,42 @@ respond(FCGX_Request *r, const struct cm_request *req, const struct cm_response 
                  res->allow ? "\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof(head))
         return;
+    blen = strcmp(req->method, "HEAD") != 0 ? res->body->len : 0;
+    if ((size_t)n + blen >= DIRECT_MIN && r->ipcFd >= 0) {
+        write_records(r, head, (size_t)n, res->body->data, blen);
+        return;                          /* -1: nginx went away; nothing to do */
+    }
     if (FCGX_PutStr(head, n, r->out) < 0)
         return;                          /* nginx went away; nothing to do */
-    if (strcmp(req->method, "HEAD") != 0 && res->body->len > 0)
-        FCGX_PutStr(res->body->data, (int)res->body->len, r->out);
+    if (blen > 0)
+        FCGX_PutStr(res->body->data, (int)blen, r->out);
+}
+
+/*
+ * After a request: empties the arena and the response buffer for the next
+ * one, keeping their memory, except what one unusual request grew.  A
+ * write's body buffer, a response buffer past BODY_KEEP and the heap a
+ * large request used (a batch write's parsed JSON, arena chunks beyond the
+ * first) are given back, so that an idle worker costs its steady size
+ * however large the requests it once served: malloc_trim() returns the
+ * free pages glibc would otherwise keep.
+ */
+static void
+release(struct cm_arena *arena, struct cm_buf *body, char **post)
+{
+    int trim = *post != NULL || arena->used_total > ARENA_CHUNK;
+
+    cm_arena_reset(arena);
+    if (body->cap > BODY_KEEP) {
+        cm_buf_free(body);
+        trim = 1;
+    } else {
+        cm_buf_reset(body);
+    }
+    free(*post);
+    *post = NULL;
+    if (trim)
+        malloc_trim(0);
 }
 
 /*
@@ -179,7 +314,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         cm_log(CM_LOG_ERROR, "cannot initialize libfcgi");
         return 1;
     }
-    cm_arena_init(&arena, 32768);
+    cm_arena_init(&arena, ARENA_CHUNK);
     cm_buf_init(&body, RESPONSE_MAX);
 
     while (wait_for_connection(listen_fd, &waitmask, &stops)) {
@@ -225,8 +360,7 @@ cm_worker_run(int listen_fd, pid_t master, const struct cm_api *api)
         cm_log_request_end();
 
         FCGX_Finish_r(&r);
-        cm_arena_reset(&arena);
-        cm_buf_reset(&body);
+        release(&arena, &body, &post);
     }
     FCGX_Free(&r, 1);
     free(post);

@@ -65,6 +65,14 @@ cm_buf_add_slow(struct cm_buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
+char *
+cm_buf_room_slow(struct cm_buf *b, size_t n)
+{
+    if (reserve(b, n) < 0)
+        return NULL;
+    return b->data + b->len;
+}
+
 void
 cm_buf_addc_slow(struct cm_buf *b, char c)
 {

@@ -31,6 +31,31 @@ static inline int cm_buf_failed(const struct cm_buf *b) { return b->too_big; }
 /* The out-of-line halves of the appends below: grow, or fail stickily. */
 void cm_buf_add_slow(struct cm_buf *b, const void *p, size_t n);
 void cm_buf_addc_slow(struct cm_buf *b, char c);
+char *cm_buf_room_slow(struct cm_buf *b, size_t n);
+
+/*
+ * Room to write up to n bytes in place: a pointer to the buffer's end with
+ * at least n + 1 bytes of capacity behind it (borrowed, valid until the next
+ * append), or NULL when n more bytes would pass the cap (the buffer has then
+ * failed).  Nothing is appended until cm_buf_commit() says how many of
+ * those bytes were written.  For a writer that appends many small pieces:
+ * one check for all of them.
+ */
+static inline char *
+cm_buf_room(struct cm_buf *b, size_t n)
+{
+    if (n < b->cap - b->len && !b->too_big)
+        return b->data + b->len;
+    return cm_buf_room_slow(b, n);
+}
+
+/* Appends the n bytes written at cm_buf_room()'s pointer (n <= its n). */
+static inline void
+cm_buf_commit(struct cm_buf *b, size_t n)
+{
+    b->len += n;
+    b->data[b->len] = '\0';
+}
 
 /*
  * Appends n bytes.  The capacity never exceeds max + 1, so a fit within the

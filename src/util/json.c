@@ -176,8 +176,9 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-/* ASCII bytes Go writes through unchanged: printable, minus " \\ < > &. */
-static const unsigned char plain[128] = {
+/* Bytes Go writes through unchanged: printable ASCII, minus " \\ < > &
+ * (none from 0x80 up: those are checked as UTF-8; not NUL either). */
+const unsigned char cm_json_plain[256] = {
     ['\x20'] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['\''] = 1,
     ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1,
     ['/'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
@@ -199,7 +200,20 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0, start = 0;
+    char *p;
 
+    while (i < n && cm_json_plain[s[i]])
+        i++;
+    if (i == n) {
+        /* Nothing to escape (names, quantities): one copy between quotes. */
+        if ((p = cm_buf_room(out, n + 2)) == NULL)
+            return;
+        p[0] = '"';
+        memcpy(p + 1, s, n);
+        p[n + 1] = '"';
+        cm_buf_commit(out, n + 2);
+        return;
+    }
     cm_buf_addc(out, '"');
     while (i < n) {
         unsigned char c = s[i];
@@ -208,7 +222,7 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
         uint32_t cp;
         size_t len;
 
-        if (c < 0x80 && plain[c]) {
+        if (cm_json_plain[c]) {
             i++;
             continue;
         }
@@ -253,11 +267,46 @@ cm_json_escape(struct cm_buf *out, const char *str, size_t n)
     cm_buf_addc(out, '"');
 }
 
+/* Writes v as exactly n decimal digits at p (leading zeros). */
+static void
+put_digits(char *p, unsigned v, int n)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 size_t
 cm_json_time_text(time_t t, char out[32])
 {
     struct tm tm;
 
+    if (t >= 0 && t <= (time_t)253402300799) {
+        /* 1970 to 9999: the civil date of the day number (Howard Hinnant's
+         * days-to-civil), as gmtime_r() and strftime() would print it. */
+        int64_t days = (int64_t)t / 86400 + 719468, secs = (int64_t)t % 86400;
+        unsigned era = (unsigned)(days / 146097), doe = (unsigned)(days - (int64_t)era * 146097);
+        unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+        unsigned day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+        unsigned year = yoe + era * 400 + (month <= 2);
+
+        put_digits(out, year, 4);
+        out[4] = '-';
+        put_digits(out + 5, month, 2);
+        out[7] = '-';
+        put_digits(out + 8, day, 2);
+        out[10] = 'T';
+        put_digits(out + 11, (unsigned)(secs / 3600), 2);
+        out[13] = ':';
+        put_digits(out + 14, (unsigned)(secs / 60 % 60), 2);
+        out[16] = ':';
+        put_digits(out + 17, (unsigned)(secs % 60), 2);
+        out[19] = 'Z';
+        out[20] = '\0';
+        return 20;
+    }
     if (gmtime_r(&t, &tm) == NULL)
         return (size_t)snprintf(out, 32, "1970-01-01T00:00:00Z");
     return strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);

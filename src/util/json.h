@@ -60,4 +60,22 @@ size_t cm_json_time_text(time_t t, char out[32]);
 /* Appends s as a JSON string literal, escaped as described above. */
 void cm_json_escape(struct cm_buf *out, const char *s, size_t n);
 
+/*
+ * The length of the longest prefix of the NUL-terminated s that JSON writes
+ * as it is (no byte of it needs escaping).  s[result] == '\0' means all of
+ * s does: its literal is then '"' s '"', and the result is strlen(s).
+ */
+/* 1 for each byte JSON writes as it is (json.c), 0 for NUL and the others. */
+extern const unsigned char cm_json_plain[256];
+
+static inline size_t
+cm_json_plain_span(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (cm_json_plain[*p])
+        p++;
+    return (size_t)(p - (const unsigned char *)s);
+}
+
 #endif

@@ -380,6 +380,76 @@ test_image_sorted_head_and_changed_tail(void **state)
     assert_true(dup == 42 || dup == 199);
 }
 
+/*
+ * cm_objects_select_bare() visits exactly what cm_objects_select() visits,
+ * in order, for every kind of selector; where the selector is answered
+ * without labels (none, or one equality term) it gathers none.
+ */
+static void
+test_select_bare_visits_the_same(void **state)
+{
+    static const char *const selectors[] = {
+        "", "app=web", "app in (db)", "app=web,tier=t1", "tier", "app!=web", "tier notin (t0)",
+        "app=none",
+    };
+    const struct cm_resource *pods = cm_resource_lookup("pods");
+    struct cm_objects_builder *b = cm_objects_builder_new();
+    struct cm_objects *objs;
+    struct cm_arena a;
+    struct cm_buf err;
+    size_t i, k, nsi;
+    (void)state;
+
+    for (i = 0; i < 500; i++) {
+        struct cm_label l[2] = { { "app", i % 3 ? "web" : "db" }, { "tier", i % 2 ? "t1" : "t0" } };
+        char name[32], uid[32];
+
+        snprintf(name, sizeof(name), "pod-%03zu", (i * 37) % 500);
+        snprintf(uid, sizeof(uid), "uid-%zu", i);
+        assert_int_equal(cm_objects_builder_add(b, pods, i % 4 ? "a" : "b", name, uid, l,
+                                                i % 5 ? 2 : 1), 0);
+    }
+    cm_buf_init(&err, 1024);
+    assert_int_equal(cm_objects_builder_finish(b, &objs, &err), 0);
+    cm_buf_free(&err);
+    cm_arena_init(&a, 0);
+    for (k = 0; k < sizeof(selectors) / sizeof(*selectors); k++) {
+        struct cm_selector sel;
+        const char *perr;
+        int labelless = k < 3;               /* "", one equality term */
+
+        assert_int_equal(cm_selector_parse(&sel, selectors[k], strlen(selectors[k]), &a, &perr), 0);
+        for (nsi = 0; nsi < 3; nsi++) {
+            const char *ns = nsi == 0 ? "a" : nsi == 1 ? "b" : NULL;
+            static struct collected full, bare;
+            size_t n1, n2, j;
+
+            full.n = bare.n = 0;
+            n1 = cm_objects_select(objs, pods, ns, &sel, collect, &full);
+            n2 = cm_objects_select_bare(objs, pods, ns, &sel, collect, &bare);
+            assert_int_equal(n1, full.n);
+            assert_int_equal(n2, bare.n);
+            if (full.n != bare.n)
+                fail_msg("selector '%s': %zu objects, bare %zu", selectors[k], full.n, bare.n);
+            if (k < 7 && ns == NULL && full.n == 0)
+                fail_msg("selector '%s' selects nothing: the test is broken", selectors[k]);
+            for (j = 0; j < full.n; j++) {
+                if (strcmp(full.v[j].ns, bare.v[j].ns) != 0 ||
+                    strcmp(full.v[j].name, bare.v[j].name) != 0 ||
+                    strcmp(full.v[j].uid, bare.v[j].uid) != 0)
+                    fail_msg("selector '%s': object %zu is %s/%s, bare %s/%s", selectors[k], j,
+                             full.v[j].ns, full.v[j].name, bare.v[j].ns, bare.v[j].name);
+                if (labelless && bare.v[j].labels[0] != '\0')
+                    fail_msg("selector '%s': bare gathered labels %s", selectors[k],
+                             bare.v[j].labels);
+                assert_true(full.v[j].labels[0] != '\0');
+            }
+        }
+    }
+    cm_arena_free(&a);
+    cm_objects_free(objs);
+}
+
 int
 main(void)
 {
@@ -390,6 +460,7 @@ main(void)
         cmocka_unit_test(test_json_list_and_single_object),
         cmocka_unit_test(test_mistakes_are_reported),
         cmocka_unit_test(test_select_agrees_with_a_scan),
+        cmocka_unit_test(test_select_bare_visits_the_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
