@@ -151,6 +151,19 @@ new_pids=$(comm -13 "$tmp/pids1" "$tmp/pids2" | wc -l)
 scrape > /dev/null
 check "batches 1 and 2, served by different workers, sum to 60" "$(sample "$SEL_SAMPLE")" 60
 
+# ---- reloads are counted: a refused edit, then a taken one (hot reload)
+info() { scrape > /dev/null; grep '^cmf_config_info{' "$tmp/page"; }
+hash_before=$(info)
+reloads() { scrape > /dev/null; sample "cmf_config_reloads_total{result=\"$1\"}"; }
+cp "$tmp/metrics.yaml" "$tmp/metrics.good"
+printf 'metrics: [oops\n' > "$tmp/metrics.bad" && mv "$tmp/metrics.bad" "$tmp/metrics.yaml"
+eventually 60 prints 1 reloads failure && pass "a refused reload is counted"
+check "and the configuration serving is the same" "$(info)" "$hash_before"
+{ cat "$tmp/metrics.good"; echo "# an edit"; } > "$tmp/metrics.new" && mv "$tmp/metrics.new" "$tmp/metrics.yaml"
+eventually 60 prints 1 reloads success && pass "a taken reload is counted"
+[ "$(info)" != "$hash_before" ] && pass "cmf_config_info names the new configuration's hash" ||
+    fail "cmf_config_info did not change: $(info)"
+
 # ---- the watch cache's metrics, with the pair watching a kube-apiserver double
 watch_cache_part() {
     local py ctl_port api_port double_pid first

@@ -2,6 +2,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "configdir.h"
+#include "counters.h"
 #include "log.h"
 #include "promclient.h"
 #include "source.h"
@@ -110,6 +111,7 @@ refuse(struct cm_reloader *r, const char *why)
     cm_log(CM_LOG_ERROR, "reload of %s refused; generation %llu keeps serving: %s",
            r->o.config_path, (unsigned long long)st.generation, why);
     cm_reload_state_record(r->state, CM_RELOAD_FAILED, time(NULL), NULL, why);
+    cm_counters_config_reloaded(0, st.hash, time(NULL));   /* the self-metrics */
 }
 
 static int
@@ -236,6 +238,7 @@ commit(void *arg)
     r->o.health_api->cache = api->cache;
     loaded_free(&old);
     cm_reload_state_record(r->state, CM_RELOAD_OK, time(NULL), r->next_hash, NULL);
+    cm_counters_config_reloaded(1, r->next_hash, time(NULL));
     for (i = 0; i < r->cur.cfg->nmetrics; i++)
         npairs += r->cur.cfg->metrics[i].nresources;
     cm_log(CM_LOG_INFO, "reloaded %s (hash %s): %zu metric%s on %zu resource%s, %zu external "

@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "promshare.h"
 #include "pushstore.h"
+#include "reloader.h"
 #include "replicator.h"
 #include "safefile.h"
 
@@ -210,7 +211,7 @@ cm_state_open_counters(const struct cm_cli *a)
         return NULL;
     }
     cm_counters_use(c);
-    cm_counters_hash_file(a->config, hash, sizeof(hash));
+    cm_reloader_hash(a->config, hash);     /* as reloads hash it: a file or a directory */
     cm_counters_config_loaded(hash, time(NULL));
     cm_metrics_set_version(PACKAGE_VERSION);
     return c;
