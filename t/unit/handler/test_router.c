@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "objects.h"
 #include "router.h"
 #include "json_at.h"
 #include "source.h"

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "objects.h"
 #include "router.h"
 #include "json_at.h"
 #include "source.h"

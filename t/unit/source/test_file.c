@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "objects.h"
 #include "router.h"
 #include "json_at.h"
 #include "source.h"
