@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pushindex.h"
+#include "pushstore.h"
 
 #define N 3000
 
