@@ -19,23 +19,13 @@
 #include <unistd.h>
 
 #include "selector.h"
+#include "fixture_selector.h"
 #include "source.h"
 
 #define NOW 1795640400
 
 static char dir[64];
 static struct cm_arena arena;
-
-static const struct cm_selector *
-sel(const char *text)
-{
-    struct cm_selector *s = cm_arena_alloc(&arena, sizeof(*s));
-    const char *err;
-
-    if (cm_selector_parse(s, text, strlen(text), &arena, &err) < 0)
-        fail_msg("selector %s: %s", text, err);
-    return s;
-}
 
 /* A loopback port nothing listens on: bound, then closed (connections to it are refused). */
 static int
@@ -100,7 +90,7 @@ test_without_a_prometheus_block(void **state)
     assert_int_equal(cm_source_open(s, cm_config_find(cfg, "rps"), NOW, &v), -1);
     assert_string_equal(v.failure, "no prometheus: block in the configuration");
     assert_int_equal(cm_source_wants_objects(&v), 0);
-    assert_int_equal(cm_source_object(&v, cm_resource_lookup("pods"), "default", "web", sel(""),
+    assert_int_equal(cm_source_object(&v, cm_resource_lookup("pods"), "default", "web", fixture_selector(&arena, ""),
                                       &arena, &val), 1);
     assert_string_equal(val.text, "0");
     cm_sources_free(s);
@@ -127,14 +117,14 @@ test_a_refused_query(void **state)
     assert_int_equal(cm_source_open(s, cm_config_find(cfg, "rps"), NOW, &v), 0);
     assert_int_equal(cm_source_wants_objects(&v), 1);
     assert_int_equal(cm_source_fetch(&v, cm_resource_lookup("pods"), "default", names, 2,
-                                     sel(""), &arena), -1);
+                                     fixture_selector(&arena, ""), &arena), -1);
     assert_non_null(v.failure);
     /* the kind of failure, never the address: that goes to the log */
     assert_non_null(strstr(v.failure, "prometheus is not reachable"));
     assert_null(strstr(v.failure, "127.0.0.1"));
     assert_int_equal(cm_source_wants_objects(&v), 0);
     /* the fallback answers for each object */
-    assert_int_equal(cm_source_object(&v, cm_resource_lookup("pods"), "default", "web", sel(""),
+    assert_int_equal(cm_source_object(&v, cm_resource_lookup("pods"), "default", "web", fixture_selector(&arena, ""),
                                       &arena, &val), 1);
     assert_string_equal(val.text, "0");
     assert_int_equal(val.timestamp, NOW);
@@ -142,13 +132,13 @@ test_a_refused_query(void **state)
     /* with max_age but no good answer yet, a failure too (and no fallback: nothing) */
     assert_int_equal(cm_source_open(s, cm_config_find(cfg, "cached"), NOW, &v), 0);
     assert_int_equal(cm_source_fetch(&v, cm_resource_lookup("pods"), "default", names, 1,
-                                     sel(""), &arena), -1);
-    assert_int_equal(cm_source_object(&v, cm_resource_lookup("pods"), "default", "web", sel(""),
+                                     fixture_selector(&arena, ""), &arena), -1);
+    assert_int_equal(cm_source_object(&v, cm_resource_lookup("pods"), "default", "web", fixture_selector(&arena, ""),
                                       &arena, &val), 0);
 
     /* an external series: the query fails the same way */
     assert_int_equal(cm_source_open(s, cm_config_next_external(cfg, "backlog", &pos), NOW, &v), 0);
-    assert_int_equal(cm_source_fetch_series(&v, sel(""), &arena), -1);
+    assert_int_equal(cm_source_fetch_series(&v, fixture_selector(&arena, ""), &arena), -1);
     assert_non_null(strstr(v.failure, "prometheus is not reachable"));
     assert_null(strstr(v.failure, "127.0.0.1"));
     cm_sources_free(s);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "selector.h"
+#include "fixture_selector.h"
 #include "source.h"
 
 #define NOW 1795640400
@@ -23,17 +24,6 @@
 static char dir[64];
 static struct cm_config *cfg;
 static struct cm_arena arena;
-
-static const struct cm_selector *
-sel(const char *text)
-{
-    struct cm_selector *s = cm_arena_alloc(&arena, sizeof(*s));
-    const char *err;
-
-    if (cm_selector_parse(s, text, strlen(text), &arena, &err) < 0)
-        fail_msg("selector %s: %s", text, err);
-    return s;
-}
 
 static const struct cm_resource *
 pods(void)
@@ -83,7 +73,7 @@ value_at(struct cm_sources *s, const char *metric, const char *ns, const char *n
     struct cm_value val;
 
     assert_int_equal(cm_source_open(s, cm_config_find(cfg, metric), now, &v), 0);
-    if (!cm_source_object(&v, pods(), ns, name, sel(metric_sel), &arena, &val))
+    if (!cm_source_object(&v, pods(), ns, name, fixture_selector(&arena, metric_sel), &arena, &val))
         return "-";
     snprintf(out, sizeof(out), "%s@%lld", val.text, (long long)(val.timestamp - NOW));
     return out;
@@ -121,7 +111,7 @@ series_in(struct cm_sources *s, const char *ns, const char *selector, int stop_a
     c.stop_after = stop_after;
     assert_int_equal(cm_source_open(s, cm_config_next_external(cfg, "queue", &pos), NOW, &v), 0);
     assert_int_equal(cm_source_wants_objects(&v), 0);
-    cm_source_each_series(&v, ns, sel(selector), &arena, collect, &c);
+    cm_source_each_series(&v, ns, fixture_selector(&arena, selector), &arena, collect, &c);
     return c.text;
 }
 
@@ -160,7 +150,7 @@ test_without_a_state_dir(void **state)
     /* clients are told the kind of failure; the reason (no --state-dir) goes to the log */
     assert_string_equal(v.failure, "the push store is not available");
     /* the metric's fallback still answers */
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "0");
     assert_int_equal(cm_sources_write_begin(s, err, sizeof(err)), CM_WRITE_UNAVAILABLE);
     assert_string_equal(err, "push values are not kept: the server runs without --state-dir");
@@ -212,16 +202,16 @@ test_one_view_many_namespaces(void **state)
     write_one(s, "bare", "pods", "b", "x", "2", NOW, "");
     assert_int_equal(cm_source_open(s, cm_config_find(cfg, "bare"), NOW, &v), 0);
     /* objects of several namespaces through one view, back and forth */
-    assert_int_equal(cm_source_object(&v, pods(), "a", "x", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "a", "x", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "1");
-    assert_int_equal(cm_source_object(&v, pods(), "b", "x", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "b", "x", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "2");
-    assert_int_equal(cm_source_object(&v, pods(), "a", "x", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "a", "x", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "1");
     /* a namespace too long for any key has no value (and no crash) */
     memset(ns, 'n', sizeof(ns) - 1);
     ns[sizeof(ns) - 1] = '\0';
-    assert_int_equal(cm_source_object(&v, pods(), ns, "x", sel(""), &arena, &val), 0);
+    assert_int_equal(cm_source_object(&v, pods(), ns, "x", fixture_selector(&arena, ""), &arena, &val), 0);
     cm_sources_free(s);
 }
 

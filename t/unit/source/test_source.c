@@ -16,23 +16,13 @@
 
 #include "backend.h"
 #include "selector.h"
+#include "fixture_selector.h"
 
 #define NOW 1795640400
 
 static char dir[64];
 static struct cm_config *cfg;
 static struct cm_arena arena;
-
-static const struct cm_selector *
-sel(const char *text)
-{
-    struct cm_selector *s = cm_arena_alloc(&arena, sizeof(*s));
-    const char *err;
-
-    if (cm_selector_parse(s, text, strlen(text), &arena, &err) < 0)
-        fail_msg("selector %s: %s", text, err);
-    return s;
-}
 
 static const struct cm_metric *
 metric(const char *name)
@@ -89,8 +79,8 @@ series_of(struct cm_sources *s, const struct cm_metric *m, const char *selector)
 
     memset(&c, 0, sizeof(c));
     cm_source_open(s, m, NOW, &v);
-    assert_int_equal(cm_source_fetch_series(&v, sel(selector), &arena), 0);
-    cm_source_each_series(&v, "default", sel(selector), &arena, collect, &c);
+    assert_int_equal(cm_source_fetch_series(&v, fixture_selector(&arena, selector), &arena), 0);
+    cm_source_each_series(&v, "default", fixture_selector(&arena, selector), &arena, collect, &c);
     return c.text;
 }
 
@@ -106,12 +96,12 @@ test_static_values(void **state)
     assert_int_equal(cm_source_open(s, metric("s"), NOW, &v), 0);
     assert_null(v.failure);
     assert_int_equal(cm_source_wants_objects(&v), 0);
-    assert_int_equal(cm_source_fetch(&v, pods(), "default", &name, 1, sel(""), &arena), 0);
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel("verb=GET"), &arena, &val), 1);
+    assert_int_equal(cm_source_fetch(&v, pods(), "default", &name, 1, fixture_selector(&arena, ""), &arena), 0);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, "verb=GET"), &arena, &val), 1);
     assert_string_equal(val.text, "250m");
     assert_int_equal(val.timestamp, NOW);
     /* labels that do not match: no value, and no fallback either */
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel("verb=PUT"), &arena, &val), 0);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, "verb=PUT"), &arena, &val), 0);
 
     assert_string_equal(series_of(s, external("e"), ""), "queue=orders=120@1795640400;");
     assert_string_equal(series_of(s, external("e"), "queue=billing"), "");
@@ -129,20 +119,20 @@ test_kinds_without_a_backend_serve_their_fallback(void **state)
     assert_int_equal(cm_source_open(s, metric("f"), NOW, &v), -1);
     assert_string_equal(v.failure, "this program has no backend for this kind of source");
     assert_int_equal(cm_source_wants_objects(&v), 0);
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "1");
     assert_int_equal(val.timestamp, NOW);
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel("verb=PUT"), &arena, &val), 0);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, "verb=PUT"), &arena, &val), 0);
     /* no fallback: nothing */
     assert_int_equal(cm_source_open(s, metric("p"), NOW, &v), -1);
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 0);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, ""), &arena, &val), 0);
     assert_string_equal(series_of(s, external("ef"), ""), "queue=billing=3@1795640400;");
     assert_string_equal(series_of(s, external("ef"), "queue=orders"), "");
     cm_sources_free(s);
 
     /* without any source state, static sources still answer, the others fail */
     assert_int_equal(cm_source_open(NULL, metric("s"), NOW, &v), 0);
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "250m");
     assert_int_equal(cm_source_open(NULL, metric("f"), NOW, &v), -1);
     assert_string_equal(v.failure, "this server keeps no state for its sources");
@@ -318,34 +308,34 @@ test_a_backend_is_one_table_entry(void **state)
     assert_int_equal(cm_source_open(s, metric("f"), NOW, &v), 0);
     assert_int_equal(probe.opens, 1);
     assert_int_equal(cm_source_wants_objects(&v), 1);
-    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 0, sel(""), &arena), 0);
+    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 0, fixture_selector(&arena, ""), &arena), 0);
     assert_int_equal(probe.fetches, 0);    /* no objects: nothing to fetch */
-    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 2, sel(""), &arena), 0);
+    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 2, fixture_selector(&arena, ""), &arena), 0);
     assert_int_equal(probe.fetched, 2);
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "42");
     assert_int_equal(val.timestamp, NOW - 1);
     /* the backend has none for db: the metric's fallback, stamped now */
-    assert_int_equal(cm_source_object(&v, pods(), "default", "db", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "db", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "1");
     assert_int_equal(val.timestamp, NOW);
 
     /* a failed view never reaches the backend */
     v.failure = "down";
     assert_int_equal(cm_source_wants_objects(&v), 0);
-    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 2, sel(""), &arena), 0);
+    assert_int_equal(cm_source_fetch(&v, pods(), "default", names, 2, fixture_selector(&arena, ""), &arena), 0);
     assert_int_equal(probe.fetches, 1);
-    assert_int_equal(cm_source_object(&v, pods(), "default", "web", sel(""), &arena, &val), 1);
+    assert_int_equal(cm_source_object(&v, pods(), "default", "web", fixture_selector(&arena, ""), &arena, &val), 1);
     assert_string_equal(val.text, "1");
 
     /* series: the backend's, else the fallback */
     memset(&c, 0, sizeof(c));
     cm_source_open(s, external("ef"), NOW, &v);
-    cm_source_each_series(&v, "default", sel(""), &arena, collect, &c);
+    cm_source_each_series(&v, "default", fixture_selector(&arena, ""), &arena, collect, &c);
     assert_int_equal(c.calls, 2);
     assert_string_equal(c.text, "queue=billing=7@1795640400;queue=billing=7@1795640400;");
     memset(&c, 0, sizeof(c));
-    cm_source_each_series(&v, "shop", sel(""), &arena, collect, &c);
+    cm_source_each_series(&v, "shop", fixture_selector(&arena, ""), &arena, collect, &c);
     assert_string_equal(c.text, "queue=billing=3@1795640400;");
 
     cm_sources_free(s);
