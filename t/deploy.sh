@@ -225,8 +225,14 @@ check "without the front proxy's certificate, a read is refused" \
 
 # no group/version is empty (clients that cache discovery fail on one)
 for gv in custom.metrics.k8s.io/v1beta2 custom.metrics.k8s.io/v1beta1 external.metrics.k8s.io/v1beta1; do
-    n=$("$CURL" -sk "${as_aggregator[@]}" "$url/apis/$gv" | "$JQ" '.resources | length')
-    [ "${n:-0}" -gt 0 ] && pass "discovery of $gv lists $n resources" || fail "discovery of $gv is empty"
+    code=$("$CURL" -sk "${as_aggregator[@]}" -o "$tmp/discovery.json" -w '%{http_code}' "$url/apis/$gv")
+    n=$("$JQ" '.resources | length' "$tmp/discovery.json" 2>/dev/null)
+    if [ "${n:-0}" -gt 0 ]; then
+        pass "discovery of $gv lists $n resources"
+    else
+        fail "discovery of $gv is empty: HTTP $code $(head -c 600 "$tmp/discovery.json")"
+        pm logs "$pod-server" 2>&1 | tail -20
+    fi
 done
 
 # the write API with the generated token, then a read as the example HPA reads
