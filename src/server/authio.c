@@ -141,7 +141,10 @@ op_frontproxy(void *arg)
     struct cm_authio *io = arg;
     int64_t now = cm_clock_ms();
 
-    if (io->checked_ms == 0 || now - io->checked_ms >= RECHECK_MS) {
+    /* Without a CA yet (the ConfigMap's follower may write it any moment),
+     * look on every request: a worker must not refuse the front proxy for
+     * up to RECHECK_MS after its siblings have started taking it. */
+    if (io->store == NULL || io->checked_ms == 0 || now - io->checked_ms >= RECHECK_MS) {
         io->checked_ms = now;
         reload(io);
     }
