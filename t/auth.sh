@@ -280,10 +280,21 @@ cm_data() {   # cm_data CA-FILE: the ConfigMap's data as kube-apiserver publishe
         "requestheader-group-headers": "[\"X-Remote-Group\"]",
         "requestheader-extra-headers-prefix": "[\"X-Remote-Extra-\"]"}'
 }
-ctl auth "{\"configmap\": $(cm_data "$tmp/fp-ca.crt")}"
+# no ConfigMap yet: not ready, however ready the objects are, until it is read
+ctl auth '{"configmap": null}'
 rm -f "$tmp/pair/url"
-start_pair --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
+start_pair --unready --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
 pair_pid=${pids[-1]}
+eventually 60 prints 200 code --http1.1 /readyz/objects && pass "the objects are listed" || fail "no first LIST"
+out=$(g /readyz --http1.1)
+check "without the ConfigMap's CA: not ready" "${out%% *}" 500
+echo "$out" | grep -qF '[-]front-proxy failed: no requestheader CA from kube-system/extension-apiserver-authentication yet' &&
+    pass "readyz says what it waits for" || fail "readyz body: $out"
+check "and the front proxy is refused meanwhile" "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" 401
+check "alive all the same" "$(code --http1.1 /livez)" 200
+ctl auth "{\"configmap\": $(cm_data "$tmp/fp-ca.crt")}"
+eventually 60 prints 200 code --http1.1 /readyz && pass "ready once the follower has read it" ||
+    fail "never ready after the ConfigMap appeared"
 check "the ConfigMap's CA: the front proxy gets in" "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" 200
 check "the ConfigMap's allowed names: another CN does not" "$(code --http2 "$HPA" $(cert othercn) "${hdr_hpa[@]}")" 401
 check "the second CA is not trusted yet" "$(code --http2 "$HPA" $(cert good2) "${hdr_hpa[@]}")" 401

@@ -93,6 +93,10 @@ struct cm_auth {
     struct cm_authcache *cache;        /* shared by the workers; NULL: nothing cached */
     const struct cm_auth_ops *ops;     /* NULL in insecure mode */
     void *ops_arg;
+    const char *trust_source;          /* where the requestheader CA is expected from (the
+                                          CA file, or the ConfigMap), named by /readyz, which
+                                          fails while ops->frontproxy() has none; NULL:
+                                          none is expected (insecure, or static without one) */
 };
 
 /* 1 if path (decoded) matches an always-allow pattern ("/x" exactly, "/x/ *" as a prefix). */

@@ -1,4 +1,5 @@
 #include "health.h"
+#include "auth.h"
 #include "objcache.h"
 #include "reloadstate.h"
 
@@ -6,16 +7,58 @@
 #include <time.h>
 
 /*
+ * One check's answer: ok, and the text after "ok: " or "failed: " in
+ * detail (empty when there is nothing to say).  readiness is 1 for /readyz,
+ * where a check may fail that /livez and /healthz only describe.
+ */
+typedef int (*check_fn)(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail);
+
+static int
+ping_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
+{
+    (void)ctx;
+    (void)readiness;
+    (void)detail;
+    return 1;
+}
+
+/*
+ * The config check always holds: a refused reload leaves the configuration
+ * that was serving, so it is no reason to take the pod out of service.  Its
+ * detail says so when the last reload was refused, and why (every
+ * FILE:LINE:COLUMN problem), until a reload is taken.
+ */
+static int
+config_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
+{
+    const struct cm_api *api = ctx->api;
+    struct cm_reload_snapshot st;
+    struct tm tm;
+    char when[32];
+
+    (void)readiness;
+    if (api->reload == NULL)
+        return 1;
+    cm_reload_state_read(api->reload, &st);
+    if (!st.last_failed)
+        return 1;
+    gmtime_r(&st.last_attempt, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cm_buf_addf(detail, "the last reload failed at %s, serving generation %llu: %s", when,
+                (unsigned long long)st.generation, st.message);
+    return 1;
+}
+
+/*
  * The objects check.  With --objects it always holds (the file was loaded
  * at start).  With the watch cache, /readyz fails until every watched
  * resource has been listed once; after that every check holds, and the
  * detail says how old the snapshot is while the kube-apiserver is away.
- * Returns 1 when the check holds; detail gets the text after "ok: " or
- * "failed: " (empty when there is nothing to say).
  */
 static int
-objects_check(const struct cm_api *api, int readiness, time_t now, struct cm_buf *detail)
+objects_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
 {
+    const struct cm_api *api = ctx->api;
     struct cm_objcache_status st;
     size_t i, n, waiting = 0;
     uint64_t objects = 0;
@@ -38,7 +81,7 @@ objects_check(const struct cm_api *api, int readiness, time_t now, struct cm_buf
     if (waiting > 0)
         return !readiness;
     if (oldest != 0) {
-        cm_buf_addf(detail, "serving a snapshot %llds old:", (long long)(now - oldest));
+        cm_buf_addf(detail, "serving a snapshot %llds old:", (long long)(ctx->req->now - oldest));
         for (i = 0; i < n; i++) {
             cm_objcache_status(api->cache, i, &st);
             if (st.broken_since != 0)
@@ -53,27 +96,50 @@ objects_check(const struct cm_api *api, int readiness, time_t now, struct cm_buf
 }
 
 /*
- * The config check always holds: a refused reload leaves the configuration
- * that was serving, so it is no reason to take the pod out of service.  Its
- * detail says so when the last reload was refused, and why (every
- * FILE:LINE:COLUMN problem), until a reload is taken.
+ * The front-proxy check.  When the requestheader CA is expected (a CA file,
+ * or the extension-apiserver-authentication ConfigMap), /readyz fails while
+ * none is known: the aggregator's requests would all be refused (401), so
+ * the pod must not be in the Service yet.  /livez and /healthz only say so:
+ * restarting would not bring the ConfigMap sooner.
  */
-static void
-config_detail(const struct cm_api *api, struct cm_buf *detail)
+static int
+front_proxy_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
 {
-    struct cm_reload_snapshot st;
-    struct tm tm;
-    char when[32];
+    const struct cm_auth *auth = ctx->api->auth;
+    const struct cm_frontproxy *fp;
 
-    if (api->reload == NULL)
-        return;
-    cm_reload_state_read(api->reload, &st);
-    if (!st.last_failed)
-        return;
-    gmtime_r(&st.last_attempt, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    cm_buf_addf(detail, "the last reload failed at %s, serving generation %llu: %s", when,
-                (unsigned long long)st.generation, st.message);
+    if (auth == NULL || auth->ops == NULL || auth->trust_source == NULL)
+        return 1;
+    fp = auth->ops->frontproxy(auth->ops_arg);
+    if (fp != NULL && fp->have_ca)
+        return 1;
+    cm_buf_addf(detail, "no requestheader CA from %s yet: the front proxy's requests are "
+                "refused", auth->trust_source);
+    return !readiness;
+}
+
+static const struct {
+    const char *name;
+    check_fn run;
+} checks[] = {
+    { "ping", ping_check },
+    { "config", config_check },
+    { "objects", objects_check },
+    { "front-proxy", front_proxy_check },
+};
+
+#define NCHECKS (sizeof(checks) / sizeof(*checks))
+
+/* 1 if ?exclude names the check. */
+static int
+excluded(const struct cm_query *q, const char *name)
+{
+    size_t k;
+
+    for (k = 0; k < q->npairs; k++)
+        if (strcmp(q->pair[k].name, "exclude") == 0 && cm_query_value_is(&q->pair[k], name))
+            return 1;
+    return 0;
 }
 
 /*
@@ -88,64 +154,48 @@ cm_health_respond(struct cm_ctx *ctx)
 {
     const char *name = ctx->uri.seg[0];
     const char *only = ctx->uri.nseg == 2 ? ctx->uri.seg[1] : NULL;
-    const struct cm_query *q = &ctx->query;
+    int readiness = strcmp(name, "readyz") == 0, failed = 0, ok;
     struct cm_response *res = ctx->res;
-    static const char *const checks[] = { "ping", "config", "objects" };
-    struct cm_buf detail, config;
-    size_t i, k;
-    int found = only == NULL, objects_ok, failed = 0;
+    struct cm_buf detail;
+    size_t i;
 
     cm_buf_reset(res->body);
     res->content_type = "text/plain; charset=utf-8";
     res->nosniff = 1;
-    for (i = 0; i < sizeof(checks) / sizeof(*checks); i++)
-        if (only != NULL && strcmp(only, checks[i]) == 0)
-            found = 1;
-    if (!found) {
-        res->status = 404;
-        CM_BUF_ADDLIT(res->body, "404 page not found\n");
-        return;
-    }
-    cm_buf_init(&detail, 4096);
-    objects_ok = objects_check(ctx->api, strcmp(name, "readyz") == 0, ctx->req->now, &detail);
+    cm_buf_init(&detail, 4096 + CM_RELOAD_MESSAGE_MAX);
     if (only != NULL) {
-        int ok = strcmp(only, "objects") != 0 || objects_ok;
-
-        res->status = ok ? 200 : 500;
-        if (ok)
+        for (i = 0; i < NCHECKS && strcmp(only, checks[i].name) != 0; i++)
+            ;
+        if (i == NCHECKS) {
+            res->status = 404;
+            CM_BUF_ADDLIT(res->body, "404 page not found\n");
+        } else if (checks[i].run(ctx, readiness, &detail)) {
+            res->status = 200;
             CM_BUF_ADDLIT(res->body, "ok");
-        else
+        } else {
+            res->status = 500;
             cm_buf_addf(res->body, "internal server error: %s\n", detail.len ? detail.data : "");
+        }
         cm_buf_free(&detail);
         return;
     }
     res->status = 200;
-    cm_buf_init(&config, CM_RELOAD_MESSAGE_MAX + 256);
-    config_detail(ctx->api, &config);
-    for (i = 0; i < sizeof(checks) / sizeof(*checks); i++) {
-        int excluded = 0, ok = strcmp(checks[i], "objects") != 0 || objects_ok;
-
-        for (k = 0; k < q->npairs; k++)
-            if (strcmp(q->pair[k].name, "exclude") == 0 && cm_query_value_is(&q->pair[k], checks[i]))
-                excluded = 1;
-        if (excluded)
-            cm_buf_addf(res->body, "[+]%s excluded: ok\n", checks[i]);
-        else if (!ok)
-            cm_buf_addf(res->body, "[-]%s failed: %s\n", checks[i], detail.len ? detail.data : "");
-        else if (strcmp(checks[i], "objects") == 0 && detail.len > 0)
-            cm_buf_addf(res->body, "[+]%s ok: %s\n", checks[i], detail.data);
-        else if (strcmp(checks[i], "config") == 0 && config.len > 0)
-            cm_buf_addf(res->body, "[+]%s ok: %s\n", checks[i], config.data);
-        else
-            cm_buf_addf(res->body, "[+]%s ok\n", checks[i]);
-        failed |= !ok && !excluded;
+    for (i = 0; i < NCHECKS; i++) {
+        if (excluded(&ctx->query, checks[i].name)) {
+            cm_buf_addf(res->body, "[+]%s excluded: ok\n", checks[i].name);
+            continue;
+        }
+        cm_buf_reset(&detail);
+        ok = checks[i].run(ctx, readiness, &detail);
+        cm_buf_addf(res->body, "[%c]%s %s%s%s\n", ok ? '+' : '-', checks[i].name,
+                    ok ? "ok" : "failed", detail.len || !ok ? ": " : "", detail.len ? detail.data : "");
+        failed |= !ok;
     }
     cm_buf_free(&detail);
-    cm_buf_free(&config);
     if (failed) {
         res->status = 500;
         cm_buf_addf(res->body, "%s check failed\n", name);
-    } else if (cm_query_get(q, "verbose") == NULL) {
+    } else if (cm_query_get(&ctx->query, "verbose") == NULL) {
         cm_buf_reset(res->body);
         CM_BUF_ADDLIT(res->body, "ok");
     } else {

@@ -5,10 +5,15 @@
  * answers one check.  A failing check makes a 500 listing every check
  * ("[-]<check> failed: why"), verbose or not.
  *
- * The checks are ping, config and objects.  Only objects can fail: with the
- * watch cache, /readyz fails until every watched resource has been listed
- * once (/livez and /healthz do not), and the detail says how old the
- * snapshot is while the kube-apiserver is away.
+ * The checks are ping, config, objects and front-proxy.  Only /readyz
+ * fails, and only for two reasons (/livez and /healthz describe them and
+ * hold, so that the kubelet does not restart a pod that is waiting):
+ *   objects      with the watch cache, until every watched resource has been
+ *                listed once; later the detail says how old the snapshot is
+ *                while the kube-apiserver is away
+ *   front-proxy  while no requestheader CA is known where one is expected
+ *                (auth->trust_source): every request of the aggregator would
+ *                be refused
  */
 #ifndef CM_HEALTH_H
 #define CM_HEALTH_H

@@ -114,6 +114,7 @@ cm_authsetup(const struct cm_cli *a, int cluster, const struct cm_kubeconn *conn
         }
         close(fd);
         authio.ca_file = a->rh_ca_file;
+        auth.trust_source = a->rh_ca_file;
     } else if (cluster) {
         char *path, err[512];
 
@@ -123,6 +124,7 @@ cm_authsetup(const struct cm_cli *a, int cluster, const struct cm_kubeconn *conn
         path = cm_xmalloc(strlen(dir) + sizeof(CM_AUTHIO_CONFIGMAP_FILE) + 2);
         sprintf(path, "%s/%s", dir, CM_AUTHIO_CONFIGMAP_FILE);
         authio.configmap_file = path;
+        auth.trust_source = "kube-system/extension-apiserver-authentication";
         unlink(path);                       /* a previous run's: this cluster says anew */
         if (cm_authio_fetch_configmap(conn, path, err, sizeof(err)) < 0)
             cm_log(CM_LOG_WARN, "%s; retrying every %d s, and the front proxy is not trusted "

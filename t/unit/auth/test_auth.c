@@ -704,6 +704,31 @@ test_guard_static(void **state)
     assert_int_equal(fake.sars, 0);
 }
 
+/* /readyz fails while the expected requestheader CA is missing; liveness only says so. */
+static void
+test_readiness_waits_for_ca(void **state)
+{
+    (void)state;
+    fake.fp.have_ca = 0;
+    ask("/readyz", NULL, NULL, NULL, 200);              /* no CA expected: ready */
+    auth.trust_source = "kube-system/extension-apiserver-authentication";
+    ask("/readyz", NULL, NULL, NULL, 500);
+    assert_string_equal(body.data,
+        "[+]ping ok\n[+]config ok\n[+]objects ok\n"
+        "[-]front-proxy failed: no requestheader CA from kube-system/extension-apiserver-authentication "
+        "yet: the front proxy's requests are refused\nreadyz check failed\n");
+    ask("/readyz/front-proxy", NULL, NULL, NULL, 500);
+    ask("/readyz?exclude=front-proxy", NULL, NULL, NULL, 200);
+    ask("/livez", NULL, NULL, NULL, 200);
+    assert_string_equal(ask("/healthz?verbose", NULL, NULL, NULL, 200),
+        "[+]ping ok\n[+]config ok\n[+]objects ok\n"
+        "[+]front-proxy ok: no requestheader CA from kube-system/extension-apiserver-authentication "
+        "yet: the front proxy's requests are refused\nhealthz check passed\n");
+    fake.fp.have_ca = 1;                                /* the follower has written it */
+    assert_string_equal(ask("/readyz", NULL, NULL, NULL, 200), "ok");
+    assert_string_equal(ask("/readyz/front-proxy", NULL, NULL, NULL, 200), "ok");
+}
+
 int
 main(void)
 {
@@ -726,6 +751,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_guard_pending_review, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_tokens, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_static, guard_setup, guard_teardown),
+        cmocka_unit_test_setup_teardown(test_readiness_waits_for_ca, guard_setup, guard_teardown),
     };
     int rc;
 

@@ -248,9 +248,11 @@ test_health_is_text(void **state)
     assert_string_equal(res.content_type, "text/plain; charset=utf-8");
 
     assert_string_equal(text_of("/healthz?verbose", 200),
-                        "[+]ping ok\n[+]config ok\n[+]objects ok\nhealthz check passed\n");
+                        "[+]ping ok\n[+]config ok\n[+]objects ok\n[+]front-proxy ok\n"
+                        "healthz check passed\n");
     assert_string_equal(text_of("/livez?verbose=1&exclude=objects", 200),
-                        "[+]ping ok\n[+]config ok\n[+]objects excluded: ok\nlivez check passed\n");
+                        "[+]ping ok\n[+]config ok\n[+]objects excluded: ok\n[+]front-proxy ok\n"
+                        "livez check passed\n");
     assert_string_equal(text_of("/readyz/ping", 200), "ok");
     text_of("/readyz/nope", 404);
 }
