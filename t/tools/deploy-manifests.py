@@ -98,6 +98,19 @@ def mount_of(container, path):
     return best
 
 
+def tls_paths(conf, key):
+    """The files nginx's conf names for key (ssl_certificate, ssl_certificate_key):
+    a path as written, or a variable's, resolved through its map's default."""
+    paths = []
+    for v in re.findall(r"^\s*%s\s+(\S+);" % key, conf, re.M):
+        if v.startswith("$"):
+            m = re.search(r'^\s*map\s+""\s+\%s\s*\{\s*default\s+(\S+);\s*\}' % v, conf, re.M)
+            expect(m is not None, "%s %s is a map with a default path" % (key, v))
+            v = m.group(1) if m else v
+        paths.append(v)
+    return paths
+
+
 def file_in_mount(docs, volumes, container, path, what):
     """path is a file the container reads: a key of the configMap/secret mounted there."""
     m = mount_of(container, path)
@@ -279,7 +292,7 @@ def check(args):
         expect(body == open(os.path.join(srcdir, "nginx", os.path.basename(inc))).read(),
                "include %s is nginx/%s verbatim" % (inc, os.path.basename(inc)))
     for key in ("ssl_certificate", "ssl_certificate_key"):
-        for p in re.findall(r"^\s*%s\s+(\S+);" % key, conf, re.M):
+        for p in tls_paths(conf, key):
             tlsvol = mount_of(ngx, p)
             if cert_manager:
                 expect(tlsvol is not None and "secret" in volumes[tlsvol["name"]] and
@@ -365,7 +378,7 @@ def check(args):
             expect("caBundle" in s, "%s has a caBundle" % name)
     expect(max(prio["custom.metrics.k8s.io"])[1] == "v1beta2", "v1beta2 is the preferred custom metrics version")
 
-    tls_vol = volumes[mount_of(ngx, re.findall(r"ssl_certificate\s+(\S+);", conf)[0])["name"]]
+    tls_vol = volumes[mount_of(ngx, tls_paths(conf, "ssl_certificate")[0])["name"]]
     tls_name = tls_vol["secret"]["secretName"]
     if cert_manager:
         crts = [d for d in docs if d["kind"] == "Certificate" and d["spec"]["secretName"] == tls_name]
