@@ -174,6 +174,22 @@ by_key(const void *a, const void *b)
     return strcmp(((const struct cm_label *)a)->key, ((const struct cm_label *)b)->key);
 }
 
+/*
+ * obj's member key when it is a string, else NULL (absent, null, or another
+ * type: json-c gives a JSON null as a NULL object, which the getters do not
+ * take).  obj may be NULL.
+ */
+static const char *
+string_at(json_object *obj, const char *key)
+{
+    json_object *v;
+
+    if (!json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
 /* [timestamp, "value"] */
 static int
 parse_point(json_object *p, struct cm_prom_sample *s)
@@ -225,8 +241,8 @@ cm_prom_parse(const char *body, size_t len, struct cm_arena *a, struct cm_prom_r
               char *err, size_t errlen)
 {
     json_tokener *tok = json_tokener_new();
-    json_object *root = NULL, *status, *data, *type, *result;
-    const char *t;
+    json_object *root = NULL, *data, *result;
+    const char *status, *t;
     size_t i, n;
     int rc = -1;
 
@@ -237,25 +253,22 @@ cm_prom_parse(const char *body, size_t len, struct cm_arena *a, struct cm_prom_r
         return -1;
     }
     root = json_tokener_parse_ex(tok, body, (int)len);
-    if (root == NULL || !json_object_object_get_ex(root, "status", &status)) {
+    if ((status = string_at(root, "status")) == NULL) {
         snprintf(err, errlen, "the answer is not a Prometheus API response");
         goto out;
     }
-    if (strcmp(json_object_get_string(status), "success") != 0) {
-        json_object *et = NULL, *e = NULL;
-        json_object_object_get_ex(root, "errorType", &et);
-        json_object_object_get_ex(root, "error", &e);
-        snprintf(err, errlen, "%s: %s", et ? json_object_get_string(et) : "error",
-                 e ? json_object_get_string(e) : "(no message)");
+    if (strcmp(status, "success") != 0) {
+        const char *et = string_at(root, "errorType"), *e = string_at(root, "error");
+
+        snprintf(err, errlen, "%s: %s", et ? et : "error", e ? e : "(no message)");
         goto out;
     }
     if (!json_object_object_get_ex(root, "data", &data) ||
-        !json_object_object_get_ex(data, "resultType", &type) ||
-        !json_object_object_get_ex(data, "result", &result)) {
+        (t = string_at(data, "resultType")) == NULL ||
+        !json_object_object_get_ex(data, "result", &result) || result == NULL) {
         snprintf(err, errlen, "the answer has no data.result");
         goto out;
     }
-    t = json_object_get_string(type);
     if (strcmp(t, "scalar") == 0) {
         out->v = cm_arena_zalloc(a, sizeof(*out->v));
         if (parse_point(result, &out->v[0]) < 0) {

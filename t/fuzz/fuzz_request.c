@@ -6,7 +6,7 @@
  * POST carrying the rest of the input as its body (the write API, into a
  * small push store in a temporary directory).  Each input also goes, whole,
  * to every pure parser: URI, query, label selector, field selector, quantity,
- * Prometheus text exposition.
+ * Prometheus text exposition, a Prometheus HTTP API answer.
  * Built and run by "make fuzz" (clang with -fsanitize=fuzzer,address,undefined).
  */
 #include "authcache.h"
@@ -14,6 +14,7 @@
 #include "objects.h"
 #include "router.h"
 #include "expfmt.h"
+#include "promql.h"
 #include "fieldsel.h"
 #include "quantity.h"
 #include "query.h"
@@ -227,7 +228,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         struct cm_samples samples;
         char why[256];
+        struct cm_prom_result answer;
         cm_expfmt_parse((const char *)data, size, &a, &samples, why, sizeof(why));
+        cm_prom_parse((const char *)data, size, &a, &answer, why, sizeof(why));
     }
 
     /* The whole request path. */

@@ -93,6 +93,44 @@ test_answers(void **s)
     cm_arena_free(&a);
 }
 
+/* Nulls and wrong types where strings belong: an error, never a crash (json-c gives null as NULL). */
+static void
+test_answers_with_nulls(void **s)
+{
+    static const char *const bodies[] = {
+        "{\"status\":null}",
+        "{\"status\":7}",
+        "[\"status\"]",
+        "{\"status\":\"error\",\"errorType\":null,\"error\":null}",
+        "{\"status\":\"success\",\"data\":null}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":null,\"result\":[]}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":null}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":null}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[null]}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":"
+            "[{\"metric\":null,\"value\":null}]}}",
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":"
+            "[{\"metric\":{\"pod\":null},\"value\":[1,\"2\"]}]}}",
+    };
+    struct cm_prom_result r;
+    struct cm_arena a;
+    char err[256];
+    size_t i;
+
+    (void)s;
+    cm_arena_init(&a, 0);
+    for (i = 0; i < sizeof(bodies) / sizeof(*bodies); i++) {
+        err[0] = '\0';
+        if (cm_prom_parse(bodies[i], strlen(bodies[i]), &a, &r, err, sizeof(err)) != -1)
+            fail_msg("%s: parsed", bodies[i]);
+        assert_int_equal(r.n, 0);
+        assert_true(err[0] != '\0');
+    }
+    assert_int_equal(cm_prom_parse(bodies[3], strlen(bodies[3]), &a, &r, err, sizeof(err)), -1);
+    assert_string_equal(err, "error: (no message)");
+    cm_arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -100,6 +138,7 @@ main(void)
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_matchers),
         cmocka_unit_test(test_answers),
+        cmocka_unit_test(test_answers_with_nulls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
