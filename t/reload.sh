@@ -104,6 +104,9 @@ probe_gen() {
         "$url$CM/namespaces/default/pods/%2A/probe?labelSelector=app%3Dweb" | "$JQ" -r '.items[0].value'
 }
 
+# refusal_logged TEXT: the log has a refused reload whose problems include TEXT
+refusal_logged() { grep "refused; generation" "$tmp/pair.log" | grep -qF -- "$1"; }
+
 methods=(configmap configmap rename write)
 good=0 valid=0 invalid=0 last=0 took=0 refused_seen=0 stale=0
 for gen in $(seq 1 50); do
@@ -113,7 +116,7 @@ for gen in $(seq 1 50); do
         echo "$gen" >> "$tmp/invalid"
         edit "$gen" "$how" mistake
         # refused: the failure is visible, and the old generation keeps serving
-        eventually 60 health_has "unknown key 'mistake_$gen' in the top level" &&
+        eventually 60 refusal_logged "unknown key 'mistake_$gen' in the top level" &&
             refused_seen=$((refused_seen + 1))
         [ "$(probe_gen)" = "$last" ] || stale=$((stale + 1))
     else
@@ -197,6 +200,7 @@ check "healthz stays 200 after a refused reload" "$(code_of /healthz)" 200
 check "readyz stays 200 after a refused reload" "$(code_of /readyz)" 200
 health_has "[+]config ok: the last reload failed at " && pass "healthz?verbose says the last reload failed" ||
     fail "no failed-reload line in healthz?verbose"
+health_has "gizmos" && fail "healthz?verbose quotes the config to anyone" || pass "but not the config's problems"
 config 101 > "$tmp/conf/.metrics.yaml.tmp"
 mv -f "$tmp/conf/.metrics.yaml.tmp" "$cf"; kill -HUP "$master"
 eventually 60 serves 101 && pass "a change with a SIGHUP reloads"
@@ -244,7 +248,7 @@ metrics:
     resources: [pods]
     source: {static: "6"}
 YAML
-eventually 60 health_has "e.yaml:2:11: duplicate metric name 'alpha' (first declared at $tmp/dir/a.yaml:2)" &&
+eventually 60 refusal_logged "e.yaml:2:11: duplicate metric name 'alpha' (first declared at $tmp/dir/a.yaml:2)" &&
     pass "a duplicate name across files is refused, naming both files"
 check "the other parts keep serving" "$(value "$CM/namespaces/default/pods/web-1/delta")" 4
 check "the refused part's metrics are not served" "$(code_of "$CM/namespaces/default/pods/web-1/epsilon")" 404

@@ -25,8 +25,9 @@ ping_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
 /*
  * The config check always holds: a refused reload leaves the configuration
  * that was serving, so it is no reason to take the pod out of service.  Its
- * detail says so when the last reload was refused, and why (every
- * FILE:LINE:COLUMN problem), until a reload is taken.
+ * detail says so when the last reload was refused, until a reload is taken;
+ * why (every FILE:LINE:COLUMN problem) is in the log, not here: health
+ * answers anyone, and the problems quote paths and values of the config.
  */
 static int
 config_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
@@ -44,8 +45,8 @@ config_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
         return 1;
     gmtime_r(&st.last_attempt, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    cm_buf_addf(detail, "the last reload failed at %s, serving generation %llu: %s", when,
-                (unsigned long long)st.generation, st.message);
+    cm_buf_addf(detail, "the last reload failed at %s, serving generation %llu (the log, "
+                "and custom-metrics-fcgi check, say why)", when, (unsigned long long)st.generation);
     return 1;
 }
 
@@ -162,7 +163,7 @@ cm_health_respond(struct cm_ctx *ctx)
     cm_buf_reset(res->body);
     res->content_type = "text/plain; charset=utf-8";
     res->nosniff = 1;
-    cm_buf_init(&detail, 4096 + CM_RELOAD_MESSAGE_MAX);
+    cm_buf_init(&detail, 16384);
     if (only != NULL) {
         for (i = 0; i < NCHECKS && strcmp(only, checks[i].name) != 0; i++)
             ;

@@ -45,7 +45,8 @@ struct watch {
     long long next_publish_ms;
     struct cm_buf buf;         /* a LIST page, or the stream's unfinished line */
     enum outcome stream;       /* what the events said */
-    char err[1024];
+    long status;               /* the last call's HTTP status; -1: no answer */
+    char err[1024];            /* why the last call failed, in full: for the log */
 };
 
 static void
@@ -176,7 +177,7 @@ list(struct watch *w)
             free(escaped);
         }
         cm_buf_reset(&w->buf);
-        status = cm_kubeclient_get(w->client, &call, w->err, sizeof(w->err));
+        status = w->status = cm_kubeclient_get(w->client, &call, w->err, sizeof(w->err));
         if (status < 0)
             goto fail;
         if (status == 410 && cont != NULL && !expired_once) {
@@ -285,7 +286,7 @@ watch(struct watch *w)
     call.timeout_ms = (timeout + 30) * 1000L;
     cm_buf_reset(&w->buf);
     w->stream = GOOD;
-    status = cm_kubeclient_get(w->client, &call, w->err, sizeof(w->err));
+    status = w->status = cm_kubeclient_get(w->client, &call, w->err, sizeof(w->err));
     publish_pending(w);            /* what arrived before the end */
     if (w->stream != GOOD)
         return w->stream;
@@ -304,17 +305,35 @@ watch(struct watch *w)
     return GOOD;
 }
 
+/*
+ * What the health checks may say of a failure (they answer anyone): the
+ * kind of failure and the HTTP status, never w->err's text, which can name
+ * hosts, users and resources; the log has that.
+ */
+static void
+public_reason(const struct watch *w, const char *what, char *out, size_t len)
+{
+    if (w->status < 0)
+        snprintf(out, len, "%s: no answer from the kube-apiserver", what);
+    else if (w->status != 200)
+        snprintf(out, len, "%s: HTTP %ld", what, w->status);
+    else
+        snprintf(out, len, "%s: an answer that could not be used", what);
+}
+
 static void
 broken(struct watch *w, const char *what)
 {
     time_t now = time(NULL);
+    char reason[128];
     long delay;
 
     if (w->broken_since == 0)
         w->broken_since = now;
     w->failures++;
     delay = cm_reflector_backoff_ms(w->failures, w->retry_max_ms, &w->seed);
-    cm_objcache_set_state(w->cache, w->index, w->broken_since, w->err);
+    public_reason(w, what, reason, sizeof(reason));
+    cm_objcache_set_state(w->cache, w->index, w->broken_since, reason);
     if (w->listed)
         cm_log(CM_LOG_WARN, "%s: %s: %s; serving the objects as of %lds ago; retrying in %ld ms",
                w->r->group_resource, what, w->err, (long)(now - w->broken_since), delay);
