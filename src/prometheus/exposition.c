@@ -125,7 +125,8 @@ cm_expo_histogram(struct cm_buf *b, const char *name, const char *const *labels,
 
     if (nlabels > MAX_LABELS - 1)
         nlabels = MAX_LABELS - 1;
-    memcpy(l, labels, 2 * nlabels * sizeof(*l));
+    if (nlabels > 0)
+        memcpy(l, labels, 2 * nlabels * sizeof(*l));
     l[2 * nlabels] = "le";
     snprintf(sample, sizeof(sample), "%s_bucket", name);
     for (i = 0; i <= nb; i++) {
