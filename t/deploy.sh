@@ -205,6 +205,34 @@ pass "/readyz answers 200 through the pod's nginx (TLS on $url)"
     pass "the served certificate verifies against the caBundle for custom-metrics-fcgi.custom-metrics.svc" ||
     fail "the served certificate does not verify as the aggregator verifies it"
 
+# ---- the Secret renewed as the kubelet renews a mounted Secret (a new
+# timestamped directory, then ..data swapped): gen-certs makes a new serving
+# certificate from the kept CA, and the running pod serves it
+served_fp() {
+    "$OPENSSL" s_client -connect "$ip:10250" -servername custom-metrics-fcgi.custom-metrics.svc </dev/null 2>/dev/null |
+        "$OPENSSL" x509 -noout -fingerprint -sha256 2>/dev/null
+}
+old_fp=$(served_fp)
+started=$(pm inspect "$pod-nginx" --format '{{.State.StartedAt}}')
+"$tmp/repo/k8s/gen-certs" > "$tmp/gen2.log" 2>&1 || { cat "$tmp/gen2.log"; fail "gen-certs, again"; }
+new_fp=$("$OPENSSL" x509 -noout -fingerprint -sha256 -in "$tmp/repo/k8s/secrets/tls.crt")
+[ -n "$old_fp" ] && [ "$new_fp" != "$old_fp" ] || fail "gen-certs made no new certificate ($old_fp)"
+tlsvol="$tmp/volumes/tls" stamp="..2026_01_01_00_00_01.000000000"
+mkdir "$tlsvol/$stamp"
+for f in tls.crt tls.key; do
+    cp "$tmp/repo/k8s/secrets/$f" "$tlsvol/$stamp/$f"
+    chown "0:$(stat -c %g "$tlsvol/..data/$f")" "$tlsvol/$stamp/$f"
+    chmod "$(stat -c %a "$tlsvol/..data/$f")" "$tlsvol/$stamp/$f"
+done
+chmod 0755 "$tlsvol/$stamp"
+ln -s "$stamp" "$tlsvol/..data_tmp" && mv -T "$tlsvol/..data_tmp" "$tlsvol/..data"
+eventually 60 prints "$new_fp" served_fp && pass "a renewed Secret is served by the running pod" ||
+    fail "the pod still serves the old certificate"
+check "by the same nginx container, not restarted" "$(pm inspect "$pod-nginx" --format '{{.State.StartedAt}}')" "$started"
+"$CURL" -s --cacert "$tmp/repo/k8s/secrets/ca.crt" --resolve "custom-metrics-fcgi.custom-metrics.svc:10250:$ip" \
+    -o /dev/null "https://custom-metrics-fcgi.custom-metrics.svc:10250/livez" &&
+    pass "the renewed certificate verifies against the same caBundle" || fail "the renewed certificate does not verify"
+
 for c in server nginx; do
     got=$(pm inspect "$pod-$c" --format '{{.HostConfig.ReadonlyRootfs}} {{.Config.User}} {{len .EffectiveCaps}}')
     check "container $c: read-only root, user, no capabilities" "$got" "true 10001:10001 0"
