@@ -208,6 +208,10 @@ grep -q "unsuitable certificate purpose" "$tmp/pair.log" && pass "the log says a
 check "X_Remote_Group does not make the front proxy's user a master" \
     "$(ctl reviews '{}'; code --http1.1 "$HPA" $(cert good) -H 'X-Remote-User: mallory' -H 'X_Remote_Group: system:masters')/$(last_sar | "$JQ" -c .groups)" \
     '403/["system:authenticated"]'
+# each header line is one group, never split: a comma gives no extra group
+check "a group named 'oidc:team, system:masters' is that one group, and reviewed" \
+    "$(ctl reviews '{}'; code --http2 "$HPA" $(cert good) -H 'X-Remote-User: mallory' -H 'X-Remote-Group: oidc:team, system:masters')/$(last_sar | "$JQ" -c .groups)" \
+    '403/["oidc:team, system:masters","system:authenticated"]'
 
 # ---- 5. a denial with the review's reason
 out=$(g "$CM/namespaces/default/deployments.apps/web/load" --http2 $(cert good) -H "X-Remote-User: eve")

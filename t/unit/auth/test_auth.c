@@ -28,13 +28,14 @@ static struct cm_arena arena;
 static void
 test_identity_headers(void **state)
 {
-    /* nginx 1.22: one param per header; nginx 1.23+: one joined with ", " */
+    /* nginx 1.22: one param per header line, and each param is one value, never split */
     const char *params[] = {
         "HTTP_HOST=x", "HTTP_X_REMOTE_USER=", "HTTP_X_OTHER_USER=ann",
         "HTTP_X_REMOTE_GROUP=system:serviceaccounts",
-        "HTTP_X_REMOTE_GROUP=g1, g2", "HTTP_X_REMOTE_GROUP=",
+        "HTTP_X_REMOTE_GROUP=g1, g2", "HTTP_X_REMOTE_GROUP=", "HTTP_X_REMOTE_GROUP= \t",
         "HTTP_X_REMOTE_EXTRA_AUTHENTICATION.KUBERNETES.IO%2FCREDENTIAL_ID=JTI=abc",
         "HTTP_X_REMOTE_EXTRA_SCOPES=a", "HTTP_X_REMOTE_EXTRA_SCOPES=b, c",
+        "HTTP_X_REMOTE_EXTRA_SCOPES=",
         "HTTP_X_REMOTE_UID=5c3a", NULL,
     };
     struct cm_identity_headers h;
@@ -48,18 +49,44 @@ test_identity_headers(void **state)
     assert_string_equal(id.user, "ann");          /* the first non-empty one */
     assert_int_equal(id.how, CM_AUTHN_FRONT_PROXY);
     assert_string_equal(id.uid, "5c3a");
-    assert_int_equal(id.ngroups, 4);
+    /* Go's allHeaderValues: every value whole, blank ones left out */
+    assert_int_equal(id.ngroups, 3);
     assert_string_equal(id.groups[0], "system:serviceaccounts");
-    assert_string_equal(id.groups[1], "g1");
-    assert_string_equal(id.groups[2], "g2");
-    assert_string_equal(id.groups[3], "system:authenticated");
+    assert_string_equal(id.groups[1], "g1, g2");
+    assert_string_equal(id.groups[2], "system:authenticated");
     assert_int_equal(id.nextra, 2);
     assert_string_equal(id.extra[0].key, "authentication.kubernetes.io/credential-id");
     assert_int_equal(id.extra[0].nvalues, 1);
     assert_string_equal(id.extra[0].values[0], "JTI=abc");
+    /* Go's newExtra: every value whole, an empty one too */
     assert_string_equal(id.extra[1].key, "scopes");
     assert_int_equal(id.extra[1].nvalues, 3);
-    assert_string_equal(id.extra[1].values[2], "c");
+    assert_string_equal(id.extra[1].values[0], "a");
+    assert_string_equal(id.extra[1].values[1], "b, c");
+    assert_string_equal(id.extra[1].values[2], "");
+}
+
+/*
+ * A group whose name holds ", " is one group, as in Go: splitting it would
+ * give the user a group they were never given (here system:masters, which
+ * is allowed without a review).
+ */
+static void
+test_identity_group_not_split(void **state)
+{
+    const char *params[] = { "HTTP_X_REMOTE_USER=mallory",
+                             "HTTP_X_REMOTE_GROUP=oidc:team, system:masters", NULL };
+    struct cm_identity_headers h;
+    struct cm_identity id;
+    char err[128];
+
+    (void)state;
+    cm_identity_headers_default(&h);
+    assert_int_equal(cm_identity_from_params(&id, params, &h, &arena, err, sizeof(err)), 1);
+    assert_int_equal(id.ngroups, 2);
+    assert_string_equal(id.groups[0], "oidc:team, system:masters");
+    assert_string_equal(id.groups[1], "system:authenticated");
+    assert_false(cm_identity_in_group(&id, CM_GROUP_MASTERS));
 }
 
 static void
@@ -119,8 +146,9 @@ test_identity_too_many_groups(void **state)
 static void
 test_identity_encode(void **state)
 {
-    const char *params[] = { "HTTP_X_REMOTE_USER=bob", "HTTP_X_REMOTE_GROUP=a, b",
-                             "HTTP_X_REMOTE_EXTRA_K=v1, v2", NULL };
+    const char *params[] = { "HTTP_X_REMOTE_USER=bob", "HTTP_X_REMOTE_GROUP=a",
+                             "HTTP_X_REMOTE_GROUP=b", "HTTP_X_REMOTE_EXTRA_K=v1",
+                             "HTTP_X_REMOTE_EXTRA_K=v2", NULL };
     struct cm_identity_headers h;
     struct cm_identity id, back;
     char err[128], buf[1024];
@@ -601,6 +629,26 @@ test_guard_front_proxy(void **state)
     assert_int_equal(fake.sars, 3);
 }
 
+/* A group named "oidc:team, system:masters" is not system:masters: it is reviewed. */
+static void
+test_guard_group_with_comma(void **state)
+{
+    const char *mallory[] = { "HTTP_X_REMOTE_USER=mallory",
+                              "HTTP_X_REMOTE_GROUP=oidc:team, system:masters", NULL };
+
+    (void)state;
+    fake.cert_ok = 1;
+    fake.sar_rc = 0;
+    ask(HPA, "PEM", NULL, mallory, 403);
+    assert_int_equal(fake.sars, 1);
+    assert_non_null(strstr(fake.last_sar, "\"user\":\"mallory\",\"groups\":"
+                           "[\"oidc:team, system:masters\",\"system:authenticated\"]"));
+    /* static mode: not allowed locally either */
+    auth.mode = CM_AUTH_STATIC;
+    ask(HPA, "PEM", NULL, mallory, 403);
+    assert_int_equal(fake.sars, 1);
+}
+
 static void
 test_guard_denied_and_failed(void **state)
 {
@@ -734,6 +782,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identity_headers),
+        cmocka_unit_test(test_identity_group_not_split),
         cmocka_unit_test(test_identity_no_user),
         cmocka_unit_test(test_identity_groups_added),
         cmocka_unit_test(test_identity_too_many_groups),
@@ -747,6 +796,7 @@ main(void)
         cmocka_unit_test(test_cache_full),
         cmocka_unit_test_setup_teardown(test_guard_anonymous_spoofing, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_front_proxy, guard_setup, guard_teardown),
+        cmocka_unit_test_setup_teardown(test_guard_group_with_comma, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_denied_and_failed, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_pending_review, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_tokens, guard_setup, guard_teardown),
