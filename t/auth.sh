@@ -287,7 +287,9 @@ cm_data() {   # cm_data CA-FILE: the ConfigMap's data as kube-apiserver publishe
 # no ConfigMap yet: not ready, however ready the objects are, until it is read
 ctl auth '{"configmap": null}'
 rm -f "$tmp/pair/url"
-start_pair --unready --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
+# (the review timeout outlasts any wait below: the killed review must still be under way)
+start_pair --unready --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1 \
+    --authorization-review-timeout 120s
 pair_pid=${pids[-1]}
 eventually 60 prints 200 code --http1.1 /readyz/objects && pass "the objects are listed" || fail "no first LIST"
 out=$(g /readyz --http1.1)
@@ -309,6 +311,45 @@ eventually 60 takes_new && pass "a rotated CA in the ConfigMap is followed" || f
 drops_old() { [ "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" = 401 ]; }
 eventually 60 drops_old && pass "and the old one dropped" || fail "the old CA is still trusted"
 kill -0 "$pair_pid" && pass "without a restart" || fail "the pair died"
+
+# ---- 10b. workers killed in the middle of a review give their admission back
+# Two workers admit one review at a time.  A worker that dies (kill -9)
+# while it waits for the cluster must not keep that admission: the next
+# question that needs a review is reviewed, never a 429.
+# fcgi_workers MASTER: the master's children that hold the FastCGI socket
+fcgi_workers() {
+    local ino p
+    ino=$(awk -v s="$tmp/pair/sock/fcgi.sock" '$4 == "00010000" && $8 == s { print $7 }' /proc/net/unix)
+    [ -n "$ino" ] || return 0
+    for p in $(pgrep -P "$1"); do
+        ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "socket:[$ino]" && echo "$p"
+    done
+}
+master=$(pgrep -f "serve --config $tmp/metrics.yaml" | head -1)
+victims=$(fcgi_workers "$master")
+check "two workers" "$(echo $victims | wc -w)" 2
+ctl reviews '{}'
+ctl auth '{"review_delay_ms": 600000}'
+# carol_in_review: a request of carol's is waiting for its review (sent again
+# while it is answered at once: a worker may not have re-read the CA yet)
+killed_req=""
+carol_in_review() {
+    if [ -z "$killed_req" ] || ! kill -0 "$killed_req" 2>/dev/null; then
+        [ -n "$killed_req" ] && wait "$killed_req"
+        status_of --http2 -A cm-test $(cert good2) -H "X-Remote-User: carol" "$url$HPA" > "$tmp/killed" &
+        killed_req=$!
+    fi
+    sars_from carol
+}
+eventually 60 carol_in_review || fail "the review to be cut short never arrived"
+kill -9 $victims
+respawned() { lacks $victims && [ "$(fcgi_workers "$master" | wc -l)" = 2 ]; }
+eventually 60 respawned || fail "the killed workers were not replaced"
+wait "$killed_req"
+ctl auth '{"review_delay_ms": 0}'
+check "after a worker died in a review, the next review is made (not 429)" \
+    "$(code --http2 "$HPA" $(cert good2) -H 'X-Remote-User: alice')" 200
+check "and the next one" "$(code --http2 "$CM/namespaces/default/metrics/load" $(cert good2) -H 'X-Remote-User: alice')" 200
 grep -q "AddressSanitizer\|runtime error" "$tmp/pair.log" && fail "sanitizer report: $(grep -m3 'AddressSanitizer\|runtime error' "$tmp/pair.log")"
 kill -TERM "$pair_pid"; wait "$pair_pid" 2>/dev/null
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "authattr.h"
 #include "config.h"
@@ -345,16 +346,68 @@ test_paths_and_lists(void **state)
 
 /* ---- the decision cache --------------------------------------------------- */
 
+/*
+ * Stand-in processes: self() is whoever the test says is calling, alive()
+ * says no for the ids in dead[].  A process "dies inside the lock" when
+ * alive() is asked while die_inside is set: it never returns (longjmp), as
+ * a process killed at that instruction, and leaves the lock held.
+ */
+static struct {
+    int self;
+    int dead[8];
+    size_t ndead;
+    int die_inside;
+    jmp_buf died;
+    int alive_calls;
+    int die_after;                 /* > 0: the lock's owner dies at that alive() call */
+    int lock_owner;
+} procs;
+
+static int
+p_self(void)
+{
+    return procs.self;
+}
+
+static int
+p_alive(int pid)
+{
+    size_t i;
+
+    procs.alive_calls++;
+    if (procs.die_inside) {
+        procs.die_inside = 0;
+        longjmp(procs.died, 1);
+    }
+    if (procs.die_after > 0 && procs.alive_calls == procs.die_after)
+        procs.dead[procs.ndead++] = procs.lock_owner;
+    for (i = 0; i < procs.ndead; i++)
+        if (procs.dead[i] == pid)
+            return 0;
+    return 1;
+}
+
+static const struct cm_authcache_procs fake_procs = { p_self, p_alive };
+
+static void
+procs_reset(int self)
+{
+    memset(&procs, 0, sizeof(procs));
+    procs.self = self;
+}
+
 static void
 test_cache(void **state)
 {
     size_t len = cm_authcache_bytes(8), vlen;
     void *mem = malloc(len);
-    struct cm_authcache *c = cm_authcache_init(mem, len, 8, 2);
+    struct cm_authcache *c;
     char v[64];
     int verdict = -1;
 
     (void)state;
+    procs_reset(100);
+    c = cm_authcache_init(mem, len, 8, 2, &fake_procs);
     assert_int_equal(cm_authcache_lookup(c, "q1", 2, 1000, 500, &verdict, v, sizeof(v), &vlen),
                      CM_AUTHCACHE_CLAIMED);
     /* a second worker asking meanwhile waits for the first one's answer */
@@ -381,12 +434,104 @@ test_cache(void **state)
     assert_int_equal(cm_authcache_lookup(c, "q1", 2, 12000, 500, &verdict, v, sizeof(v), &vlen),
                      CM_AUTHCACHE_CLAIMED);
     assert_int_equal(cm_authcache_claims(c), 5);
-    /* admission: at most max_busy at once */
+    /* admission: at most max_busy processes at once */
     assert_int_equal(cm_authcache_enter(c), 0);
+    procs.self = 101;
     assert_int_equal(cm_authcache_enter(c), 0);
+    procs.self = 102;
     assert_int_equal(cm_authcache_enter(c), -1);
+    procs.self = 100;
     cm_authcache_leave(c);
+    procs.self = 102;
     assert_int_equal(cm_authcache_enter(c), 0);
+    free(mem);
+}
+
+/* A worker that died between enter and leave gives its admission back. */
+static void
+test_cache_dead_admission(void **state)
+{
+    size_t len = cm_authcache_bytes(8);
+    void *mem = malloc(len);
+    struct cm_authcache *c;
+
+    (void)state;
+    procs_reset(100);
+    c = cm_authcache_init(mem, len, 8, 1, &fake_procs);
+    assert_int_equal(cm_authcache_enter(c), 0);           /* 100 reviews, and is killed */
+    procs.self = 200;
+    assert_int_equal(cm_authcache_enter(c), -1);          /* while 100 lives: busy */
+    procs.dead[procs.ndead++] = 100;
+    assert_int_equal(cm_authcache_enter(c), 0);           /* 100 is gone: its admission is 200's */
+    procs.self = 300;
+    assert_int_equal(cm_authcache_enter(c), -1);          /* 200 lives and holds it */
+    procs.self = 200;
+    cm_authcache_leave(c);
+    procs.self = 300;
+    assert_int_equal(cm_authcache_enter(c), 0);
+    /* a dead 300's id reused by a new process: its stale admission is no obstacle */
+    assert_int_equal(cm_authcache_enter(c), 0);
+    procs.self = 400;
+    assert_int_equal(cm_authcache_enter(c), -1);
+    free(mem);
+}
+
+/* A process that died holding the lock: a waiter takes over and forgets the answers. */
+static void
+test_cache_dead_lock_owner(void **state)
+{
+    size_t len = cm_authcache_bytes(8), vlen;
+    void *mem = malloc(len);
+    struct cm_authcache *c;
+    char v[8];
+    int verdict;
+
+    (void)state;
+    alarm(60);                     /* a waiter spinning for ever fails instead of hanging */
+    procs_reset(100);
+    c = cm_authcache_init(mem, len, 8, 1, &fake_procs);
+    assert_int_equal(cm_authcache_lookup(c, "q", 1, 0, 1000, &verdict, v, sizeof(v), &vlen),
+                     CM_AUTHCACHE_CLAIMED);
+    cm_authcache_finish(c, "q", 1, 1, NULL, 0, 10000, 0);
+    assert_int_equal(cm_authcache_enter(c), 0);           /* 100 holds the one admission */
+    /* 200 dies inside the lock (while it asks whether 100 lives) */
+    procs.self = 200;
+    procs.die_inside = 1;
+    if (setjmp(procs.died) == 0) {
+        cm_authcache_enter(c);
+        fail_msg("the stand-in process did not die inside the lock");
+    }
+    /* 300 waits while 200 lives (alive() says yes twice), then takes over once it is gone */
+    procs.self = 300;
+    procs.alive_calls = 0;
+    procs.die_after = 3;
+    procs.lock_owner = 200;
+    assert_int_equal(cm_authcache_lookup(c, "q", 1, 10, 1000, &verdict, v, sizeof(v), &vlen),
+                     CM_AUTHCACHE_CLAIMED);               /* the table was emptied: asked anew */
+    assert_int_equal(procs.alive_calls, 3);
+    /* the lock works again, and 100 (alive) still holds its admission */
+    assert_int_equal(cm_authcache_enter(c), -1);
+    procs.self = 100;
+    cm_authcache_leave(c);
+    procs.self = 300;
+    assert_int_equal(cm_authcache_enter(c), 0);
+    cm_authcache_finish(c, "q", 1, 0, NULL, 0, 10000, 20);
+    assert_int_equal(cm_authcache_lookup(c, "q", 1, 30, 1000, &verdict, v, sizeof(v), &vlen),
+                     CM_AUTHCACHE_HIT);
+    assert_int_equal(verdict, 0);
+    /* a lock held under the caller's own id is a dead predecessor's: taken over too */
+    procs.self = 500;
+    procs.die_inside = 1;
+    procs.die_after = 0;
+    if (setjmp(procs.died) == 0) {
+        cm_authcache_enter(c);
+        fail_msg("the stand-in process did not die inside the lock");
+    }
+    procs.alive_calls = 0;
+    assert_int_equal(cm_authcache_lookup(c, "q", 1, 40, 1000, &verdict, v, sizeof(v), &vlen),
+                     CM_AUTHCACHE_CLAIMED);
+    assert_int_equal(procs.alive_calls, 0);
+    alarm(0);
     free(mem);
 }
 
@@ -395,11 +540,13 @@ test_cache_full(void **state)
 {
     size_t len = cm_authcache_bytes(2), vlen;
     void *mem = malloc(len);
-    struct cm_authcache *c = cm_authcache_init(mem, len, 2, 4);
+    struct cm_authcache *c;
     char v[8];
     int verdict;
 
     (void)state;
+    procs_reset(100);
+    c = cm_authcache_init(mem, len, 2, 4, &fake_procs);
     assert_int_equal(cm_authcache_lookup(c, "a", 1, 0, 1000, &verdict, v, sizeof(v), &vlen),
                      CM_AUTHCACHE_CLAIMED);
     assert_int_equal(cm_authcache_lookup(c, "b", 1, 0, 1000, &verdict, v, sizeof(v), &vlen),
@@ -521,7 +668,8 @@ guard_setup(void **state)
     auth.allow_ttl_ms = auth.deny_ttl_ms = auth.token_ttl_ms = 10000;
     auth.review_timeout_ms = 2000;
     cache_mem = malloc(len);
-    auth.cache = cm_authcache_init(cache_mem, len, 64, 2);
+    procs_reset(100);
+    auth.cache = cm_authcache_init(cache_mem, len, 64, 2, &fake_procs);
     auth.ops = &fake_ops;
     return 0;
 }
@@ -794,6 +942,8 @@ main(void)
         cmocka_unit_test(test_paths_and_lists),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_cache_full),
+        cmocka_unit_test(test_cache_dead_admission),
+        cmocka_unit_test(test_cache_dead_lock_owner),
         cmocka_unit_test_setup_teardown(test_guard_anonymous_spoofing, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_front_proxy, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_group_with_comma, guard_setup, guard_teardown),
