@@ -291,6 +291,15 @@ rm -f "$tmp/pair/url"
 start_pair --unready --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1 \
     --authorization-review-timeout 120s
 pair_pid=${pids[-1]}
+# links planted at the follower's temporary names (the old fixed one, and one
+# per process of the pair) must be replaced, never followed
+cmfile=$tmp/pair/sock/extension-apiserver-authentication.json
+echo untouched > "$tmp/victim"
+ln -s "$tmp/victim" "$cmfile.new"
+for p in $(pgrep -f "serve --config $tmp/metrics.yaml"); do
+    ln -s "$tmp/victim" "$cmfile.new.$p"
+    for c in $(pgrep -P "$p"); do ln -s "$tmp/victim" "$cmfile.new.$c"; done
+done
 eventually 60 prints 200 code --http1.1 /readyz/objects && pass "the objects are listed" || fail "no first LIST"
 out=$(g /readyz --http1.1)
 check "without the ConfigMap's CA: not ready" "${out%% *}" 500
@@ -301,6 +310,10 @@ check "alive all the same" "$(code --http1.1 /livez)" 200
 ctl auth "{\"configmap\": $(cm_data "$tmp/fp-ca.crt")}"
 eventually 60 prints 200 code --http1.1 /readyz && pass "ready once the follower has read it" ||
     fail "never ready after the ConfigMap appeared"
+check "a link at a temporary name is not followed" "$(cat "$tmp/victim")" untouched
+[ -f "$cmfile" ] && [ ! -L "$cmfile" ] && pass "the follower's file is its own" ||
+    fail "the follower's file: $(ls -l "$cmfile" 2>&1)"
+check "no temporary file left" "$(find "$tmp/pair/sock" -name '*.new*' -type f | wc -l)" 0
 check "the ConfigMap's CA: the front proxy gets in" "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" 200
 check "the ConfigMap's allowed names: another CN does not" "$(code --http2 "$HPA" $(cert othercn) "${hdr_hpa[@]}")" 401
 check "the second CA is not trusted yet" "$(code --http2 "$HPA" $(cert good2) "${hdr_hpa[@]}")" 401
