@@ -21,6 +21,7 @@
 #include "curlib.h"
 #include "kubeclient.h"
 #include "kubeconn.h"
+#include "kubediscovery.h"
 #include "yamldoc.h"
 #include "objcache.h"
 #include "objimage.h"
@@ -534,6 +535,84 @@ test_rbac_covers_the_built_in_table(void **state)
     cm_diag_free(&d);
 }
 
+/* ---- discovery's documents ------------------------------------------------ */
+
+/*
+ * Where a bare plural is looked for: the core group at /api/v1, then each
+ * group's preferred version; names the server sends that are not
+ * well-formed (a newline, a space, a path) are left out, never used.
+ */
+static void
+test_discovery_groups(void **state)
+{
+    static const char apis[] =
+        "{\"kind\":\"APIGroupList\",\"groups\":["
+        "{\"name\":\"apps\",\"preferredVersion\":{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}},"
+        "{\"name\":\"evil.example.com\",\"preferredVersion\":{\"version\":\"v1\\nx\"}},"
+        "{\"name\":\"a b\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"up.example.com\",\"preferredVersion\":{\"version\":\"../../api/v1\"}},"
+        "{\"name\":\"nl\\n.example.com\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"noversion.example.com\"},"
+        "{\"name\":\"example.com\",\"preferredVersion\":{\"version\":\"v1beta1\"}}]}";
+    struct cm_discovery_gv *gv;
+    char path[64], version[64];
+    size_t n;
+
+    (void)state;
+    gv = cm_discovery_groups(apis, sizeof(apis) - 1, &n);
+    assert_non_null(gv);
+    assert_int_equal(n, 3);
+    assert_string_equal(gv[0].group, "");
+    assert_string_equal(gv[0].version, "v1");
+    assert_int_equal(cm_discovery_path(&gv[0], path, sizeof(path)), 0);
+    assert_string_equal(path, "/api/v1");
+    assert_string_equal(gv[1].group, "apps");
+    assert_int_equal(cm_discovery_path(&gv[1], path, sizeof(path)), 0);
+    assert_string_equal(path, "/apis/apps/v1");
+    assert_string_equal(gv[2].group, "example.com");
+    assert_string_equal(gv[2].version, "v1beta1");
+    assert_int_equal(cm_discovery_path(&gv[2], path, 8), -1);     /* does not fit */
+    free(gv);
+    assert_null(cm_discovery_groups("[]", 2, &n));
+    assert_int_equal(cm_discovery_preferred(apis, sizeof(apis) - 1, "example.com", version,
+                                            sizeof(version)), 1);
+    assert_string_equal(version, "v1beta1");
+    assert_int_equal(cm_discovery_preferred(apis, sizeof(apis) - 1, "evil.example.com", version,
+                                            sizeof(version)), 0);
+    assert_int_equal(cm_discovery_preferred(apis, sizeof(apis) - 1, "up.example.com", version,
+                                            sizeof(version)), 0);
+}
+
+/* A resource whose kind or singular holds a control character or a space is passed over. */
+static void
+test_discovery_find_plain_names(void **state)
+{
+    static const char bad[] =
+        "{\"resources\":[{\"name\":\"widgets\",\"kind\":\"Wid\\nget\",\"namespaced\":true},"
+        "{\"name\":\"gadgets\",\"kind\":\"Gadget\",\"singularName\":\"gad get\"},"
+        "{\"name\":\"gizmos\",\"kind\":\"Gizmo\\t\",\"singularName\":\"gizmo\"}]}";
+    static const char good[] =
+        "{\"resources\":[{\"name\":\"widgets\",\"kind\":\"Widget\",\"namespaced\":true}]}";
+    struct cm_resource r;
+
+    (void)state;
+    assert_int_equal(cm_discovery_find(bad, sizeof(bad) - 1, "example.com", "v1", "widgets", &r), 0);
+    assert_int_equal(cm_discovery_find(bad, sizeof(bad) - 1, "example.com", "v1", "gadgets", &r), 0);
+    assert_int_equal(cm_discovery_find(bad, sizeof(bad) - 1, "example.com", "v1", "gizmos", &r), 0);
+    assert_int_equal(cm_discovery_find(good, sizeof(good) - 1, "example.com", "v1", "widgets", &r), 1);
+    assert_string_equal(r.singular, "widget");
+    assert_string_equal(r.group_resource, "widgets.example.com");
+    assert_true(r.namespaced);
+    free((void *)r.plural);
+    free((void *)r.group);
+    free((void *)r.version);
+    free((void *)r.kind);
+    free((void *)r.group_resource);
+    free((void *)r.api_version);
+    free((void *)r.singular);
+}
+
 /* ---- the client's libcurl handle ------------------------------------------ */
 
 /*
@@ -653,6 +732,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_publish_is_seen_by_a_forked_reader, make_dir, remove_dir),
         cmocka_unit_test(test_resource_paths),
         cmocka_unit_test(test_rbac_covers_the_built_in_table),
+        cmocka_unit_test(test_discovery_groups),
+        cmocka_unit_test(test_discovery_find_plain_names),
         cmocka_unit_test(test_client_leaves_no_error_buffer),
     };
 
