@@ -208,6 +208,10 @@ grep -q "unsuitable certificate purpose" "$tmp/pair.log" && pass "the log says a
 check "X_Remote_Group does not make the front proxy's user a master" \
     "$(ctl reviews '{}'; code --http1.1 "$HPA" $(cert good) -H 'X-Remote-User: mallory' -H 'X_Remote_Group: system:masters')/$(last_sar | "$JQ" -c .groups)" \
     '403/["system:authenticated"]'
+# each header line is one group, never split: a comma gives no extra group
+check "a group named 'oidc:team, system:masters' is that one group, and reviewed" \
+    "$(ctl reviews '{}'; code --http2 "$HPA" $(cert good) -H 'X-Remote-User: mallory' -H 'X-Remote-Group: oidc:team, system:masters')/$(last_sar | "$JQ" -c .groups)" \
+    '403/["oidc:team, system:masters","system:authenticated"]'
 
 # ---- 5. a denial with the review's reason
 out=$(g "$CM/namespaces/default/deployments.apps/web/load" --http2 $(cert good) -H "X-Remote-User: eve")
@@ -283,8 +287,19 @@ cm_data() {   # cm_data CA-FILE: the ConfigMap's data as kube-apiserver publishe
 # no ConfigMap yet: not ready, however ready the objects are, until it is read
 ctl auth '{"configmap": null}'
 rm -f "$tmp/pair/url"
-start_pair --unready --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1
+# (the review timeout outlasts any wait below: the killed review must still be under way)
+start_pair --unready --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1 \
+    --authorization-review-timeout 120s
 pair_pid=${pids[-1]}
+# links planted at the follower's temporary names (the old fixed one, and one
+# per process of the pair) must be replaced, never followed
+cmfile=$tmp/pair/sock/extension-apiserver-authentication.json
+echo untouched > "$tmp/victim"
+ln -s "$tmp/victim" "$cmfile.new"
+for p in $(pgrep -f "serve --config $tmp/metrics.yaml"); do
+    ln -s "$tmp/victim" "$cmfile.new.$p"
+    for c in $(pgrep -P "$p"); do ln -s "$tmp/victim" "$cmfile.new.$c"; done
+done
 eventually 60 prints 200 code --http1.1 /readyz/objects && pass "the objects are listed" || fail "no first LIST"
 out=$(g /readyz --http1.1)
 check "without the ConfigMap's CA: not ready" "${out%% *}" 500
@@ -295,6 +310,10 @@ check "alive all the same" "$(code --http1.1 /livez)" 200
 ctl auth "{\"configmap\": $(cm_data "$tmp/fp-ca.crt")}"
 eventually 60 prints 200 code --http1.1 /readyz && pass "ready once the follower has read it" ||
     fail "never ready after the ConfigMap appeared"
+check "a link at a temporary name is not followed" "$(cat "$tmp/victim")" untouched
+[ -f "$cmfile" ] && [ ! -L "$cmfile" ] && pass "the follower's file is its own" ||
+    fail "the follower's file: $(ls -l "$cmfile" 2>&1)"
+check "no temporary file left" "$(find "$tmp/pair/sock" -name '*.new*' -type f | wc -l)" 0
 check "the ConfigMap's CA: the front proxy gets in" "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" 200
 check "the ConfigMap's allowed names: another CN does not" "$(code --http2 "$HPA" $(cert othercn) "${hdr_hpa[@]}")" 401
 check "the second CA is not trusted yet" "$(code --http2 "$HPA" $(cert good2) "${hdr_hpa[@]}")" 401
@@ -305,6 +324,45 @@ eventually 60 takes_new && pass "a rotated CA in the ConfigMap is followed" || f
 drops_old() { [ "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" = 401 ]; }
 eventually 60 drops_old && pass "and the old one dropped" || fail "the old CA is still trusted"
 kill -0 "$pair_pid" && pass "without a restart" || fail "the pair died"
+
+# ---- 10b. workers killed in the middle of a review give their admission back
+# Two workers admit one review at a time.  A worker that dies (kill -9)
+# while it waits for the cluster must not keep that admission: the next
+# question that needs a review is reviewed, never a 429.
+# fcgi_workers MASTER: the master's children that hold the FastCGI socket
+fcgi_workers() {
+    local ino p
+    ino=$(awk -v s="$tmp/pair/sock/fcgi.sock" '$4 == "00010000" && $8 == s { print $7 }' /proc/net/unix)
+    [ -n "$ino" ] || return 0
+    for p in $(pgrep -P "$1"); do
+        ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "socket:[$ino]" && echo "$p"
+    done
+}
+master=$(pgrep -f "serve --config $tmp/metrics.yaml" | head -1)
+victims=$(fcgi_workers "$master")
+check "two workers" "$(echo $victims | wc -w)" 2
+ctl reviews '{}'
+ctl auth '{"review_delay_ms": 600000}'
+# carol_in_review: a request of carol's is waiting for its review (sent again
+# while it is answered at once: a worker may not have re-read the CA yet)
+killed_req=""
+carol_in_review() {
+    if [ -z "$killed_req" ] || ! kill -0 "$killed_req" 2>/dev/null; then
+        [ -n "$killed_req" ] && wait "$killed_req"
+        status_of --http2 -A cm-test $(cert good2) -H "X-Remote-User: carol" "$url$HPA" > "$tmp/killed" &
+        killed_req=$!
+    fi
+    sars_from carol
+}
+eventually 60 carol_in_review || fail "the review to be cut short never arrived"
+kill -9 $victims
+respawned() { lacks $victims && [ "$(fcgi_workers "$master" | wc -l)" = 2 ]; }
+eventually 60 respawned || fail "the killed workers were not replaced"
+wait "$killed_req"
+ctl auth '{"review_delay_ms": 0}'
+check "after a worker died in a review, the next review is made (not 429)" \
+    "$(code --http2 "$HPA" $(cert good2) -H 'X-Remote-User: alice')" 200
+check "and the next one" "$(code --http2 "$CM/namespaces/default/metrics/load" $(cert good2) -H 'X-Remote-User: alice')" 200
 grep -q "AddressSanitizer\|runtime error" "$tmp/pair.log" && fail "sanitizer report: $(grep -m3 'AddressSanitizer\|runtime error' "$tmp/pair.log")"
 kill -TERM "$pair_pid"; wait "$pair_pid" 2>/dev/null
 

@@ -15,11 +15,16 @@ struct slot {
     char value[CM_AUTHCACHE_VALUE_MAX];
 };
 
+/* A waiter asks whether the lock's owner still exists once every this many tries. */
+#define LOCK_CHECK_EVERY 64
+
 struct cm_authcache {
-    int lock;
-    unsigned busy, max_busy;
+    int lock;                          /* 0 free, else the owner's process id */
+    unsigned max_busy;
+    const struct cm_authcache_procs *procs;
     uint64_t claims;
     size_t nslots;
+    int admitted[CM_AUTHCACHE_MAX_BUSY];   /* [0, max_busy): 0 free, else its process id */
     struct slot slot[];
 };
 
@@ -30,22 +35,56 @@ cm_authcache_bytes(size_t nslots)
 }
 
 struct cm_authcache *
-cm_authcache_init(void *mem, size_t len, size_t nslots, unsigned max_busy)
+cm_authcache_init(void *mem, size_t len, size_t nslots, unsigned max_busy,
+                  const struct cm_authcache_procs *procs)
 {
     struct cm_authcache *c = mem;
 
     memset(mem, 0, len < cm_authcache_bytes(nslots) ? len : cm_authcache_bytes(nslots));
     c->nslots = nslots;
-    c->max_busy = max_busy ? max_busy : 1;
+    c->max_busy = max_busy == 0 ? 1 : max_busy > CM_AUTHCACHE_MAX_BUSY ? CM_AUTHCACHE_MAX_BUSY
+                                                                       : max_busy;
+    c->procs = procs;
     return c;
 }
 
+/* Empties every slot: after a takeover, a half-made change must not be read. */
+static void
+forget_all(struct cm_authcache *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->nslots; i++)
+        c->slot[i].state = EMPTY;
+}
+
+/*
+ * Takes the lock for the calling process.  The lock word holds the owner's
+ * id; every LOCK_CHECK_EVERY tries a waiter asks whether that owner still
+ * exists, and takes the lock over from one that does not (or that has the
+ * waiter's own id: the lock is never taken twice by one process, so that
+ * owner is a dead predecessor whose id was reused), then empties the table.
+ */
 static void
 lock(struct cm_authcache *c)
 {
-    while (__atomic_exchange_n(&c->lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&c->lock, __ATOMIC_RELAXED))
-            sched_yield();
+    int self = c->procs->self(), owner;
+    unsigned tries = 0;
+
+    for (;;) {
+        owner = 0;
+        if (__atomic_compare_exchange_n(&c->lock, &owner, self, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return;
+        if (++tries % LOCK_CHECK_EVERY == 0 && owner != 0 &&
+            (owner == self || !c->procs->alive(owner)) &&
+            __atomic_compare_exchange_n(&c->lock, &owner, self, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            forget_all(c);
+            return;
+        }
+        sched_yield();
+    }
 }
 
 static void
@@ -165,11 +204,22 @@ cm_authcache_finish(struct cm_authcache *c, const char *key, size_t klen, int ve
 int
 cm_authcache_enter(struct cm_authcache *c)
 {
-    int rc = -1;
+    int self = c->procs->self(), rc = -1;
+    unsigned i, at = c->max_busy;
 
     lock(c);
-    if (c->busy < c->max_busy) {
-        c->busy++;
+    for (i = 0; i < c->max_busy; i++) {
+        if (c->admitted[i] == self)        /* ours, so a dead predecessor's */
+            c->admitted[i] = 0;
+        if (c->admitted[i] == 0 && at == c->max_busy)
+            at = i;
+    }
+    /* none free: take back one whose process is gone (a crash between enter and leave) */
+    for (i = 0; i < c->max_busy && at == c->max_busy; i++)
+        if (!c->procs->alive(c->admitted[i]))
+            at = i;
+    if (at < c->max_busy) {
+        c->admitted[at] = self;
         rc = 0;
     }
     unlock(c);
@@ -179,9 +229,15 @@ cm_authcache_enter(struct cm_authcache *c)
 void
 cm_authcache_leave(struct cm_authcache *c)
 {
+    int self = c->procs->self();
+    unsigned i;
+
     lock(c);
-    if (c->busy > 0)
-        c->busy--;
+    for (i = 0; i < c->max_busy; i++)
+        if (c->admitted[i] == self) {
+            c->admitted[i] = 0;
+            break;
+        }
     unlock(c);
 }
 

@@ -15,6 +15,15 @@
  * Keys are compared byte for byte (never by hash alone), so no question can
  * be given another's answer.  Pure logic: no I/O, no threads; a short spin
  * lock (GCC atomics) guards the table, held only to probe and copy.
+ *
+ * A process may die anywhere (a crash, an OOM kill, kill -9), so nothing it
+ * holds is held for good.  The lock word and every admission (below) carry
+ * their owner's process id: a waiter that finds the lock's owner gone takes
+ * the lock over, and empties the table first, since the owner may have died
+ * halfway through a change (the answers are lost, never mixed up: the next
+ * askers review again); an admission whose owner is gone is taken back by
+ * the next cm_authcache_enter().  Whether a process is gone is asked through
+ * struct cm_authcache_procs, so the table stays free of system calls.
  */
 #ifndef CM_AUTHCACHE_H
 #define CM_AUTHCACHE_H
@@ -26,17 +35,35 @@
 #define CM_AUTHCACHE_VALUE_MAX 1024    /* a reason, or an encoded identity */
 #define CM_AUTHCACHE_PROBE 16
 
+#define CM_AUTHCACHE_MAX_BUSY 1024     /* admissions at most (max_busy is capped to it) */
+
 struct cm_authcache;                   /* lives in the caller's block */
+
+/*
+ * Who the caller is and whether another process still exists.  self()
+ * returns the calling process's id (getpid(); never 0); alive(pid) returns
+ * 0 once process pid no longer exists (kill(pid, 0) fails with ESRCH), else
+ * 1 (a process that exists but may not be signalled is alive).  The server
+ * passes the real ones; tests pass stand-ins.
+ */
+struct cm_authcache_procs {
+    int (*self)(void);
+    int (*alive)(int pid);
+};
 
 /* The bytes a table of nslots needs. */
 size_t cm_authcache_bytes(size_t nslots);
 
 /*
  * Lays an empty table of nslots out in mem (len >= cm_authcache_bytes(nslots),
- * aligned for uint64_t), admitting at most max_busy workers at once in
- * reviews (making or waiting for one).  Returns the table (it is mem).
+ * aligned for uint64_t), admitting at most max_busy processes at once in
+ * reviews (making or waiting for one; capped to CM_AUTHCACHE_MAX_BUSY).
+ * procs is borrowed: it and its functions must be valid in every process
+ * that uses the table (a static table, inherited across fork()).  Returns
+ * the table (it is mem).
  */
-struct cm_authcache *cm_authcache_init(void *mem, size_t len, size_t nslots, unsigned max_busy);
+struct cm_authcache *cm_authcache_init(void *mem, size_t len, size_t nslots, unsigned max_busy,
+                                       const struct cm_authcache_procs *procs);
 
 enum cm_authcache_result {
     CM_AUTHCACHE_HIT,        /* *verdict and the value are the answer */
@@ -64,10 +91,15 @@ void cm_authcache_finish(struct cm_authcache *c, const char *key, size_t klen, i
                          const char *value, size_t vlen, int64_t ttl_ms, int64_t now_ms);
 
 /*
- * Admission to the review path: returns 0 and counts the caller in while
- * fewer than max_busy are, else -1 (the caller answers without reviewing).
- * cm_authcache_leave() counts it out.  This keeps a worker free for what
- * the cache and the local rules answer while reviews are slow.
+ * Admission to the review path: returns 0 with an admission claimed for the
+ * calling process (procs->self()) while fewer than max_busy are held, else
+ * -1 (the caller answers without reviewing).  An admission whose process is
+ * gone (procs->alive() says so) is taken back to make room; so is one held
+ * under the caller's own id, since a process holds at most one at a time
+ * and such a one is a dead predecessor's whose id was reused.
+ * cm_authcache_leave() gives the caller's admission back.  This keeps a
+ * worker free for what the cache and the local rules answer while reviews
+ * are slow.
  */
 int cm_authcache_enter(struct cm_authcache *c);
 void cm_authcache_leave(struct cm_authcache *c);

@@ -51,26 +51,27 @@ param_value(const char *p, const char *name, size_t nlen)
     return strncmp(p, name, nlen) == 0 && p[nlen] == '=' ? p + nlen + 1 : NULL;
 }
 
+/* 1 if v is empty or only blanks (Go's strings.TrimSpace(v) == ""). */
+static int
+blank(const char *v)
+{
+    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r' || *v == '\v' || *v == '\f')
+        v++;
+    return *v == '\0';
+}
+
 /*
- * Appends each ", "-separated part of v to list (capacity cap) in a; empty
- * parts are skipped.  Returns -1 when the list is full.
+ * Appends v, whole, to list (capacity cap).  Never split: one FastCGI param
+ * is one header line, and Go's requestheader authenticator keeps every line
+ * as one value, so a comma in a value is part of the name.  v is borrowed
+ * (the request's params).  Returns -1 when the list is full.
  */
 static int
-split_values(const char *v, const char **list, size_t *n, size_t cap, struct cm_arena *a)
+add_value(const char *v, const char **list, size_t *n, size_t cap)
 {
-    while (*v) {
-        const char *end = strstr(v, ", ");
-        size_t len = end ? (size_t)(end - v) : strlen(v);
-
-        if (len > 0) {
-            if (*n == cap)
-                return -1;
-            list[(*n)++] = cm_arena_strndup(a, v, len);
-        }
-        v += len;
-        if (*v)
-            v += 2;
-    }
+    if (*n == cap)
+        return -1;
+    list[(*n)++] = v;
     return 0;
 }
 
@@ -139,8 +140,8 @@ cm_identity_from_params(struct cm_identity *out, const char *const *params,
             continue;
         for (p = params; p && *p; p++) {
             const char *v = param_value(*p, name, nlen);
-            if (v != NULL &&
-                split_values(v, groups, &out->ngroups, CM_IDENTITY_MAX_GROUPS, a) < 0) {
+            if (v != NULL && !blank(v) &&
+                add_value(v, groups, &out->ngroups, CM_IDENTITY_MAX_GROUPS) < 0) {
                 snprintf(err, errlen, "the request names more than %d groups",
                          CM_IDENTITY_MAX_GROUPS);
                 return -1;
@@ -173,7 +174,7 @@ cm_identity_from_params(struct cm_identity *out, const char *const *params,
                 e->key = key;
                 e->values = cm_arena_alloc(a, CM_IDENTITY_MAX_VALUES * sizeof(*e->values));
             }
-            if (split_values(eq + 1, e->values, &e->nvalues, CM_IDENTITY_MAX_VALUES, a) < 0) {
+            if (add_value(eq + 1, e->values, &e->nvalues, CM_IDENTITY_MAX_VALUES) < 0) {
                 snprintf(err, errlen, "the extra key %s has more than %d values", key,
                          CM_IDENTITY_MAX_VALUES);
                 return -1;

@@ -76,10 +76,14 @@ void cm_identity_anonymous(struct cm_identity *id);
  * Reads the identity from params, a NULL-terminated array of FastCGI
  * "NAME=value" strings (borrowed; the worker's envp): the user is the first
  * non-empty value of the first user header that has one; the groups are every
- * value of every group param (a param may occur several times, nginx 1.22,
- * and each may hold several values joined with ", ", nginx 1.23+); extras are
- * the params with an extra prefix, the key lower-cased, '_' made '-' and then
- * percent-unescaped; the uid is the first non-empty uid header.
+ * non-blank value of every group param (a param may occur several times:
+ * nginx 1.22 passes each header line as its own param); extras are every
+ * value of the params with an extra prefix, the key lower-cased, '_' made
+ * '-' and then percent-unescaped; the uid is the first non-empty uid header.
+ * A value is never split: each param is exactly one group or extra value, as
+ * Go keeps each header line whole, so "a, b" is one group named "a, b" (an
+ * nginx that joins repeated lines with ", ", 1.23+, thus yields one odd
+ * group, never an extra one).
  * system:authenticated is added as the generic server's AuthenticatedGroupAdder
  * adds it.  Returns 1 with *out filled (how = CM_AUTHN_FRONT_PROXY), 0 when no
  * user header has a value (not authenticated this way), or -1 with the reason

@@ -121,6 +121,9 @@ fetch(struct fetcher *f, const char *path)
     f->body.len--;
     ret = 0;
 out:
+    /* the handle outlives this frame: it must keep no pointer into it, nor to the headers */
+    lib->easy_setopt(f->curl, CURLOPT_ERRORBUFFER, NULL);
+    lib->easy_setopt(f->curl, CURLOPT_HTTPHEADER, NULL);
     lib->slist_free_all(headers);
     return ret;
 }

@@ -113,6 +113,7 @@ cm_status_text(int status)
     case 413: return "413 Payload Too Large";
     case 414: return "414 URI Too Long";
     case 415: return "415 Unsupported Media Type";
+    case 429: return "429 Too Many Requests";
     case 500: return "500 Internal Server Error";
     case 503: return "503 Service Unavailable";
     case 507: return "507 Insufficient Storage";

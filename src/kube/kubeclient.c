@@ -163,6 +163,9 @@ cm_kubeclient_get(struct cm_kubeclient *c, const struct cm_kube_call *call,
     }
     lib->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 out:
+    /* the handle outlives this frame: it must keep no pointer into it, nor to the headers */
+    lib->easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+    lib->easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
     lib->slist_free_all(headers);
     return status;
 }

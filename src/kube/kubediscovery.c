@@ -48,6 +48,35 @@ joined(const char *a, const char *sep, const char *b)
     return s;
 }
 
+/*
+ * 1 if s is 1 to max bytes of lower-case letters, digits, '-' (and '.' when
+ * dots), as API group names (DNS-1123 subdomains) and versions (labels)
+ * are: such a name can go into a request path and an answer line as it is.
+ */
+static int
+name_ok(const char *s, size_t max, int dots)
+{
+    size_t n;
+
+    for (n = 0; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-' ||
+              (dots && s[n] == '.')))
+            return 0;
+    return n > 0 && n <= max;
+}
+
+/* 1 if s is not empty and holds no space and no control character (a kind, a singular). */
+static int
+plain(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    for (; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return 0;
+    return p != (const unsigned char *)s;
+}
+
 int
 cm_discovery_find(const char *doc, size_t len, const char *group, const char *version,
                   const char *plural, struct cm_resource *out)
@@ -68,6 +97,8 @@ cm_discovery_find(const char *doc, size_t len, const char *group, const char *ve
 
         if (name == NULL || kind == NULL || strcmp(name, plural) != 0)
             continue;                   /* (subresources are "pods/log": never equal) */
+        if (!plain(kind) || (singular != NULL && *singular && !plain(singular)))
+            continue;                   /* nothing a name has: not a resource to serve */
         memset(out, 0, sizeof(*out));
         out->plural = cm_xstrdup(name);
         out->group = cm_xstrdup(group);
@@ -92,55 +123,93 @@ cm_discovery_find(const char *doc, size_t len, const char *group, const char *ve
     return rc;
 }
 
-/*
- * The groups of an APIGroupList (/apis), each with its preferred version, as
- * "group version" lines into out.  -1 for a body that is not such a list.
- */
+/* The name and preferred version of groups[i] when both are well-formed, else 0. */
 static int
-group_list(const char *doc, size_t len, struct cm_buf *out)
+group_at(struct json_object *groups, size_t i, const char **name, const char **version)
 {
-    struct json_object *root = parse(doc, len), *groups, *pv;
-    size_t i, n;
+    struct json_object *g = json_object_array_get_idx(groups, i), *pv;
 
+    *name = str(g, "name");
+    *version = json_object_object_get_ex(g, "preferredVersion", &pv) ? str(pv, "version") : NULL;
+    return *name != NULL && *version != NULL && name_ok(*name, CM_DISCOVERY_GROUP_MAX, 1) &&
+           name_ok(*version, CM_DISCOVERY_VERSION_MAX, 0);
+}
+
+/*
+ * The groups of an APIGroupList (/apis) with their preferred versions, after
+ * the core group's v1 when with_core, as one owned block (free() it): the
+ * array of *n, then the strings it points to (the core's are literals).  A group whose name or
+ * version is not well-formed (name_ok) is left out.  NULL for a body that
+ * is not such a list.
+ */
+static struct cm_discovery_gv *
+groups_of(const char *doc, size_t len, int with_core, size_t *n)
+{
+    struct json_object *root = parse(doc, len), *groups;
+    struct cm_discovery_gv *gv;
+    const char *name, *version;
+    size_t i, count, kept = with_core ? 1 : 0, bytes = 0;
+    char *text;
+
+    *n = 0;
     if (root == NULL || !json_object_object_get_ex(root, "groups", &groups) ||
         !json_object_is_type(groups, json_type_array)) {
         json_object_put(root);
-        return -1;
+        return NULL;
     }
-    n = json_object_array_length(groups);
-    for (i = 0; i < n; i++) {
-        struct json_object *g = json_object_array_get_idx(groups, i);
-        const char *name = str(g, "name"), *v = NULL;
-
-        if (json_object_object_get_ex(g, "preferredVersion", &pv))
-            v = str(pv, "version");
-        if (name != NULL && v != NULL && strchr(name, ' ') == NULL)
-            cm_buf_addf(out, "%s %s\n", name, v);
+    count = json_object_array_length(groups);
+    for (i = 0; i < count; i++)
+        if (group_at(groups, i, &name, &version)) {
+            kept++;
+            bytes += strlen(name) + strlen(version) + 2;
+        }
+    gv = cm_xmalloc(kept * sizeof(*gv) + bytes + 1);
+    text = (char *)(gv + kept);
+    if (with_core)
+        gv[(*n)++] = (struct cm_discovery_gv){ "", "v1" };      /* /api/v1 */
+    for (i = 0; i < count; i++) {
+        if (!group_at(groups, i, &name, &version))
+            continue;
+        gv[*n].group = strcpy(text, name);
+        text += strlen(name) + 1;
+        gv[*n].version = strcpy(text, version);
+        text += strlen(version) + 1;
+        (*n)++;
     }
     json_object_put(root);
-    return 0;
+    return gv;
+}
+
+struct cm_discovery_gv *
+cm_discovery_groups(const char *doc, size_t len, size_t *n)
+{
+    return groups_of(doc, len, 1, n);
+}
+
+int
+cm_discovery_path(const struct cm_discovery_gv *gv, char *buf, size_t buflen)
+{
+    int n = *gv->group ? snprintf(buf, buflen, "/apis/%s/%s", gv->group, gv->version)
+                       : snprintf(buf, buflen, "/api/%s", gv->version);
+
+    return n >= 0 && (size_t)n < buflen ? 0 : -1;
 }
 
 int
 cm_discovery_preferred(const char *doc, size_t len, const char *group, char *buf, size_t buflen)
 {
-    struct cm_buf groups;
-    size_t glen = strlen(group);
-    const char *line;
+    struct cm_discovery_gv *gv;
+    size_t i, n;
     int rc = 0;
 
-    cm_buf_init(&groups, DOC_MAX);
-    if (group_list(doc, len, &groups) < 0) {
-        cm_buf_free(&groups);
+    if ((gv = groups_of(doc, len, 0, &n)) == NULL)
         return -1;
-    }
-    for (line = groups.len ? groups.data : ""; *line && rc == 0; line = strchr(line, '\n') + 1) {
-        if (strncmp(line, group, glen) == 0 && line[glen] == ' ') {
-            snprintf(buf, buflen, "%.*s", (int)(strchr(line, '\n') - line - glen - 1), line + glen + 1);
+    for (i = 0; i < n && rc == 0; i++)
+        if (strcmp(gv[i].group, group) == 0) {
+            snprintf(buf, buflen, "%s", gv[i].version);
             rc = 1;
         }
-    }
-    cm_buf_free(&groups);
+    free(gv);
     return rc;
 }
 
@@ -195,7 +264,7 @@ child(const struct cm_kubeconn *conn, const char *const *names, size_t n, int fd
     struct cm_kubeclient *c;
     struct cm_buf apis, doc;
     char err[512], why[1024], path[512], group[256], version[128];
-    size_t i;
+    size_t i, ngv;
 
     c = cm_kubeclient_new(conn, err, sizeof(err));
     if (c == NULL) {
@@ -242,30 +311,22 @@ child(const struct cm_kubeconn *conn, const char *const *names, size_t n, int fd
         }
         /* A bare plural: the core group, then every group's preferred version. */
         {
-            struct cm_buf groups;
-            char *line, *save = NULL;
+            struct cm_discovery_gv core = { "", "v1" };
+            struct cm_discovery_gv *gv = cm_discovery_groups(apis.data, apis.len, &ngv);
+            const struct cm_discovery_gv *at = gv != NULL ? gv : &core;
+            size_t k;
 
-            cm_buf_init(&groups, DOC_MAX);
-            cm_buf_adds(&groups, "  v1\n");
-            group_list(apis.data, apis.len, &groups);
-            for (line = strtok_r(groups.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *sp = strchr(line, ' ');
-
-                *sp = '\0';
-                snprintf(group, sizeof(group), "%s", line[0] == ' ' ? "" : line);
-                snprintf(version, sizeof(version), "%s", sp + 1);
-                if (*group)
-                    snprintf(path, sizeof(path), "/apis/%s/%s", group, version);
-                else
-                    snprintf(path, sizeof(path), "/api/%s", version);
-                if (get(c, path, &doc, err, sizeof(err)) < 0)
+            for (k = 0; k < (gv != NULL ? ngv : 1); k++) {
+                if (cm_discovery_path(&at[k], path, sizeof(path)) < 0 ||
+                    get(c, path, &doc, err, sizeof(err)) < 0)
                     continue;
-                if (cm_discovery_find(doc.data, doc.len, group, version, plural, &r) == 1) {
+                if (cm_discovery_find(doc.data, doc.len, at[k].group, at[k].version, plural,
+                                      &r) == 1) {
                     if (hits++ == 0)
                         found = r;
                 }
             }
-            cm_buf_free(&groups);
+            free(gv);
             if (hits == 1)
                 answer(fd, i, &found, NULL);
             else if (hits == 0)

@@ -5,6 +5,7 @@
 #include "kubereview.h"
 #include "frontproxy.h"
 #include "log.h"
+#include "safefile.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -296,44 +297,69 @@ const struct cm_auth_ops cm_authio_ops = {
 
 /* ---- the ConfigMap follower -------------------------------------------- */
 
+/*
+ * One read of the ConfigMap, written to path when it changed since *last
+ * (owned: the data last written, replaced here).  The data goes to a name
+ * of this process's own beside path (PATH.new.PID, so the master's first
+ * fetch and the helper's never share one), created afresh with O_EXCL and
+ * O_NOFOLLOW (a link planted there is removed, never followed), synced,
+ * then renamed over path; on failure that name is removed.  Returns 1
+ * (written or unchanged), 0 when the ConfigMap does not exist, or -1 with
+ * err.
+ */
 static int
 fetch(struct cm_kubeclient *c, const char *path, char **last, char *err, size_t errlen)
 {
     char tmp[4096], *data = NULL;
-    int rc = cm_kubereview_auth_configmap(c, 10000, &data, err, errlen), fd;
+    int rc = cm_kubereview_auth_configmap(c, 10000, &data, err, errlen), fd = -1, werr = 0;
     size_t len, done = 0;
 
     if (rc <= 0)
-        return rc;
-    if (*last != NULL && strcmp(*last, data) == 0) {
-        free(data);
-        return 1;
+        goto out;
+    if (*last != NULL && strcmp(*last, data) == 0)
+        goto out;
+    rc = -1;
+    if (snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
+        snprintf(err, errlen, "cannot write %s: the name is too long", path);
+        goto out;
     }
-    snprintf(tmp, sizeof(tmp), "%s.new", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        free(data);
-        return -1;
-    }
+    if ((fd = cm_safefile_create(tmp, 0640, err, errlen)) < 0)
+        goto out;
     len = strlen(data);
     while (done < len) {
         ssize_t n = write(fd, data + done, len - done);
-        if (n <= 0)
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            werr = n < 0 ? errno : ENOSPC;
             break;
+        }
         done += (size_t)n;
     }
-    if (close(fd) < 0 || done < len || rename(tmp, path) < 0) {
+    if (done < len || fsync(fd) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(done < len ? werr : errno));
+        unlink(tmp);
+        goto out;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        fd = -1;
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
-        free(data);
-        return -1;
+        goto out;
     }
+    fd = -1;
     free(*last);
     *last = data;
+    data = NULL;
+    rc = 1;
     cm_log(CM_LOG_INFO, "front-proxy trust from kube-system/extension-apiserver-authentication "
            "(re-read every %d s)", CM_AUTHIO_FOLLOW_S);
-    return 1;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(data);
+    return rc;
 }
 
 int

@@ -6,7 +6,9 @@
 #include "frontproxy.h"
 #include "log.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +19,22 @@
 static struct cm_arena auth_arena;        /* the flags' lists; lives as long as the server */
 static struct cm_authio authio;
 static struct cm_auth auth;
+
+static int
+proc_self(void)
+{
+    return (int)getpid();
+}
+
+/* 0 once pid is gone; a zombie not yet reaped, or a process we may not signal, is alive. */
+static int
+proc_alive(int pid)
+{
+    return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
+/* How the decision cache takes back what a dead worker held (authcache.h). */
+static const struct cm_authcache_procs procs = { proc_self, proc_alive };
 
 /* A LIST flag into list; prints and returns -1 when it is too long. */
 static int
@@ -150,7 +168,8 @@ cm_authsetup(const struct cm_cli *a, int cluster, const struct cm_kubeconn *conn
             fprintf(stderr, "custom-metrics-fcgi: cannot map the decision cache: %m\n");
             return -1;
         }
-        auth.cache = cm_authcache_init(mem, len, AUTH_CACHE_SLOTS, workers > 1 ? workers - 1 : 1);
+        auth.cache = cm_authcache_init(mem, len, AUTH_CACHE_SLOTS, workers > 1 ? workers - 1 : 1,
+                                       &procs);
     }
     cm_log(CM_LOG_INFO, "authentication: front proxy %s%s; authorization: %s",
            authio.ca_file ? "CA " : "", authio.ca_file ? authio.ca_file

@@ -67,7 +67,11 @@ cm_listener_open(const char *path, int backlog, char *err, size_t errlen)
         snprintf(err, errlen, "%s: socket: %s", path, strerror(errno));
         return -1;
     }
-    old_umask = umask(0117);            /* the socket is born 0660 */
+    /*
+     * The socket is born 0660 by this umask, and nothing sets its mode after
+     * bind(): a chmod() by path would follow a link put in its place.
+     */
+    old_umask = umask(0117);
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         snprintf(err, errlen, "%s: bind: %s", path, strerror(errno));
         umask(old_umask);
@@ -75,8 +79,8 @@ cm_listener_open(const char *path, int backlog, char *err, size_t errlen)
         return -1;
     }
     umask(old_umask);
-    if (chmod(path, 0660) < 0 || listen(fd, backlog) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (listen(fd, backlog) < 0) {
+        snprintf(err, errlen, "%s: listen: %s", path, strerror(errno));
         close(fd);
         unlink(path);
         return -1;

@@ -159,6 +159,10 @@ send_query(struct cm_promclient *c, const struct cm_prometheus *pc, const char *
     }
     c->lib->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 out:
+    /* the handle outlives this frame: it must keep no pointer into it, nor to what is freed */
+    c->lib->easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
+    c->lib->easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    c->lib->easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
     c->lib->slist_free_all(headers);
     c->lib->free(escaped);
     free(form);

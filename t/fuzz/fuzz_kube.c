@@ -91,6 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cm_kubeconn conn;
     struct cm_diag d;
     char version[64];
+    size_t ngv;
 
     reflect(cm_resource_lookup("pods"), text, size);
     reflect(cm_resource_lookup("nodes"), text, size);
@@ -104,6 +105,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free((void *)found.singular);
     }
     cm_discovery_preferred(text, size, "example.com", version, sizeof(version));
+    {
+        struct cm_discovery_gv *gv = cm_discovery_groups(text, size, &ngv);
+        char path[512];
+        size_t k;
+
+        for (k = 0; gv != NULL && k < ngv; k++)
+            if (cm_discovery_path(&gv[k], path, sizeof(path)) == 0 && strchr(path, ' ') != NULL)
+                abort();                /* nothing the server sent may reach a path unchecked */
+        free(gv);
+    }
 
     /* Raw bytes as an image: refused, or safe to read whole. */
     {

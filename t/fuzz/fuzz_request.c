@@ -143,6 +143,11 @@ static void fz_pause(void *arg, int ms) { (void)arg; fz_clock += ms; }
 static const struct cm_auth_ops fuzz_ops = { fz_frontproxy, fz_verify, fz_token, fz_sar, fz_now,
                                              fz_pause };
 
+/* The decision cache's processes: this one, which never dies. */
+static int fz_self(void) { return 1; }
+static int fz_alive(int pid) { (void)pid; return 1; }
+static const struct cm_authcache_procs fuzz_procs = { fz_self, fz_alive };
+
 /* Every line of text as a FastCGI param, through the guard and the router. */
 static void
 fuzz_guard(struct cm_api *api, char *text, size_t size, struct cm_arena *a, struct cm_buf *body)
@@ -159,7 +164,7 @@ fuzz_guard(struct cm_api *api, char *text, size_t size, struct cm_arena *a, stru
     if (cm_authcache_bytes(32) > sizeof(mem))
         abort();
     if (cache == NULL)
-        cache = cm_authcache_init(mem, sizeof(mem), 32, 2);
+        cache = cm_authcache_init(mem, sizeof(mem), 32, 2, &fuzz_procs);
     auth.mode = size % 2 ? CM_AUTH_DELEGATED : CM_AUTH_STATIC;
     auth.static_groups[0] = "readers";
     auth.nstatic_groups = 1;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "authattr.h"
 #include "config.h"
@@ -28,13 +29,14 @@ static struct cm_arena arena;
 static void
 test_identity_headers(void **state)
 {
-    /* nginx 1.22: one param per header; nginx 1.23+: one joined with ", " */
+    /* nginx 1.22: one param per header line, and each param is one value, never split */
     const char *params[] = {
         "HTTP_HOST=x", "HTTP_X_REMOTE_USER=", "HTTP_X_OTHER_USER=ann",
         "HTTP_X_REMOTE_GROUP=system:serviceaccounts",
-        "HTTP_X_REMOTE_GROUP=g1, g2", "HTTP_X_REMOTE_GROUP=",
+        "HTTP_X_REMOTE_GROUP=g1, g2", "HTTP_X_REMOTE_GROUP=", "HTTP_X_REMOTE_GROUP= \t",
         "HTTP_X_REMOTE_EXTRA_AUTHENTICATION.KUBERNETES.IO%2FCREDENTIAL_ID=JTI=abc",
         "HTTP_X_REMOTE_EXTRA_SCOPES=a", "HTTP_X_REMOTE_EXTRA_SCOPES=b, c",
+        "HTTP_X_REMOTE_EXTRA_SCOPES=",
         "HTTP_X_REMOTE_UID=5c3a", NULL,
     };
     struct cm_identity_headers h;
@@ -48,18 +50,44 @@ test_identity_headers(void **state)
     assert_string_equal(id.user, "ann");          /* the first non-empty one */
     assert_int_equal(id.how, CM_AUTHN_FRONT_PROXY);
     assert_string_equal(id.uid, "5c3a");
-    assert_int_equal(id.ngroups, 4);
+    /* Go's allHeaderValues: every value whole, blank ones left out */
+    assert_int_equal(id.ngroups, 3);
     assert_string_equal(id.groups[0], "system:serviceaccounts");
-    assert_string_equal(id.groups[1], "g1");
-    assert_string_equal(id.groups[2], "g2");
-    assert_string_equal(id.groups[3], "system:authenticated");
+    assert_string_equal(id.groups[1], "g1, g2");
+    assert_string_equal(id.groups[2], "system:authenticated");
     assert_int_equal(id.nextra, 2);
     assert_string_equal(id.extra[0].key, "authentication.kubernetes.io/credential-id");
     assert_int_equal(id.extra[0].nvalues, 1);
     assert_string_equal(id.extra[0].values[0], "JTI=abc");
+    /* Go's newExtra: every value whole, an empty one too */
     assert_string_equal(id.extra[1].key, "scopes");
     assert_int_equal(id.extra[1].nvalues, 3);
-    assert_string_equal(id.extra[1].values[2], "c");
+    assert_string_equal(id.extra[1].values[0], "a");
+    assert_string_equal(id.extra[1].values[1], "b, c");
+    assert_string_equal(id.extra[1].values[2], "");
+}
+
+/*
+ * A group whose name holds ", " is one group, as in Go: splitting it would
+ * give the user a group they were never given (here system:masters, which
+ * is allowed without a review).
+ */
+static void
+test_identity_group_not_split(void **state)
+{
+    const char *params[] = { "HTTP_X_REMOTE_USER=mallory",
+                             "HTTP_X_REMOTE_GROUP=oidc:team, system:masters", NULL };
+    struct cm_identity_headers h;
+    struct cm_identity id;
+    char err[128];
+
+    (void)state;
+    cm_identity_headers_default(&h);
+    assert_int_equal(cm_identity_from_params(&id, params, &h, &arena, err, sizeof(err)), 1);
+    assert_int_equal(id.ngroups, 2);
+    assert_string_equal(id.groups[0], "oidc:team, system:masters");
+    assert_string_equal(id.groups[1], "system:authenticated");
+    assert_false(cm_identity_in_group(&id, CM_GROUP_MASTERS));
 }
 
 static void
@@ -119,8 +147,9 @@ test_identity_too_many_groups(void **state)
 static void
 test_identity_encode(void **state)
 {
-    const char *params[] = { "HTTP_X_REMOTE_USER=bob", "HTTP_X_REMOTE_GROUP=a, b",
-                             "HTTP_X_REMOTE_EXTRA_K=v1, v2", NULL };
+    const char *params[] = { "HTTP_X_REMOTE_USER=bob", "HTTP_X_REMOTE_GROUP=a",
+                             "HTTP_X_REMOTE_GROUP=b", "HTTP_X_REMOTE_EXTRA_K=v1",
+                             "HTTP_X_REMOTE_EXTRA_K=v2", NULL };
     struct cm_identity_headers h;
     struct cm_identity id, back;
     char err[128], buf[1024];
@@ -317,16 +346,68 @@ test_paths_and_lists(void **state)
 
 /* ---- the decision cache --------------------------------------------------- */
 
+/*
+ * Stand-in processes: self() is whoever the test says is calling, alive()
+ * says no for the ids in dead[].  A process "dies inside the lock" when
+ * alive() is asked while die_inside is set: it never returns (longjmp), as
+ * a process killed at that instruction, and leaves the lock held.
+ */
+static struct {
+    int self;
+    int dead[8];
+    size_t ndead;
+    int die_inside;
+    jmp_buf died;
+    int alive_calls;
+    int die_after;                 /* > 0: the lock's owner dies at that alive() call */
+    int lock_owner;
+} procs;
+
+static int
+p_self(void)
+{
+    return procs.self;
+}
+
+static int
+p_alive(int pid)
+{
+    size_t i;
+
+    procs.alive_calls++;
+    if (procs.die_inside) {
+        procs.die_inside = 0;
+        longjmp(procs.died, 1);
+    }
+    if (procs.die_after > 0 && procs.alive_calls == procs.die_after)
+        procs.dead[procs.ndead++] = procs.lock_owner;
+    for (i = 0; i < procs.ndead; i++)
+        if (procs.dead[i] == pid)
+            return 0;
+    return 1;
+}
+
+static const struct cm_authcache_procs fake_procs = { p_self, p_alive };
+
+static void
+procs_reset(int self)
+{
+    memset(&procs, 0, sizeof(procs));
+    procs.self = self;
+}
+
 static void
 test_cache(void **state)
 {
     size_t len = cm_authcache_bytes(8), vlen;
     void *mem = malloc(len);
-    struct cm_authcache *c = cm_authcache_init(mem, len, 8, 2);
+    struct cm_authcache *c;
     char v[64];
     int verdict = -1;
 
     (void)state;
+    procs_reset(100);
+    c = cm_authcache_init(mem, len, 8, 2, &fake_procs);
     assert_int_equal(cm_authcache_lookup(c, "q1", 2, 1000, 500, &verdict, v, sizeof(v), &vlen),
                      CM_AUTHCACHE_CLAIMED);
     /* a second worker asking meanwhile waits for the first one's answer */
@@ -353,12 +434,104 @@ test_cache(void **state)
     assert_int_equal(cm_authcache_lookup(c, "q1", 2, 12000, 500, &verdict, v, sizeof(v), &vlen),
                      CM_AUTHCACHE_CLAIMED);
     assert_int_equal(cm_authcache_claims(c), 5);
-    /* admission: at most max_busy at once */
+    /* admission: at most max_busy processes at once */
     assert_int_equal(cm_authcache_enter(c), 0);
+    procs.self = 101;
     assert_int_equal(cm_authcache_enter(c), 0);
+    procs.self = 102;
     assert_int_equal(cm_authcache_enter(c), -1);
+    procs.self = 100;
     cm_authcache_leave(c);
+    procs.self = 102;
     assert_int_equal(cm_authcache_enter(c), 0);
+    free(mem);
+}
+
+/* A worker that died between enter and leave gives its admission back. */
+static void
+test_cache_dead_admission(void **state)
+{
+    size_t len = cm_authcache_bytes(8);
+    void *mem = malloc(len);
+    struct cm_authcache *c;
+
+    (void)state;
+    procs_reset(100);
+    c = cm_authcache_init(mem, len, 8, 1, &fake_procs);
+    assert_int_equal(cm_authcache_enter(c), 0);           /* 100 reviews, and is killed */
+    procs.self = 200;
+    assert_int_equal(cm_authcache_enter(c), -1);          /* while 100 lives: busy */
+    procs.dead[procs.ndead++] = 100;
+    assert_int_equal(cm_authcache_enter(c), 0);           /* 100 is gone: its admission is 200's */
+    procs.self = 300;
+    assert_int_equal(cm_authcache_enter(c), -1);          /* 200 lives and holds it */
+    procs.self = 200;
+    cm_authcache_leave(c);
+    procs.self = 300;
+    assert_int_equal(cm_authcache_enter(c), 0);
+    /* a dead 300's id reused by a new process: its stale admission is no obstacle */
+    assert_int_equal(cm_authcache_enter(c), 0);
+    procs.self = 400;
+    assert_int_equal(cm_authcache_enter(c), -1);
+    free(mem);
+}
+
+/* A process that died holding the lock: a waiter takes over and forgets the answers. */
+static void
+test_cache_dead_lock_owner(void **state)
+{
+    size_t len = cm_authcache_bytes(8), vlen;
+    void *mem = malloc(len);
+    struct cm_authcache *c;
+    char v[8];
+    int verdict;
+
+    (void)state;
+    alarm(60);                     /* a waiter spinning for ever fails instead of hanging */
+    procs_reset(100);
+    c = cm_authcache_init(mem, len, 8, 1, &fake_procs);
+    assert_int_equal(cm_authcache_lookup(c, "q", 1, 0, 1000, &verdict, v, sizeof(v), &vlen),
+                     CM_AUTHCACHE_CLAIMED);
+    cm_authcache_finish(c, "q", 1, 1, NULL, 0, 10000, 0);
+    assert_int_equal(cm_authcache_enter(c), 0);           /* 100 holds the one admission */
+    /* 200 dies inside the lock (while it asks whether 100 lives) */
+    procs.self = 200;
+    procs.die_inside = 1;
+    if (setjmp(procs.died) == 0) {
+        cm_authcache_enter(c);
+        fail_msg("the stand-in process did not die inside the lock");
+    }
+    /* 300 waits while 200 lives (alive() says yes twice), then takes over once it is gone */
+    procs.self = 300;
+    procs.alive_calls = 0;
+    procs.die_after = 3;
+    procs.lock_owner = 200;
+    assert_int_equal(cm_authcache_lookup(c, "q", 1, 10, 1000, &verdict, v, sizeof(v), &vlen),
+                     CM_AUTHCACHE_CLAIMED);               /* the table was emptied: asked anew */
+    assert_int_equal(procs.alive_calls, 3);
+    /* the lock works again, and 100 (alive) still holds its admission */
+    assert_int_equal(cm_authcache_enter(c), -1);
+    procs.self = 100;
+    cm_authcache_leave(c);
+    procs.self = 300;
+    assert_int_equal(cm_authcache_enter(c), 0);
+    cm_authcache_finish(c, "q", 1, 0, NULL, 0, 10000, 20);
+    assert_int_equal(cm_authcache_lookup(c, "q", 1, 30, 1000, &verdict, v, sizeof(v), &vlen),
+                     CM_AUTHCACHE_HIT);
+    assert_int_equal(verdict, 0);
+    /* a lock held under the caller's own id is a dead predecessor's: taken over too */
+    procs.self = 500;
+    procs.die_inside = 1;
+    procs.die_after = 0;
+    if (setjmp(procs.died) == 0) {
+        cm_authcache_enter(c);
+        fail_msg("the stand-in process did not die inside the lock");
+    }
+    procs.alive_calls = 0;
+    assert_int_equal(cm_authcache_lookup(c, "q", 1, 40, 1000, &verdict, v, sizeof(v), &vlen),
+                     CM_AUTHCACHE_CLAIMED);
+    assert_int_equal(procs.alive_calls, 0);
+    alarm(0);
     free(mem);
 }
 
@@ -367,11 +540,13 @@ test_cache_full(void **state)
 {
     size_t len = cm_authcache_bytes(2), vlen;
     void *mem = malloc(len);
-    struct cm_authcache *c = cm_authcache_init(mem, len, 2, 4);
+    struct cm_authcache *c;
     char v[8];
     int verdict;
 
     (void)state;
+    procs_reset(100);
+    c = cm_authcache_init(mem, len, 2, 4, &fake_procs);
     assert_int_equal(cm_authcache_lookup(c, "a", 1, 0, 1000, &verdict, v, sizeof(v), &vlen),
                      CM_AUTHCACHE_CLAIMED);
     assert_int_equal(cm_authcache_lookup(c, "b", 1, 0, 1000, &verdict, v, sizeof(v), &vlen),
@@ -493,7 +668,8 @@ guard_setup(void **state)
     auth.allow_ttl_ms = auth.deny_ttl_ms = auth.token_ttl_ms = 10000;
     auth.review_timeout_ms = 2000;
     cache_mem = malloc(len);
-    auth.cache = cm_authcache_init(cache_mem, len, 64, 2);
+    procs_reset(100);
+    auth.cache = cm_authcache_init(cache_mem, len, 64, 2, &fake_procs);
     auth.ops = &fake_ops;
     return 0;
 }
@@ -599,6 +775,26 @@ test_guard_front_proxy(void **state)
     fake.cert_ok = 0;
     ask("/metrics-open/x", "garbage", NULL, NULL, 404);
     assert_int_equal(fake.sars, 3);
+}
+
+/* A group named "oidc:team, system:masters" is not system:masters: it is reviewed. */
+static void
+test_guard_group_with_comma(void **state)
+{
+    const char *mallory[] = { "HTTP_X_REMOTE_USER=mallory",
+                              "HTTP_X_REMOTE_GROUP=oidc:team, system:masters", NULL };
+
+    (void)state;
+    fake.cert_ok = 1;
+    fake.sar_rc = 0;
+    ask(HPA, "PEM", NULL, mallory, 403);
+    assert_int_equal(fake.sars, 1);
+    assert_non_null(strstr(fake.last_sar, "\"user\":\"mallory\",\"groups\":"
+                           "[\"oidc:team, system:masters\",\"system:authenticated\"]"));
+    /* static mode: not allowed locally either */
+    auth.mode = CM_AUTH_STATIC;
+    ask(HPA, "PEM", NULL, mallory, 403);
+    assert_int_equal(fake.sars, 1);
 }
 
 static void
@@ -734,6 +930,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identity_headers),
+        cmocka_unit_test(test_identity_group_not_split),
         cmocka_unit_test(test_identity_no_user),
         cmocka_unit_test(test_identity_groups_added),
         cmocka_unit_test(test_identity_too_many_groups),
@@ -745,8 +942,11 @@ main(void)
         cmocka_unit_test(test_paths_and_lists),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_cache_full),
+        cmocka_unit_test(test_cache_dead_admission),
+        cmocka_unit_test(test_cache_dead_lock_owner),
         cmocka_unit_test_setup_teardown(test_guard_anonymous_spoofing, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_front_proxy, guard_setup, guard_teardown),
+        cmocka_unit_test_setup_teardown(test_guard_group_with_comma, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_denied_and_failed, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_pending_review, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_tokens, guard_setup, guard_teardown),

@@ -108,6 +108,7 @@ test_status_text(void **state)
     assert_string_equal(cm_status_text(200), "200 OK");
     assert_string_equal(cm_status_text(403), "403 Forbidden");
     assert_string_equal(cm_status_text(507), "507 Insufficient Storage");
+    assert_string_equal(cm_status_text(429), "429 Too Many Requests");   /* the guard's busy answer */
     assert_string_equal(cm_status_text(299), "500 Internal Server Error");   /* unknown codes */
 }
 

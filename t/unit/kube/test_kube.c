@@ -11,11 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "curlib.h"
+#include "kubeclient.h"
 #include "kubeconn.h"
+#include "kubediscovery.h"
 #include "yamldoc.h"
 #include "objcache.h"
 #include "objimage.h"
@@ -529,6 +535,189 @@ test_rbac_covers_the_built_in_table(void **state)
     cm_diag_free(&d);
 }
 
+/* ---- discovery's documents ------------------------------------------------ */
+
+/*
+ * Where a bare plural is looked for: the core group at /api/v1, then each
+ * group's preferred version; names the server sends that are not
+ * well-formed (a newline, a space, a path) are left out, never used.
+ */
+static void
+test_discovery_groups(void **state)
+{
+    static const char apis[] =
+        "{\"kind\":\"APIGroupList\",\"groups\":["
+        "{\"name\":\"apps\",\"preferredVersion\":{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}},"
+        "{\"name\":\"evil.example.com\",\"preferredVersion\":{\"version\":\"v1\\nx\"}},"
+        "{\"name\":\"a b\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"up.example.com\",\"preferredVersion\":{\"version\":\"../../api/v1\"}},"
+        "{\"name\":\"nl\\n.example.com\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"noversion.example.com\"},"
+        "{\"name\":\"example.com\",\"preferredVersion\":{\"version\":\"v1beta1\"}}]}";
+    struct cm_discovery_gv *gv;
+    char path[64], version[64];
+    size_t n;
+
+    (void)state;
+    gv = cm_discovery_groups(apis, sizeof(apis) - 1, &n);
+    assert_non_null(gv);
+    assert_int_equal(n, 3);
+    assert_string_equal(gv[0].group, "");
+    assert_string_equal(gv[0].version, "v1");
+    assert_int_equal(cm_discovery_path(&gv[0], path, sizeof(path)), 0);
+    assert_string_equal(path, "/api/v1");
+    assert_string_equal(gv[1].group, "apps");
+    assert_int_equal(cm_discovery_path(&gv[1], path, sizeof(path)), 0);
+    assert_string_equal(path, "/apis/apps/v1");
+    assert_string_equal(gv[2].group, "example.com");
+    assert_string_equal(gv[2].version, "v1beta1");
+    assert_int_equal(cm_discovery_path(&gv[2], path, 8), -1);     /* does not fit */
+    free(gv);
+    assert_null(cm_discovery_groups("[]", 2, &n));
+    assert_int_equal(cm_discovery_preferred(apis, sizeof(apis) - 1, "example.com", version,
+                                            sizeof(version)), 1);
+    assert_string_equal(version, "v1beta1");
+    assert_int_equal(cm_discovery_preferred(apis, sizeof(apis) - 1, "evil.example.com", version,
+                                            sizeof(version)), 0);
+    assert_int_equal(cm_discovery_preferred(apis, sizeof(apis) - 1, "up.example.com", version,
+                                            sizeof(version)), 0);
+}
+
+/* A resource whose kind or singular holds a control character or a space is passed over. */
+static void
+test_discovery_find_plain_names(void **state)
+{
+    static const char bad[] =
+        "{\"resources\":[{\"name\":\"widgets\",\"kind\":\"Wid\\nget\",\"namespaced\":true},"
+        "{\"name\":\"gadgets\",\"kind\":\"Gadget\",\"singularName\":\"gad get\"},"
+        "{\"name\":\"gizmos\",\"kind\":\"Gizmo\\t\",\"singularName\":\"gizmo\"}]}";
+    static const char good[] =
+        "{\"resources\":[{\"name\":\"widgets\",\"kind\":\"Widget\",\"namespaced\":true}]}";
+    struct cm_resource r;
+
+    (void)state;
+    assert_int_equal(cm_discovery_find(bad, sizeof(bad) - 1, "example.com", "v1", "widgets", &r), 0);
+    assert_int_equal(cm_discovery_find(bad, sizeof(bad) - 1, "example.com", "v1", "gadgets", &r), 0);
+    assert_int_equal(cm_discovery_find(bad, sizeof(bad) - 1, "example.com", "v1", "gizmos", &r), 0);
+    assert_int_equal(cm_discovery_find(good, sizeof(good) - 1, "example.com", "v1", "widgets", &r), 1);
+    assert_string_equal(r.singular, "widget");
+    assert_string_equal(r.group_resource, "widgets.example.com");
+    assert_true(r.namespaced);
+    free((void *)r.plural);
+    free((void *)r.group);
+    free((void *)r.version);
+    free((void *)r.kind);
+    free((void *)r.group_resource);
+    free((void *)r.api_version);
+    free((void *)r.singular);
+}
+
+/* ---- the client's libcurl handle ------------------------------------------ */
+
+/*
+ * libcurl's table with setopt and reset watched: errbuf is the error buffer
+ * the handle holds now (curl_easy_reset() drops it).  The table is the
+ * loaded library's own (curlib.c's static), patched for this test only.
+ */
+static struct {
+    CURLcode (*setopt)(CURL *, CURLoption, ...);
+    void (*reset)(CURL *);
+    void *errbuf;
+} real;
+
+static CURLcode
+watch_setopt(CURL *h, CURLoption opt, ...)
+{
+    va_list ap;
+    CURLcode rc;
+
+    va_start(ap, opt);
+    if (opt < CURLOPTTYPE_OBJECTPOINT) {
+        rc = real.setopt(h, opt, va_arg(ap, long));
+    } else if (opt >= CURLOPTTYPE_OFF_T && opt < CURLOPTTYPE_BLOB) {
+        rc = real.setopt(h, opt, va_arg(ap, curl_off_t));
+    } else {
+        void *p = va_arg(ap, void *);         /* objects, functions, blobs */
+
+        if (opt == CURLOPT_ERRORBUFFER)
+            real.errbuf = p;
+        rc = real.setopt(h, opt, p);
+    }
+    va_end(ap);
+    return rc;
+}
+
+static void
+watch_reset(CURL *h)
+{
+    real.errbuf = NULL;
+    real.reset(h);
+}
+
+static int
+ignore_data(long status, const char *p, size_t n, void *arg)
+{
+    (void)status;
+    (void)p;
+    (void)n;
+    (void)arg;
+    return 0;
+}
+
+/* A request's stack error buffer is not left on the handle, whatever the outcome. */
+static void
+test_client_leaves_no_error_buffer(void **state)
+{
+    struct cm_curlib *lib = (struct cm_curlib *)cm_curlib();
+    struct cm_kubeconn conn;
+    struct cm_kubeclient *c;
+    struct cm_kube_call call = { "/api", "application/json", 60000, ignore_data, NULL, NULL,
+                                 NULL, 0 };
+    struct sockaddr_in sa;
+    socklen_t salen = sizeof(sa);
+    char server[64], err[512];
+    void *left[2];
+    long status[2];
+    int fd;
+
+    (void)state;
+    if (lib == NULL)
+        skip();
+    /* a port bound and not listening: the connection is refused, nobody else can take it */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &salen), 0);
+    snprintf(server, sizeof(server), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    memset(&conn, 0, sizeof(conn));
+    conn.server = server;
+    real.setopt = lib->easy_setopt;
+    real.reset = lib->easy_reset;
+    real.errbuf = NULL;
+    lib->easy_setopt = watch_setopt;
+    lib->easy_reset = watch_reset;
+    c = cm_kubeclient_new(&conn, err, sizeof(err));
+    /* a transfer that fails, then a call that stops before it (no token file) */
+    status[0] = c ? cm_kubeclient_get(c, &call, err, sizeof(err)) : 0;
+    left[0] = real.errbuf;
+    conn.token_file = "/nonexistent/token";
+    status[1] = c ? cm_kubeclient_get(c, &call, err, sizeof(err)) : 0;
+    left[1] = real.errbuf;
+    cm_kubeclient_free(c);
+    lib->easy_setopt = real.setopt;
+    lib->easy_reset = real.reset;
+    close(fd);
+    assert_non_null(c);
+    assert_int_equal(status[0], -1);
+    assert_null(left[0]);
+    assert_int_equal(status[1], -1);
+    assert_null(left[1]);
+}
+
 int
 main(void)
 {
@@ -543,6 +732,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_publish_is_seen_by_a_forked_reader, make_dir, remove_dir),
         cmocka_unit_test(test_resource_paths),
         cmocka_unit_test(test_rbac_covers_the_built_in_table),
+        cmocka_unit_test(test_discovery_groups),
+        cmocka_unit_test(test_discovery_find_plain_names),
+        cmocka_unit_test(test_client_leaves_no_error_buffer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
