@@ -284,8 +284,9 @@ cm_data() {   # cm_data CA-FILE: the ConfigMap's data as kube-apiserver publishe
         "requestheader-group-headers": "[\"X-Remote-Group\"]",
         "requestheader-extra-headers-prefix": "[\"X-Remote-Extra-\"]"}'
 }
-# no ConfigMap yet: not ready, however ready the objects are, until it is read
-ctl auth '{"configmap": null}'
+# the ConfigMap not readable yet (as without its RBAC): not ready, however
+# ready the objects are, until it has been read
+ctl auth "{\"configmap\": $(cm_data "$tmp/fp-ca.crt"), \"configmap_forbidden\": true}"
 rm -f "$tmp/pair/url"
 # (the review timeout outlasts any wait below: the killed review must still be under way)
 start_pair --unready --workers 2 --config "$tmp/metrics.yaml" --kubeconfig "$tmp/kubeconfig" -- --watch-retry-max 1 \
@@ -302,14 +303,16 @@ for p in $(pgrep -f "serve --config $tmp/metrics.yaml"); do
 done
 eventually 60 prints 200 code --http1.1 /readyz/objects && pass "the objects are listed" || fail "no first LIST"
 out=$(g /readyz --http1.1)
-check "without the ConfigMap's CA: not ready" "${out%% *}" 500
-echo "$out" | grep -qF '[-]front-proxy failed: no requestheader CA from kube-system/extension-apiserver-authentication yet' &&
+check "before the ConfigMap is read: not ready" "${out%% *}" 500
+echo "$out" | grep -qF '[-]front-proxy failed: waiting for kube-system/extension-apiserver-authentication to be read' &&
     pass "readyz says what it waits for" || fail "readyz body: $out"
 check "and the front proxy is refused meanwhile" "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" 401
 check "alive all the same" "$(code --http1.1 /livez)" 200
-ctl auth "{\"configmap\": $(cm_data "$tmp/fp-ca.crt")}"
+grep -q 'reading kube-system/extension-apiserver-authentication.*403' "$tmp/pair.log" &&
+    pass "the log says why (403)" || fail "no 403 in the log: $(grep -m2 extension-apiserver "$tmp/pair.log")"
+ctl auth '{"configmap_forbidden": false}'
 eventually 60 prints 200 code --http1.1 /readyz && pass "ready once the follower has read it" ||
-    fail "never ready after the ConfigMap appeared"
+    fail "never ready after the ConfigMap became readable"
 check "a link at a temporary name is not followed" "$(cat "$tmp/victim")" untouched
 [ -f "$cmfile" ] && [ ! -L "$cmfile" ] && pass "the follower's file is its own" ||
     fail "the follower's file: $(ls -l "$cmfile" 2>&1)"
@@ -323,6 +326,16 @@ eventually 60 takes_new && pass "a rotated CA in the ConfigMap is followed" || f
 # each worker re-reads the file within a second of its next request
 drops_old() { [ "$(code --http2 "$HPA" $(cert good) "${hdr_hpa[@]}")" = 401 ]; }
 eventually 60 drops_old && pass "and the old one dropped" || fail "the old CA is still trusted"
+# the ConfigMap deleted: an answer too; ready, and certificates are refused
+ctl auth '{"configmap": null}'
+says_no_ca() { "$CURL" -ks -A cm-test "$url/readyz?verbose" | grep -qF '[+]front-proxy ok: kube-system/extension-apiserver-authentication names no requestheader CA'; }
+eventually 60 says_no_ca && pass "without the ConfigMap, readyz says certificates are refused" ||
+    fail "readyz without the ConfigMap: $(g '/readyz?verbose' --http1.1)"
+check "and stays ready" "$(code --http1.1 /readyz)" 200
+no_front_proxy() { [ "$(code --http2 "$HPA" $(cert good2) "${hdr_hpa[@]}")" = 401 ]; }
+eventually 60 no_front_proxy && pass "the front proxy is refused without its CA" || fail "the front proxy still gets in"
+ctl auth "{\"configmap\": $(cm_data "$tmp/fp-ca2.crt")}"
+eventually 60 takes_new && pass "the ConfigMap back: the front proxy is trusted again" || fail "the CA is not taken back"
 kill -0 "$pair_pid" && pass "without a restart" || fail "the pair died"
 
 # ---- 10b. workers killed in the middle of a review give their admission back

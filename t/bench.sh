@@ -376,8 +376,8 @@ printf '%-14s %8s | %9s %7s %7s | %9s %7s %7s | %7s | %7s %7s %7s | %9s %9s | %s
     row bytes trivial p50ms p99ms pair p50ms p99ms pair/tr "cpu tr" "pair" "tr/pair" "PSS MiB" "B/pod" runs
 base_pss=""
 for n in 0 10000 100000; do
-    kport=$(free_port)
-    python3 "$top_srcdir/t/tools/kube-double.py" --port "$kport" --control-port "$(free_port)" \
+    kport=$(free_port) cport=$(free_port)
+    python3 "$top_srcdir/t/tools/kube-double.py" --port "$kport" --control-port "$cport" \
         --cert "$dir/tls/kube.crt" --key "$dir/tls/kube.key" --token bench-kube-token \
         --generate "pods=$n,labels=5" > "$dir/double.log" 2>&1 &
     double=$!; pids+=($double)
@@ -425,8 +425,9 @@ YAML
         # The same by-selector request, authorized: a bearer token (wrk sends
         # no client certificate) whose TokenReview and SubjectAccessReview
         # the shared decision cache answers after the first request.
-        curl -s -X POST "http://127.0.0.1:$((kport + 1))/auth" \
-            -d '{"allow": [{}], "tokens": {"bench-reader": {"username": "bench", "groups": ["readers"]}}}' >/dev/null
+        curl -sf -X POST "http://127.0.0.1:$cport/auth" \
+            -d '{"allow": [{}], "tokens": {"bench-reader": {"username": "bench", "groups": ["readers"]}}}' >/dev/null ||
+            { echo "bench: the double's control port $cport did not take the policy" >&2; exit 1; }
         kill -TERM "$master"; wait "$master" 2>/dev/null || true
         "$CM_BIN" serve --config "$dir/metrics.yaml" --kubeconfig "$dir/kubeconfig" \
             --socket "$dir/sock/pair.sock" --workers "$workers" \

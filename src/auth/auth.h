@@ -42,6 +42,8 @@ enum cm_auth_mode {
  * from the ops' owner; valid until the next request.
  */
 struct cm_frontproxy {
+    int loaded;                        /* the trust settings have been read (0 while the
+                                          ConfigMap's first answer is awaited) */
     int have_ca;                       /* a requestheader CA is known */
     const char *allowed_names[CM_AUTH_MAX_NAMES];
     size_t nallowed;                   /* 0: any CN the CA signed */
@@ -93,9 +95,9 @@ struct cm_auth {
     struct cm_authcache *cache;        /* shared by the workers; NULL: nothing cached */
     const struct cm_auth_ops *ops;     /* NULL in insecure mode */
     void *ops_arg;
-    const char *trust_source;          /* where the requestheader CA is expected from (the
-                                          CA file, or the ConfigMap), named by /readyz, which
-                                          fails while ops->frontproxy() has none; NULL:
+    const char *trust_source;          /* where the front proxy's trust comes from (the CA
+                                          file, or the ConfigMap), named by /readyz, which
+                                          fails until ops->frontproxy() has read it; NULL:
                                           none is expected (insecure, or static without one) */
 };
 

@@ -97,11 +97,14 @@ objects_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
 }
 
 /*
- * The front-proxy check.  When the requestheader CA is expected (a CA file,
- * or the extension-apiserver-authentication ConfigMap), /readyz fails while
- * none is known: the aggregator's requests would all be refused (401), so
- * the pod must not be in the Service yet.  /livez and /healthz only say so:
- * restarting would not bring the ConfigMap sooner.
+ * The front-proxy check.  Where the front proxy's trust is expected (a CA
+ * file, or the extension-apiserver-authentication ConfigMap), /readyz fails
+ * until it has been read: before, every request of the aggregator would be
+ * refused (401), so the pod must not be in the Service yet.  /livez and
+ * /healthz only say so: restarting would not bring the ConfigMap sooner.
+ * Once read, the check holds even when it names no requestheader CA (a
+ * cluster without a front proxy, whose clients come with bearer tokens);
+ * the detail says that certificates are refused.
  */
 static int
 front_proxy_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail)
@@ -112,11 +115,15 @@ front_proxy_check(const struct cm_ctx *ctx, int readiness, struct cm_buf *detail
     if (auth == NULL || auth->ops == NULL || auth->trust_source == NULL)
         return 1;
     fp = auth->ops->frontproxy(auth->ops_arg);
-    if (fp != NULL && fp->have_ca)
-        return 1;
-    cm_buf_addf(detail, "no requestheader CA from %s yet: the front proxy's requests are "
-                "refused", auth->trust_source);
-    return !readiness;
+    if (fp == NULL || !fp->loaded) {
+        cm_buf_addf(detail, "waiting for %s to be read: the front proxy's requests are refused "
+                    "meanwhile", auth->trust_source);
+        return !readiness;
+    }
+    if (!fp->have_ca)
+        cm_buf_addf(detail, "%s names no requestheader CA: requests with a client certificate "
+                    "are refused", auth->trust_source);
+    return 1;
 }
 
 static const struct {

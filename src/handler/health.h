@@ -11,9 +11,9 @@
  *   objects      with the watch cache, until every watched resource has been
  *                listed once; later the detail says how old the snapshot is
  *                while the kube-apiserver is away
- *   front-proxy  while no requestheader CA is known where one is expected
- *                (auth->trust_source): every request of the aggregator would
- *                be refused
+ *   front-proxy  until the front proxy's trust (auth->trust_source: the CA
+ *                file, or the ConfigMap) has been read: every request of the
+ *                aggregator would be refused meanwhile
  */
 #ifndef CM_HEALTH_H
 #define CM_HEALTH_H

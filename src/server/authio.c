@@ -1,4 +1,5 @@
 #include "authio.h"
+#include "alloc.h"
 #include "hex.h"
 #include "clock.h"
 #include "kubeclient.h"
@@ -122,6 +123,7 @@ reload(struct cm_authio *io)
         X509_STORE_free(io->store);
     io->store = s;
     io->fp.have_ca = s != NULL;
+    io->fp.loaded = 1;
     io->ca_generation++;
     io->dev = st.st_dev;
     io->ino = st.st_ino;
@@ -303,21 +305,26 @@ const struct cm_auth_ops cm_authio_ops = {
  * of this process's own beside path (PATH.new.PID, so the master's first
  * fetch and the helper's never share one), created afresh with O_EXCL and
  * O_NOFOLLOW (a link planted there is removed, never followed), synced,
- * then renamed over path; on failure that name is removed.  Returns 1
- * (written or unchanged), 0 when the ConfigMap does not exist, or -1 with
- * err.
+ * then renamed over path; on failure that name is removed.  A ConfigMap
+ * that does not exist is written as empty data ("{}": read, and no front
+ * proxy to trust), so that readiness knows the cluster has answered.
+ * Returns 1 (written or unchanged), 0 when the ConfigMap does not exist
+ * (written or unchanged too), or -1 with err.
  */
 static int
 fetch(struct cm_kubeclient *c, const char *path, char **last, char *err, size_t errlen)
 {
     char tmp[4096], *data = NULL;
-    int rc = cm_kubereview_auth_configmap(c, 10000, &data, err, errlen), fd = -1, werr = 0;
+    int rc = cm_kubereview_auth_configmap(c, 10000, &data, err, errlen), fd = -1, werr = 0, found;
     size_t len, done = 0;
 
-    if (rc <= 0)
+    if (rc < 0)
         goto out;
+    if (rc == 0)                 /* no ConfigMap: an answer too, with no front proxy in it */
+        data = cm_xstrdup("{}");
     if (*last != NULL && strcmp(*last, data) == 0)
         goto out;
+    found = rc;
     rc = -1;
     if (snprintf(tmp, sizeof(tmp), "%s.new.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
         snprintf(err, errlen, "cannot write %s: the name is too long", path);
@@ -352,9 +359,10 @@ fetch(struct cm_kubeclient *c, const char *path, char **last, char *err, size_t 
     free(*last);
     *last = data;
     data = NULL;
-    rc = 1;
-    cm_log(CM_LOG_INFO, "front-proxy trust from kube-system/extension-apiserver-authentication "
-           "(re-read every %d s)", CM_AUTHIO_FOLLOW_S);
+    rc = found;
+    if (found)
+        cm_log(CM_LOG_INFO, "front-proxy trust from kube-system/extension-apiserver-authentication "
+               "(re-read every %d s)", CM_AUTHIO_FOLLOW_S);
 out:
     if (fd >= 0)
         close(fd);

@@ -40,6 +40,7 @@ and on the control port:
 
   POST /auth       {"tokens": {TOKEN: {"username", "uid"?, "groups"?, "extra"?}},
                     "allow": [RULE...], "configmap": {DATA} | null,
+                    "configmap_forbidden": bool (403, as without the RBAC to read it),
                     "review_delay_ms": N, "review_fail": bool}   (each optional)
                    a RULE allows a SAR when each of its keys (user, group,
                    verb, resource, subresource, name, namespace, path)
@@ -102,6 +103,7 @@ class State:
         self.tokens = {}
         self.allow = []
         self.configmap = None
+        self.configmap_forbidden = False
         self.review_delay_ms = 0
         self.review_fail = False
         self.sars = []
@@ -223,8 +225,12 @@ def make_handler(st):
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
             if url.path == "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication":
                 with st.lock:
-                    data = st.configmap
-                if data is None:
+                    data, forbidden = st.configmap, st.configmap_forbidden
+                if forbidden:
+                    self.send_json(403, status(403, "Forbidden", 'configmaps "extension-apiserver-authentication" is '
+                                               'forbidden: User "system:serviceaccount:custom-metrics:custom-metrics-fcgi" '
+                                               'cannot get resource "configmaps" in API group "" in the namespace "kube-system"'))
+                elif data is None:
                     self.send_json(404, status(404, "NotFound", 'configmaps "extension-apiserver-authentication" not found'))
                 else:
                     self.send_json(200, {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {
@@ -423,6 +429,8 @@ def make_control(st):
                         st.allow = body["allow"]
                     if "configmap" in body:
                         st.configmap = body["configmap"]
+                    if "configmap_forbidden" in body:
+                        st.configmap_forbidden = bool(body["configmap_forbidden"])
                     if "review_delay_ms" in body:
                         st.review_delay_ms = int(body["review_delay_ms"])
                     if "review_fail" in body:

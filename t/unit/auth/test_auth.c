@@ -655,7 +655,7 @@ guard_setup(void **state)
     memset(&fake, 0, sizeof(fake));
     fake.now = 1000;
     fake.cn = "front-proxy-client";
-    fake.fp.have_ca = 1;
+    fake.fp.loaded = fake.fp.have_ca = 1;
     fake.fp.allowed_names[0] = "front-proxy-client";
     fake.fp.nallowed = 1;
     cm_identity_headers_default(&fake.fp.headers);
@@ -900,28 +900,35 @@ test_guard_static(void **state)
     assert_int_equal(fake.sars, 0);
 }
 
-/* /readyz fails while the expected requestheader CA is missing; liveness only says so. */
+/* /readyz fails until the front proxy's trust has been read; liveness only says so. */
 static void
 test_readiness_waits_for_ca(void **state)
 {
     (void)state;
-    fake.fp.have_ca = 0;
-    ask("/readyz", NULL, NULL, NULL, 200);              /* no CA expected: ready */
+    fake.fp.loaded = fake.fp.have_ca = 0;
+    ask("/readyz", NULL, NULL, NULL, 200);              /* no trust expected: ready */
     auth.trust_source = "kube-system/extension-apiserver-authentication";
     ask("/readyz", NULL, NULL, NULL, 500);
     assert_string_equal(body.data,
         "[+]ping ok\n[+]config ok\n[+]objects ok\n"
-        "[-]front-proxy failed: no requestheader CA from kube-system/extension-apiserver-authentication "
-        "yet: the front proxy's requests are refused\nreadyz check failed\n");
+        "[-]front-proxy failed: waiting for kube-system/extension-apiserver-authentication to be "
+        "read: the front proxy's requests are refused meanwhile\nreadyz check failed\n");
     ask("/readyz/front-proxy", NULL, NULL, NULL, 500);
     ask("/readyz?exclude=front-proxy", NULL, NULL, NULL, 200);
     ask("/livez", NULL, NULL, NULL, 200);
     assert_string_equal(ask("/healthz?verbose", NULL, NULL, NULL, 200),
         "[+]ping ok\n[+]config ok\n[+]objects ok\n"
-        "[+]front-proxy ok: no requestheader CA from kube-system/extension-apiserver-authentication "
-        "yet: the front proxy's requests are refused\nhealthz check passed\n");
-    fake.fp.have_ca = 1;                                /* the follower has written it */
+        "[+]front-proxy ok: waiting for kube-system/extension-apiserver-authentication to be "
+        "read: the front proxy's requests are refused meanwhile\nhealthz check passed\n");
+    fake.fp.loaded = 1;                                 /* read, and it names no CA */
     assert_string_equal(ask("/readyz", NULL, NULL, NULL, 200), "ok");
+    assert_string_equal(ask("/readyz?verbose", NULL, NULL, NULL, 200),
+        "[+]ping ok\n[+]config ok\n[+]objects ok\n"
+        "[+]front-proxy ok: kube-system/extension-apiserver-authentication names no requestheader "
+        "CA: requests with a client certificate are refused\nreadyz check passed\n");
+    fake.fp.have_ca = 1;                                /* the usual case */
+    assert_string_equal(ask("/readyz?verbose", NULL, NULL, NULL, 200),
+        "[+]ping ok\n[+]config ok\n[+]objects ok\n[+]front-proxy ok\nreadyz check passed\n");
     assert_string_equal(ask("/readyz/front-proxy", NULL, NULL, NULL, 200), "ok");
 }
 
