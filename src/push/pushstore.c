@@ -264,7 +264,8 @@ bump_writes(struct cm_pushrec_header *h)
 
 /*
  * Replaces the full file by a compacted one (the lock is held, and stays
- * held on the new file).  A CM_PUSHSTORE_* code.
+ * held on the new file).  A CM_PUSHSTORE_* code: CM_PUSHSTORE_FULL, with the
+ * file untouched, when every record is worth keeping.
  */
 static int
 compact(struct cm_pushstore *ps, cm_pushstore_keep_fn keep, void *keep_arg,
@@ -276,7 +277,8 @@ compact(struct cm_pushstore *ps, cm_pushstore_keep_fn keep, void *keep_arg,
     rc = cm_pushcompact_run(&ps->m, ps->tmp_path, ps->path, ps->want_capacity, keep, keep_arg,
                             &fresh, err, errlen);
     if (rc != CM_PUSHMAP_OK)
-        return rc == CM_PUSHMAP_NOSPACE ? CM_PUSHSTORE_NOSPACE : CM_PUSHSTORE_ERROR;
+        return rc == CM_PUSHMAP_FULL ? CM_PUSHSTORE_FULL
+               : rc == CM_PUSHMAP_NOSPACE ? CM_PUSHSTORE_NOSPACE : CM_PUSHSTORE_ERROR;
     __atomic_store_n(&ps->m.hdr->replaced, 1, __ATOMIC_RELEASE);
     cm_pushmap_unmap(&ps->m);          /* closing the old file drops its lock */
     ps->m = fresh;

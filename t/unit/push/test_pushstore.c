@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -393,6 +394,69 @@ test_full_store_is_compacted(void **s)
     cm_pushstore_close(reader);
 }
 
+/* The inode and size of dir/push.db: a compaction renames a new file there. */
+static void
+store_file(struct stat *st)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, CM_PUSHSTORE_FILE);
+    assert_int_equal(stat(path, st), 0);
+}
+
+/*
+ * Full of fresh values, a new key is refused without rewriting the file:
+ * the count pass keeps every record, so a new file would be as full (and
+ * the copy, up to GiBs under the writers' lock, would be for nothing).
+ */
+static void
+test_full_of_fresh_values_refuses_without_rewriting(void **s)
+{
+    struct cm_pushstore *ps = open_store(8), *reader = open_store(8);
+    struct cm_push_key k = { "m", "pods", "default", "one-too-many" };
+    struct cm_push_value v = { "9", 90, { 0, NULL } };
+    struct stat before, after;
+    char err[512], name[32];
+    int i;
+
+    (void)s;
+    for (i = 0; i < 8; i++) {
+        snprintf(name, sizeof(name), "fresh-%d", i);
+        put(ps, "default", name, "1", 80);
+    }
+    assert_string_equal(get(reader, "default", "fresh-7"), "1");
+    store_file(&before);
+    for (i = 0; i < 3; i++) {               /* again and again: never a rewrite */
+        assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), 0);
+        assert_int_equal(cm_pushstore_put(ps, &k, &v, keep_all, NULL, err, sizeof(err)),
+                         CM_PUSHSTORE_FULL);
+        cm_pushstore_unlock(ps);
+        assert_non_null(strstr(err, "full"));
+    }
+    store_file(&after);
+    assert_int_equal(after.st_ino, before.st_ino);
+    assert_int_equal(after.st_dev, before.st_dev);
+    assert_int_equal(cm_pushstore_count(ps), 8);
+    /* the file was not replaced: the reader keeps it, and every value */
+    assert_string_equal(get(reader, "default", "fresh-0"), "1");
+    assert_null(get(reader, "default", "one-too-many"));
+    /* a stored key is still rewritten in place */
+    put(ps, "default", "fresh-3", "2", 81);
+    assert_string_equal(get(reader, "default", "fresh-3"), "2");
+
+    /* a store opened with a larger capacity still grows by compacting */
+    cm_pushstore_close(ps);
+    ps = open_store(16);
+    assert_int_equal(cm_pushstore_capacity(ps), 8);
+    assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_put(ps, &k, &v, keep_all, NULL, err, sizeof(err)), 0);
+    cm_pushstore_unlock(ps);
+    assert_int_equal(cm_pushstore_capacity(ps), 16);
+    assert_int_equal(cm_pushstore_count(ps), 9);
+    cm_pushstore_close(ps);
+    cm_pushstore_close(reader);
+}
+
 static void
 test_damaged_file_is_refused_or_moved_aside(void **s)
 {
@@ -446,6 +510,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_writers_lose_nothing, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_writer_killed_mid_write, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_full_store_is_compacted, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_full_of_fresh_values_refuses_without_rewriting,
+                                        setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_damaged_file_is_refused_or_moved_aside, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_oversized_keys_and_labels_do_not_fit, setup_dir,
