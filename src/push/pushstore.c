@@ -174,22 +174,32 @@ cm_pushstore_get_in(struct cm_pushstore *ps, const struct cm_push_scope *sc, con
     return cm_pushindex_value(&ps->idx, (uint32_t)i, &ps->m.rec[i], ps->epoch, out);
 }
 
+/*
+ * Other metrics' records are skipped by this process's copy of their key
+ * (the index's), without reading the shared page or taking arena memory;
+ * a key is decoded on the stack, and only the values handed to fn come
+ * from a.  So a listing costs the arena what its own series take, however
+ * many records other metrics have.
+ */
 void
 cm_pushstore_each_external(struct cm_pushstore *ps, const char *metric, struct cm_arena *a,
                            int (*fn)(const struct cm_push_key *k,
                                      const struct cm_push_value *v, void *arg),
                            void *arg)
 {
-    size_t i;
+    size_t mlen = strlen(metric) + 1, i;
 
     for (i = 0; i < ps->idx.next; i++) {
+        const struct cm_pushindex_entry *kn = &ps->idx.known[ps->idx.ext[i]];
         const struct cm_pushrec *r = &ps->m.rec[ps->idx.ext[i]];
-        char *buf = cm_arena_alloc(a, CM_PUSHSTORE_KEY_MAX);
+        char buf[CM_PUSHSTORE_KEY_MAX];
         struct cm_push_key k;
         struct cm_push_value v;
         struct cm_pushrec_copy c;
         size_t size;
 
+        if (kn->key == NULL || kn->key_len < mlen || memcmp(kn->key, metric, mlen) != 0)
+            continue;                  /* another metric's (its key starts "metric NUL") */
         if (cm_pushrec_decode_key(r, buf, &k) < 0 || strcmp(k.metric, metric) != 0)
             continue;
         if (cm_pushrec_read(r, &c, NULL) < 0 || (size = cm_pushrec_decoded_size(&c)) == 0 ||

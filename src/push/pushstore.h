@@ -90,8 +90,9 @@ int cm_pushstore_get_in(struct cm_pushstore *ps, const struct cm_push_scope *sc,
 
 /*
  * Calls fn for every external series (resource "") of metric, in the order
- * they were first written; stops when fn returns non-zero.  Keys and values
- * are allocated from a.
+ * they were first written; stops when fn returns non-zero.  *k is borrowed
+ * for the call only (its strings are on this function's stack); *v's
+ * strings are allocated from a (only for metric's own series).
  */
 void cm_pushstore_each_external(struct cm_pushstore *ps, const char *metric, struct cm_arena *a,
                                 int (*fn)(const struct cm_push_key *k,

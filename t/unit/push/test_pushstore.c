@@ -196,6 +196,67 @@ test_external_series_are_listed(void **s)
     cm_pushstore_close(ps);
 }
 
+/* Puts n external series of metric, named prefix-0..n-1, in one lock session. */
+static void
+put_external(struct cm_pushstore *ps, const char *metric, const char *prefix, int n)
+{
+    struct cm_push_value v = { "1", 1, { 0, NULL } };
+    char err[512], name[32];
+    int i;
+
+    assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), 0);
+    for (i = 0; i < n; i++) {
+        struct cm_push_key k = { metric, "", "", name };
+
+        snprintf(name, sizeof(name), "%s-%d", prefix, i);
+        assert_int_equal(cm_pushstore_put(ps, &k, &v, keep_all, NULL, err, sizeof(err)), 0);
+    }
+    cm_pushstore_unlock(ps);
+}
+
+/* The arena bytes one listing of metric's series takes (after a refresh). */
+static size_t
+listing_cost(struct cm_pushstore *ps, const char *metric, int *n)
+{
+    struct cm_arena a;
+    char err[512];
+    size_t used;
+
+    assert_int_equal(cm_pushstore_refresh(ps, err, sizeof(err)), 0);
+    cm_arena_init(&a, 0);
+    *n = 0;
+    cm_pushstore_each_external(ps, metric, &a, count_external, n);
+    used = a.used_total;
+    cm_arena_free(&a);
+    return used;
+}
+
+/*
+ * Listing one metric's external series costs the request's arena what that
+ * metric's values take, however many series other metrics have: the keys
+ * are decoded on the stack, and other metrics' records are skipped unread.
+ */
+static void
+test_external_listing_costs_only_its_own_series(void **s)
+{
+    struct cm_pushstore *ps = open_store(4096);
+    size_t alone, crowded;
+    int n;
+
+    (void)s;
+    put_external(ps, "ext", "q", 3);
+    alone = listing_cost(ps, "ext", &n);
+    assert_int_equal(n, 3);
+    put_external(ps, "other", "x", 2000);
+    crowded = listing_cost(ps, "ext", &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(crowded, alone);
+    assert_true(alone < 3 * 256);           /* a decoded value each, no 640-byte keys */
+    assert_int_equal(listing_cost(ps, "none", &n), 0);
+    assert_int_equal(n, 0);
+    cm_pushstore_close(ps);
+}
+
 #define WRITERS 4
 #define KEYS_PER_WRITER 300
 #define ROUNDS 5
@@ -507,6 +568,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_values_and_labels_round_trip, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_external_series_are_listed, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_external_listing_costs_only_its_own_series, setup_dir,
+                                        teardown_dir),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_lose_nothing, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_writer_killed_mid_write, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_full_store_is_compacted, setup_dir, teardown_dir),
