@@ -315,6 +315,9 @@ cm_pushstore_put(struct cm_pushstore *ps, const struct cm_push_key *key,
     if (i >= 0) {
         /* a record written before owns its space: rewriting it needs none */
         cm_pushrec_write(&ps->m.rec[i], &c);
+        /* ps->epoch moves only at the next refresh: a get before it must not
+         * be answered from the value this process cached before the write */
+        cm_pushindex_forget(&ps->idx, (uint32_t)i);
         bump_writes(ps->m.hdr);
         return CM_PUSHSTORE_OK;
     }

@@ -257,6 +257,41 @@ test_external_listing_costs_only_its_own_series(void **s)
     cm_pushstore_close(ps);
 }
 
+/*
+ * Inside one lock session the store's write count (the readers' cache
+ * epoch) is the one read at lock time, so a value cached before a put must
+ * not be handed out after it: the replicator reads, writes, reads again.
+ */
+static void
+test_get_after_put_in_one_lock_session(void **s)
+{
+    struct cm_pushstore *ps = open_store(64);
+    struct cm_push_key k = { "m", "pods", "default", "web-1" };
+    struct cm_push_value v1 = { "1", 100, { 0, NULL } }, v2 = { "2", 100, { 0, NULL } }, got;
+    char err[512];
+
+    (void)s;
+    assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_put(ps, &k, &v1, keep_all, NULL, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_get(ps, &k, &got), 1);
+    assert_string_equal(got.text, "1");
+    assert_int_equal(cm_pushstore_put(ps, &k, &v2, keep_all, NULL, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_get(ps, &k, &got), 1);
+    assert_string_equal(got.text, "2");
+    v1.timestamp = 101;
+    assert_int_equal(cm_pushstore_put(ps, &k, &v1, keep_all, NULL, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_get(ps, &k, &got), 1);
+    assert_string_equal(got.text, "1");
+    assert_int_equal(got.timestamp, 101);
+    cm_pushstore_unlock(ps);
+    /* and after the session, as another request would read it */
+    assert_int_equal(cm_pushstore_refresh(ps, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_get(ps, &k, &got), 1);
+    assert_string_equal(got.text, "1");
+    assert_int_equal(got.timestamp, 101);
+    cm_pushstore_close(ps);
+}
+
 #define WRITERS 4
 #define KEYS_PER_WRITER 300
 #define ROUNDS 5
@@ -569,6 +604,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_values_and_labels_round_trip, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_external_series_are_listed, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_external_listing_costs_only_its_own_series, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_get_after_put_in_one_lock_session, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_lose_nothing, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_writer_killed_mid_write, setup_dir, teardown_dir),
