@@ -128,6 +128,13 @@ cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen)
         snprintf(err, errlen, "%s is damaged: it counts more records than it holds", ps->path);
         return -1;
     }
+    /* published records are never taken back in one file: a count that
+     * dropped is damage, and a put would index (and fill) past idx.n */
+    if (count < ps->idx.n) {
+        snprintf(err, errlen, "%s is damaged: it counts %u records, %u were published", ps->path,
+                 count, ps->idx.n);
+        return -1;
+    }
     while (ps->idx.n < count)
         cm_pushindex_add(&ps->idx, &ps->m.rec[ps->idx.n]);
     return 0;

@@ -67,7 +67,9 @@ uint32_t cm_pushstore_capacity(const struct cm_pushstore *ps);
 /*
  * Brings this process's view up to date: maps a file that replaced the one
  * it has, and indexes records appended since the last call.  Costs two
- * atomic loads when nothing changed.  Returns 0, or -1 with a message.
+ * atomic loads when nothing changed.  Returns 0, or -1 with a message (a
+ * damaged file too: a header counting more records than the file holds, or
+ * fewer than this process has already indexed).
  */
 int cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen);
 

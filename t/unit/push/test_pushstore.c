@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "pushrec.h"
 #include "pushstore.h"
 
 static char dir[64];
@@ -576,6 +578,39 @@ test_damaged_file_is_refused_or_moved_aside(void **s)
     assert_int_equal(access(path, F_OK), 0);
 }
 
+/*
+ * A header whose count drops below the records this process has indexed
+ * (a damaged file, another program's write) is refused: a put would index
+ * the record after idx.n, maybe one past the mapping, and fill another.
+ */
+static void
+test_count_below_the_indexed_records_is_damage(void **s)
+{
+    struct cm_pushstore *ps = open_store(3);
+    uint32_t one = 1;
+    char path[128], err[512];
+    int fd;
+
+    (void)s;
+    put(ps, "default", "a", "1", 10);
+    put(ps, "default", "b", "1", 10);
+    put(ps, "default", "c", "1", 10);
+    snprintf(path, sizeof(path), "%s/%s", dir, CM_PUSHSTORE_FILE);
+    fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, &one, sizeof(one), offsetof(struct cm_pushrec_header, count)),
+                     (ssize_t)sizeof(one));
+    close(fd);
+    assert_int_equal(cm_pushstore_count(ps), 1);
+    assert_int_equal(cm_pushstore_refresh(ps, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "damaged"));
+    assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "damaged"));
+    /* and nothing was written past what the header says */
+    assert_int_equal(cm_pushstore_count(ps), 1);
+    cm_pushstore_close(ps);
+}
+
 static void
 test_oversized_keys_and_labels_do_not_fit(void **s)
 {
@@ -613,6 +648,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_full_of_fresh_values_refuses_without_rewriting,
                                         setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_damaged_file_is_refused_or_moved_aside, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_count_below_the_indexed_records_is_damage, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_oversized_keys_and_labels_do_not_fit, setup_dir,
                                         teardown_dir),
