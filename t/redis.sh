@@ -6,7 +6,11 @@
 # values expire in Redis and in every replica; redis-server killed with
 # SIGKILL and restarted loses no acknowledged write; Redis down gives 503 to
 # writes and the last values to reads, and both pairs recover by themselves;
-# the concurrent-writers and kill -9 tests of t/push.sh, across both pairs.
+# the concurrent-writers and kill -9 tests of t/push.sh, across both pairs;
+# hot reloads: a push metric added by a reload reaches the other replica,
+# also through a replicator killed after the reload, a changed key prefix is
+# followed, an unsafe password_file is refused at its FILE:LINE:COLUMN, and
+# store: embedded and back stops and starts the replicator.
 # Then a second redis-server with TLS and a password: the right CA and
 # password work, a wrong CA and a wrong password are refused clearly, and a
 # value set or deleted in Redis behind the channel's back reaches the
@@ -259,10 +263,82 @@ eventually 60 prints "$(expect_all 12)" values b 0 && pass "under kills: pair b 
 check "writer 1 untouched" "$(values b 1)" "$(expect_all 6)"
 grep -q "replicator .* was killed by signal 9" "$tmp/b.log" && pass "the master saw its replicator die" ||
     fail "pair b's log does not show the replicator's death"
+
+# 8. Hot reloads: each replica's replicator runs with the configuration just taken.
+count_in() { grep -c -- "$2" "$tmp/$1.log" || true; }   # count_in PAIR TEXT: log lines with TEXT
+replicator_of() { pgrep -P "$1" -x cm-replicator; }
+# reload PAIR FILE: FILE renamed over PAIR's metrics.yaml; waits until the
+# reload is taken and the replicator follows Redis again (or, with "none",
+# until it is gone)
+reload() {
+    local taken follows
+    taken=$(count_in "$1" "reloaded $tmp/$1.yaml (hash")
+    follows=$(count_in "$1" "replicator: following Redis")
+    mv -f "$2" "$tmp/$1.yaml"
+    eventually 60 prints $((taken + 1)) count_in "$1" "reloaded $tmp/$1.yaml (hash" ||
+        { fail "pair $1 did not take the reload"; return 1; }
+    [ "${3:-}" = none ] && return 0
+    eventually 60 prints $((follows + 1)) count_in "$1" "replicator: following Redis" ||
+        fail "pair $1's replicator does not follow Redis after the reload"
+}
+with_added() {   # with_added PREFIX: metrics.yaml with push metric "added" too
+    metrics "$1" 1h
+    printf '  - name: added\n    resources: [pods]\n    source: {push: {max_age: 10m}}\n'
+}
+repl_before=$(replicator_of "$master_b")
+with_added "cmt:" > "$tmp/.a.new"; reload a "$tmp/.a.new"
+with_added "cmt:" > "$tmp/.b.new"; reload b "$tmp/.b.new"
+check "a push metric added by a reload takes writes" "$(write a /namespaces/default/pods/marker/added 31)" 200
+eventually 60 prints 31 value b marker added && pass "its value reaches the other replica"
+repl_after=$(replicator_of "$master_b")
+[ -n "$repl_after" ] && [ "$repl_after" != "$repl_before" ] &&
+    pass "the reload restarted pair b's replicator" || fail "pair b's replicator: $repl_before, then $repl_after"
+grep -q "replicator restarted for configuration generation" "$tmp/b.log" &&
+    pass "the log says so" || fail "pair b's log does not show the replicator's restart"
+# killed after the reload, the replicator is respawned with the configuration that serves
+follows=$(count_in b "replicator: following Redis")
+kill -9 "$repl_after"
+eventually 60 prints $((follows + 1)) count_in b "replicator: following Redis" &&
+    pass "the respawned replicator follows Redis"
+check "another write of the added metric" "$(write a /namespaces/default/pods/marker/added 32)" 200
+eventually 60 prints 32 value b marker added && pass "the respawned replicator applies it"
+check "a write of the added metric through pair b" "$(write b /namespaces/default/pods/b-1/added 33)" 200
+eventually 60 prints 33 value a b-1 added && pass "pair a applies it"
+# a changed push: block (here the key prefix, so the channel too) is followed
+with_added "cmu:" > "$tmp/.a.new"; reload a "$tmp/.a.new"
+with_added "cmu:" > "$tmp/.b.new"; reload b "$tmp/.b.new"
+check "a write after the prefix changed" "$(write a /namespaces/default/pods/marker/added 34)" 200
+check "it is kept under the new prefix" "$(rcli get cmu:v/added/pods/default/marker | cut -d' ' -f2)" 34
+eventually 60 prints 34 value b marker added && pass "pair b follows the new prefix's channel"
+# a reload that would leave the replicator without its password is refused, at the block
+(umask 022; echo pw > "$tmp/open-password")
+with_added "cmu:" "" | sed "s|^  resync: 1h|  resync: 1h\n  password_file: $tmp/open-password|" > "$tmp/.b.new"
+refused=$(count_in b "reload of $tmp/b.yaml refused")
+mv -f "$tmp/.b.new" "$tmp/b.yaml"
+eventually 60 prints $((refused + 1)) count_in b "reload of $tmp/b.yaml refused" &&
+    pass "a password_file others may read is refused by the reload"
+grep "reload of $tmp/b.yaml refused" "$tmp/b.log" | tail -1 |
+    grep -q "$tmp/b.yaml:2:3: the push: password_file $tmp/open-password is readable by others" &&
+    pass "saying where, as FILE:LINE:COLUMN" ||
+    fail "the refusal: $(grep "reload of $tmp/b.yaml refused" "$tmp/b.log" | tail -1)"
+check "pair b still writes" "$(write b /namespaces/default/pods/marker/added 35)" 200
+eventually 60 prints 35 value a marker added && pass "through Redis, as before"
+# store: embedded by a reload stops the replicator; store: redis again starts one
+{ metrics "cmu:" 1h | sed '1,6d'
+  printf '  - name: added\n    resources: [pods]\n    source: {push: {max_age: 10m}}\n'; } > "$tmp/.b.new"
+reload b "$tmp/.b.new" none
+eventually 60 children_are "$master_b" 4 && pass "embedded: pair b runs no replicator"
+check "pair b writes its own store" "$(write b /namespaces/default/pods/b-2/added 36)" 200
+check "and serves it" "$(value b b-2 added)" 36
+check "Redis was not written" "$(rcli exists cmu:v/added/pods/default/b-2)" 0
+with_added "cmu:" > "$tmp/.b.new"; reload b "$tmp/.b.new"
+eventually 60 children_are "$master_b" 5 && pass "redis again: pair b runs a replicator"
+check "a write through pair a" "$(write a /namespaces/default/pods/marker/added 37)" 200
+eventually 60 prints 37 value b marker added && pass "reaches pair b again"
 stop_named a
 stop_named b
 
-# 8. TLS and a password on a second redis-server: right, wrong CA, wrong password.
+# 9. TLS and a password on a second redis-server: right, wrong CA, wrong password.
 mkdir -p "$tmp/tls"
 ( cd "$tmp/tls"
   for ca in ca other; do

@@ -500,6 +500,7 @@ load_push_store(struct loader *ld, yaml_node_t *node)
         ERR(ld, node, "'push' must be a mapping such as {store: redis, url: redis://redis:6379}");
         return 1;
     }
+    p->file = ld->path;
     p->line = CM_YAML_LINE(node);
     p->col = CM_YAML_COL(node);
     problems = check_keys(ld, node, keys, "the push block");

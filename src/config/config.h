@@ -132,6 +132,7 @@ struct cm_push_store {
     const char *key_prefix;            /* never NULL when kind is redis */
     int64_t resync;                    /* seconds, > 0 */
     long timeout_ms;
+    const char *file;                  /* the file the block is in (NULL: no block) */
     size_t line, col;                  /* where the block starts */
 };
 

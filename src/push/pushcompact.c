@@ -38,6 +38,12 @@ cm_pushcompact_run(const struct cm_pushmap *old, const char *tmp_path, const cha
     int fd, rc = CM_PUSHMAP_IO;
 
     n = cm_pushcompact_copy(old->rec, count, NULL, capacity, keep, keep_arg);
+    if (n >= capacity) {
+        /* a new file would have no room either: refuse before writing anything */
+        snprintf(err, errlen, "the push store is full: %u values are fresh (raise "
+                 "--push-capacity)", capacity);
+        return CM_PUSHMAP_FULL;
+    }
     fd = cm_safefile_create(tmp_path, 0600, err, errlen);
     if (fd < 0)
         return CM_PUSHMAP_IO;          /* nothing was made */

@@ -30,9 +30,11 @@ uint32_t cm_pushcompact_copy(const struct cm_pushrec *from, uint32_t count,
  * Writes the records of old (the writers' lock held on it) that keep()
  * accepts into a new store of capacity records at tmp_path, and renames it
  * to path.  On success *fresh is the new file, mapped and locked (LOCK_EX);
- * old is untouched (the caller marks it replaced).  CM_PUSHMAP_OK,
- * CM_PUSHMAP_NOSPACE or CM_PUSHMAP_IO with a message; tmp_path is removed on
- * failure.
+ * old is untouched (the caller marks it replaced).  When keep() accepts
+ * capacity records or more, the new file would be as full as the old one:
+ * nothing is written (no copy, no rename) and the return is CM_PUSHMAP_FULL.
+ * Otherwise CM_PUSHMAP_OK, CM_PUSHMAP_NOSPACE or CM_PUSHMAP_IO with a
+ * message; tmp_path is removed on failure.
  */
 int cm_pushcompact_run(const struct cm_pushmap *old, const char *tmp_path, const char *path,
                        uint32_t capacity, cm_pushstore_keep_fn keep, void *keep_arg,

@@ -148,6 +148,12 @@ cm_pushindex_find_in(const struct cm_pushindex *idx, const struct cm_push_scope 
     return -1;
 }
 
+void
+cm_pushindex_forget(struct cm_pushindex *idx, uint32_t i)
+{
+    idx->known[i].valid = 0;           /* its mem is buried when the value is next read */
+}
+
 int
 cm_pushindex_value(struct cm_pushindex *idx, uint32_t i, const struct cm_pushrec *r,
                    uint32_t epoch, struct cm_push_value *out)

@@ -64,6 +64,14 @@ long cm_pushindex_find_in(const struct cm_pushindex *idx, const struct cm_push_s
                           const char *name);
 
 /*
+ * Forgets the value cached for record i (indexed), which this process has
+ * just rewritten: the next cm_pushindex_value() reads the record again,
+ * whatever the epoch.  The value handed out before stays valid until
+ * empty_grave.
+ */
+void cm_pushindex_forget(struct cm_pushindex *idx, uint32_t i);
+
+/*
  * The value of record i (indexed), as of store write count epoch: 1 with *out
  * filled (borrowed until the next empty_grave), 0 when it cannot be read.
  */

@@ -38,7 +38,8 @@ enum {
     CM_PUSHMAP_OK = 0,
     CM_PUSHMAP_IO = -1,                /* an I/O error (message in err) */
     CM_PUSHMAP_BAD = -2,               /* the file is not a push store of this version */
-    CM_PUSHMAP_NOSPACE = -3            /* no space left on its filesystem (ENOSPC, EDQUOT) */
+    CM_PUSHMAP_NOSPACE = -3,           /* no space left on its filesystem (ENOSPC, EDQUOT) */
+    CM_PUSHMAP_FULL = -4               /* the compactor: every record is kept, nothing was made */
 };
 
 /* flock() retried on EINTR; 0 or -1 with errno. */

@@ -128,6 +128,13 @@ cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen)
         snprintf(err, errlen, "%s is damaged: it counts more records than it holds", ps->path);
         return -1;
     }
+    /* published records are never taken back in one file: a count that
+     * dropped is damage, and a put would index (and fill) past idx.n */
+    if (count < ps->idx.n) {
+        snprintf(err, errlen, "%s is damaged: it counts %u records, %u were published", ps->path,
+                 count, ps->idx.n);
+        return -1;
+    }
     while (ps->idx.n < count)
         cm_pushindex_add(&ps->idx, &ps->m.rec[ps->idx.n]);
     return 0;
@@ -174,22 +181,32 @@ cm_pushstore_get_in(struct cm_pushstore *ps, const struct cm_push_scope *sc, con
     return cm_pushindex_value(&ps->idx, (uint32_t)i, &ps->m.rec[i], ps->epoch, out);
 }
 
+/*
+ * Other metrics' records are skipped by this process's copy of their key
+ * (the index's), without reading the shared page or taking arena memory;
+ * a key is decoded on the stack, and only the values handed to fn come
+ * from a.  So a listing costs the arena what its own series take, however
+ * many records other metrics have.
+ */
 void
 cm_pushstore_each_external(struct cm_pushstore *ps, const char *metric, struct cm_arena *a,
                            int (*fn)(const struct cm_push_key *k,
                                      const struct cm_push_value *v, void *arg),
                            void *arg)
 {
-    size_t i;
+    size_t mlen = strlen(metric) + 1, i;
 
     for (i = 0; i < ps->idx.next; i++) {
+        const struct cm_pushindex_entry *kn = &ps->idx.known[ps->idx.ext[i]];
         const struct cm_pushrec *r = &ps->m.rec[ps->idx.ext[i]];
-        char *buf = cm_arena_alloc(a, CM_PUSHSTORE_KEY_MAX);
+        char buf[CM_PUSHSTORE_KEY_MAX];
         struct cm_push_key k;
         struct cm_push_value v;
         struct cm_pushrec_copy c;
         size_t size;
 
+        if (kn->key == NULL || kn->key_len < mlen || memcmp(kn->key, metric, mlen) != 0)
+            continue;                  /* another metric's (its key starts "metric NUL") */
         if (cm_pushrec_decode_key(r, buf, &k) < 0 || strcmp(k.metric, metric) != 0)
             continue;
         if (cm_pushrec_read(r, &c, NULL) < 0 || (size = cm_pushrec_decoded_size(&c)) == 0 ||
@@ -264,7 +281,8 @@ bump_writes(struct cm_pushrec_header *h)
 
 /*
  * Replaces the full file by a compacted one (the lock is held, and stays
- * held on the new file).  A CM_PUSHSTORE_* code.
+ * held on the new file).  A CM_PUSHSTORE_* code: CM_PUSHSTORE_FULL, with the
+ * file untouched, when every record is worth keeping.
  */
 static int
 compact(struct cm_pushstore *ps, cm_pushstore_keep_fn keep, void *keep_arg,
@@ -276,7 +294,8 @@ compact(struct cm_pushstore *ps, cm_pushstore_keep_fn keep, void *keep_arg,
     rc = cm_pushcompact_run(&ps->m, ps->tmp_path, ps->path, ps->want_capacity, keep, keep_arg,
                             &fresh, err, errlen);
     if (rc != CM_PUSHMAP_OK)
-        return rc == CM_PUSHMAP_NOSPACE ? CM_PUSHSTORE_NOSPACE : CM_PUSHSTORE_ERROR;
+        return rc == CM_PUSHMAP_FULL ? CM_PUSHSTORE_FULL
+               : rc == CM_PUSHMAP_NOSPACE ? CM_PUSHSTORE_NOSPACE : CM_PUSHSTORE_ERROR;
     __atomic_store_n(&ps->m.hdr->replaced, 1, __ATOMIC_RELEASE);
     cm_pushmap_unmap(&ps->m);          /* closing the old file drops its lock */
     ps->m = fresh;
@@ -303,6 +322,9 @@ cm_pushstore_put(struct cm_pushstore *ps, const struct cm_push_key *key,
     if (i >= 0) {
         /* a record written before owns its space: rewriting it needs none */
         cm_pushrec_write(&ps->m.rec[i], &c);
+        /* ps->epoch moves only at the next refresh: a get before it must not
+         * be answered from the value this process cached before the write */
+        cm_pushindex_forget(&ps->idx, (uint32_t)i);
         bump_writes(ps->m.hdr);
         return CM_PUSHSTORE_OK;
     }

@@ -67,7 +67,9 @@ uint32_t cm_pushstore_capacity(const struct cm_pushstore *ps);
 /*
  * Brings this process's view up to date: maps a file that replaced the one
  * it has, and indexes records appended since the last call.  Costs two
- * atomic loads when nothing changed.  Returns 0, or -1 with a message.
+ * atomic loads when nothing changed.  Returns 0, or -1 with a message (a
+ * damaged file too: a header counting more records than the file holds, or
+ * fewer than this process has already indexed).
  */
 int cm_pushstore_refresh(struct cm_pushstore *ps, char *err, size_t errlen);
 
@@ -90,8 +92,9 @@ int cm_pushstore_get_in(struct cm_pushstore *ps, const struct cm_push_scope *sc,
 
 /*
  * Calls fn for every external series (resource "") of metric, in the order
- * they were first written; stops when fn returns non-zero.  Keys and values
- * are allocated from a.
+ * they were first written; stops when fn returns non-zero.  *k is borrowed
+ * for the call only (its strings are on this function's stack); *v's
+ * strings are allocated from a (only for metric's own series).
  */
 void cm_pushstore_each_external(struct cm_pushstore *ps, const char *metric, struct cm_arena *a,
                                 int (*fn)(const struct cm_push_key *k,

@@ -18,8 +18,7 @@ struct cm_redis {
     CURL *h;
     int fd;
     const struct cm_push_store *cfg;
-    struct cm_buf in;                  /* received, not yet parsed */
-    size_t off;                        /* parsed up to here */
+    struct cm_resp_reader in;          /* received, not yet parsed (resp.h) */
     char name[300];
 };
 
@@ -102,23 +101,13 @@ parse_buffered(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, char
                size_t errlen)
 {
     const char *why = NULL;
-    long used;
+    int rc = cm_resp_reader_next(&r->in, a, out, &why);
 
-    if (r->off >= r->in.len)
-        return 0;
-    used = cm_resp_parse(r->in.data + r->off, r->in.len - r->off, a, out, &why);
-    if (used < 0) {
+    if (rc < 0) {
         snprintf(err, errlen, "Redis %s: %s", r->name, why);
         return CM_REDIS_PROTOCOL;
     }
-    if (used == 0)
-        return 0;
-    r->off += (size_t)used;
-    if (r->off == r->in.len) {
-        r->off = 0;
-        r->in.len = 0;
-    }
-    return 1;
+    return rc;
 }
 
 int
@@ -160,12 +149,7 @@ cm_redis_read(struct cm_redis *r, struct cm_arena *a, struct cm_resp *out, long 
             snprintf(err, errlen, "Redis %s closed the connection", r->name);
             return CM_REDIS_UNREACHABLE;
         }
-        if (r->off > 0 && r->off == r->in.len) {
-            r->off = 0;
-            r->in.len = 0;
-        }
-        cm_buf_add(&r->in, chunk, got);
-        if (cm_buf_failed(&r->in)) {
+        if (cm_resp_reader_feed(&r->in, chunk, got) < 0) {
             snprintf(err, errlen, "Redis %s: a reply is larger than %zu MiB", r->name,
                      IN_MAX >> 20);
             return CM_REDIS_PROTOCOL;
@@ -274,7 +258,7 @@ cm_redis_connect(struct cm_redis **out, const struct cm_push_store *cfg, char *e
     r->lib = lib;
     r->cfg = cfg;
     r->fd = -1;
-    cm_buf_init(&r->in, IN_MAX);
+    cm_resp_reader_init(&r->in, IN_MAX);
     snprintf(r->name, sizeof(r->name), cfg->redis.ipv6 ? "[%s]:%d" : "%s:%d", cfg->redis.host,
              cfg->redis.port);
     /* http(s):// only names the host and whether to speak TLS: CONNECT_ONLY sends nothing */
@@ -331,6 +315,6 @@ cm_redis_close(struct cm_redis *r)
         return;
     if (r->h != NULL)
         r->lib->easy_cleanup(r->h);
-    cm_buf_free(&r->in);
+    cm_resp_reader_free(&r->in);
     free(r);
 }

@@ -28,14 +28,24 @@ static struct shared {
 int
 cm_replicator_share(char *err, size_t errlen)
 {
-    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *p;
 
+    if (shared != NULL)
+        return 0;
+    p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         snprintf(err, errlen, "cannot map the replicator's shared page: %s", strerror(errno));
         return -1;
     }
     shared = p;
     return 0;
+}
+
+void
+cm_replicator_forget_outage(void)
+{
+    if (shared != NULL)
+        __atomic_store_n(&shared->down_since, 0, __ATOMIC_RELAXED);
 }
 
 int64_t

@@ -33,9 +33,17 @@ int cm_replicator_run(const struct cm_config *cfg, const char *state_dir, uint32
 
 /*
  * Makes the page the replicator and the workers share (anonymous, shared
- * across fork(): call it in the master before forking).  0, or -1 with err.
+ * across fork(): call it in the master before forking).  0 (at once when
+ * it is made already: a reload asks again), or -1 with err.
  */
 int cm_replicator_share(char *err, size_t errlen);
+
+/*
+ * Forgets an outage of a replicator that is gone (the store was embedded
+ * for a while): the next replicator says anew whether Redis is reachable.
+ * In the master, with no replicator running.
+ */
+void cm_replicator_forget_outage(void);
 
 /*
  * The Unix time since which the replicator has had no working connection to

@@ -43,4 +43,43 @@ void cm_resp_command(struct cm_buf *out, size_t argc, const char *const *argv, c
 long cm_resp_parse(const char *p, size_t len, struct cm_arena *a, struct cm_resp *out,
                    const char **err);
 
+/*
+ * A connection's incoming bytes, parsed one reply at a time.  Bytes are fed
+ * as they arrive (any split); the parsed ones are dropped before more are
+ * appended, so the buffer holds at most the reply being received and one
+ * read's bytes, however long the stream.  Whether the reply at the front is
+ * whole is decided by a scan that resumes where the last one stopped, with
+ * no allocation: a reply arriving in many reads is scanned once, and
+ * parsed into the caller's arena once, when it is whole.
+ */
+struct cm_resp_reader {
+    struct cm_buf in;                /* owned: in.data[off..in.len) is not parsed yet */
+    size_t off;
+    size_t scanned;                  /* the reply at off: bytes known whole so far */
+    int depth;                       /* arrays open at scanned... */
+    int64_t left[CM_RESP_MAX_DEPTH]; /* ...and the elements each still waits for */
+};
+
+/* An empty reader whose replies may be up to max bytes. */
+void cm_resp_reader_init(struct cm_resp_reader *rd, size_t max);
+void cm_resp_reader_free(struct cm_resp_reader *rd);
+
+/*
+ * Appends the n bytes at p, after moving the unparsed ones to the front.
+ * Returns 0, or -1 when the unparsed bytes would pass max (a reply larger
+ * than max: the reader is then of no further use).
+ */
+int cm_resp_reader_feed(struct cm_resp_reader *rd, const void *p, size_t n);
+
+/*
+ * The next reply: 1 with *out filled (strings and arrays from a), 0 when it
+ * is not whole yet (nothing was taken from a), or -1 when the bytes are not
+ * RESP (*err: why, static).
+ */
+int cm_resp_reader_next(struct cm_resp_reader *rd, struct cm_arena *a, struct cm_resp *out,
+                        const char **err);
+
+/* The bytes received and not parsed yet. */
+size_t cm_resp_reader_pending(const struct cm_resp_reader *rd);
+
 #endif

@@ -50,7 +50,7 @@ watch_main(void *arg)
 }
 
 struct replicate_args {
-    const struct cm_config *cfg;
+    const struct cm_config *cfg;       /* the configuration serving: the reloader updates it */
     const char *state_dir;
     uint32_t capacity;
 };
@@ -61,6 +61,15 @@ replicate_main(void *arg)
     struct replicate_args *r = arg;
 
     return cm_replicator_run(r->cfg, r->state_dir, r->capacity);
+}
+
+/* The replicator runs while the configuration serving keeps its values in Redis. */
+static int
+replicate_wanted(void *arg)
+{
+    const struct replicate_args *r = arg;
+
+    return r->cfg->push.kind == CM_PUSH_STORE_REDIS;
 }
 
 /* What serve holds while it runs; released at main()'s one cleanup label. */
@@ -111,6 +120,7 @@ wire_reload(const struct cm_cli *a, struct serve *sv)
     ro->helper_conn = &sv->wa.conn;
     ro->helper_cache = &sv->wa.cache;
     ro->share = &sv->share;
+    ro->replicator_cfg = &sv->ra.cfg;
     sv->mo.reload = NULL;
     sv->api.reload = sv->health_api.reload = NULL;
     sv->reloader = cm_reloader_new(ro, &sv->loaded, sv->cache, &sv->hooks);
@@ -186,13 +196,18 @@ wire(const struct cm_cli *a, struct serve *sv)
     sv->wa.follow.conn = &sv->loaded.conn;
     sv->wa.follow.path = cm_authsetup_configmap_file();
     if (sv->cache != NULL) {
-        mo->helpers[mo->nhelpers++] = (struct cm_master_helper){ watch_main, &sv->wa, "watch cache" };
+        mo->helpers[mo->nhelpers++] = (struct cm_master_helper){ watch_main, &sv->wa, "watch cache",
+                                                                 NULL, 0 };
     }
-    if (cfg->push.kind == CM_PUSH_STORE_REDIS && a->state_dir != NULL) {
-        sv->ra.cfg = cfg;
+    /* with a state directory a reload may bring store: redis, or change it: the
+     * replicator runs while the configuration serving wants it, and restarts
+     * with each generation (its cfg is then the one committed) */
+    sv->ra.cfg = cfg;
+    if (a->state_dir != NULL) {
         sv->ra.state_dir = a->state_dir;
         sv->ra.capacity = (uint32_t)a->push_capacity;
-        mo->helpers[mo->nhelpers++] = (struct cm_master_helper){ replicate_main, &sv->ra, "replicator" };
+        mo->helpers[mo->nhelpers++] = (struct cm_master_helper){ replicate_main, &sv->ra,
+                                                                 "replicator", replicate_wanted, 1 };
     }
 }
 

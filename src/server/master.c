@@ -212,11 +212,60 @@ stop_pool(struct slot *slots, int n, const struct cm_master_opts *o, sigset_t *s
     }
 }
 
+/* 1 if slot s may run now: a worker, or a helper its configuration wants. */
+static int
+wanted(const struct slot *s, const struct cm_master_opts *o)
+{
+    const struct cm_master_helper *h;
+
+    if (s->role != ROLE_HELPER)
+        return 1;
+    h = &o->helpers[s->helper];
+    return h->wanted == NULL || h->wanted(h->arg);
+}
+
+/*
+ * The helpers restarted with every generation: each stops (SIGTERM; waited
+ * for, at most 2 s, so that two never run side by side) and starts again
+ * from its arg, which the commit just pointed at the new configuration, if
+ * that configuration wants it.
+ */
+static void
+restart_helpers(struct slot *slots, int n, const struct cm_master_opts *o,
+                const sigset_t *oldmask, struct retiring *old, unsigned long long gen)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        struct slot *s = &slots[i];
+        pid_t was = s->pid;
+
+        if (s->role != ROLE_HELPER || !o->helpers[s->helper].restart_per_generation)
+            continue;
+        if (s->pid > 0) {
+            retire(old, s->pid);
+            await_retired(old, s->pid, 2000);
+        }
+        s->pid = 0;
+        s->fails = 0;
+        s->respawn_at_ms = 0;
+        if (wanted(s, o))
+            spawn(s, o, oldmask);
+        if (s->pid > 0)
+            cm_log(CM_LOG_INFO, "%s %s for configuration generation %llu", role_name(s, o),
+                   was > 0 ? "restarted" : "started", gen);
+        else if (was > 0)
+            cm_log(CM_LOG_INFO, "%s stopped: configuration generation %llu has no use for it",
+                   role_name(s, o), gen);
+    }
+}
+
 /*
  * Starts a generation of workers and health worker from the opts' api (the
  * configuration just committed), then retires the old ones: they get
  * SIGTERM, finish the request they serve, and exit.  New first, so that
- * some worker always waits on the socket.
+ * some worker always waits on the socket.  The helpers that follow each
+ * generation restart before its workers start.
  */
 static void
 new_generation(struct slot *slots, int n, const struct cm_master_opts *o,
@@ -225,6 +274,7 @@ new_generation(struct slot *slots, int n, const struct cm_master_opts *o,
     pid_t *prev = cm_xcalloc((size_t)n, sizeof(*prev));
     int i, started = 0, retiring = 0;
 
+    restart_helpers(slots, n, o, oldmask, old, gen);
     for (i = 0; i < n; i++) {
         prev[i] = 0;
         if (slots[i].role == ROLE_HELPER)
@@ -283,7 +333,8 @@ cm_master_run(const struct cm_master_opts *o)
         slots[i].role = i < o->workers ? ROLE_WORKER :
                         i == o->workers && o->health_fd >= 0 ? ROLE_HEALTH : ROLE_HELPER;
         slots[i].helper = i - o->workers - (o->health_fd >= 0);
-        spawn(&slots[i], o, &oldmask);
+        if (wanted(&slots[i], o))
+            spawn(&slots[i], o, &oldmask);
     }
     cm_log(CM_LOG_INFO, "serving on %s with %d workers%s%s", o->socket_path, o->workers,
            o->health_fd >= 0 ? "; health on " : "", o->health_fd >= 0 ? o->health_socket_path : "");
@@ -331,7 +382,7 @@ cm_master_run(const struct cm_master_opts *o)
             t = cm_clock_ms();
         }
         for (i = 0; i < nslots; i++) {
-            if (slots[i].pid != 0)
+            if (slots[i].pid != 0 || !wanted(&slots[i], o))
                 continue;
             if (slots[i].respawn_at_ms <= t)
                 spawn(&slots[i], o, &oldmask);

@@ -16,7 +16,10 @@
  *
  * It may also supervise helper processes, the watch cache (watcher.h) and
  * the Redis replicator (replicator.h), each respawned like a worker when it
- * dies and stopped with the pool.
+ * dies and stopped with the pool.  A helper may run only while its
+ * configuration wants it (wanted()), and may be restarted with every
+ * generation (restart_per_generation: the replicator, whose configuration
+ * is the one committed), never side by side with its predecessor.
  *
  * Reloads (struct cm_master_reload): on SIGHUP, or when the watch
  * descriptor reports a change (debounced: a burst of events is one reload),
@@ -42,6 +45,10 @@ struct cm_master_helper {
     int (*main)(void *arg);
     void *arg;
     const char *name;             /* "watch cache" */
+    /* NULL: always runs; else it runs only while wanted(arg) is 1 (asked at each start) */
+    int (*wanted)(void *arg);
+    /* 1: stopped and started again (when wanted) with each new generation, before its workers */
+    int restart_per_generation;
 };
 
 #define CM_MASTER_DEBOUNCE_MS     200    /* quiet time after the last change before a reload */

@@ -5,13 +5,17 @@
 #include "counters.h"
 #include "log.h"
 #include "promclient.h"
+#include "replicator.h"
+#include "safefile.h"
 #include "source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct cm_reloader {
     struct cm_reloader_opts o;
@@ -114,6 +118,47 @@ refuse(struct cm_reloader *r, const char *why)
     cm_counters_config_reloaded(0, st.hash, time(NULL));   /* the self-metrics */
 }
 
+/*
+ * What cfg's store: redis needs beyond metrics.yaml, as serve needs it at
+ * start (state.c): --state-dir (state_dir), a password_file that can be read
+ * and that no other user may read or write (safefile.h), and the page the
+ * replicator shares with the workers (made here, in the master, before they
+ * fork).  0 (at once for the embedded store), or -1 with the problem in err
+ * as FILE:LINE:COLUMN: message at the push: block.
+ */
+static int
+push_ready(const struct cm_config *cfg, const char *state_dir, char *err, size_t errlen)
+{
+    const struct cm_push_store *p = &cfg->push;
+    char why[1024];
+    int fd;
+
+    if (p->kind != CM_PUSH_STORE_REDIS)
+        return 0;
+    if (state_dir == NULL) {
+        snprintf(why, sizeof(why), "store: redis needs --state-dir, which this server was "
+                 "started without: each replica keeps its copy of the values there");
+        goto refuse;
+    }
+    if (p->password_file != NULL) {
+        if (cm_safefile_check_token(p->password_file, "the push: password_file", 0, why,
+                                    sizeof(why)) < 0)
+            goto refuse;
+        if ((fd = open(p->password_file, O_RDONLY | O_CLOEXEC)) < 0) {
+            snprintf(why, sizeof(why), "cannot read the push: password_file %s: %s",
+                     p->password_file, strerror(errno));
+            goto refuse;
+        }
+        close(fd);
+    }
+    if (cm_replicator_share(why, sizeof(why)) < 0)
+        goto refuse;
+    return 0;
+refuse:
+    snprintf(err, errlen, "%s:%zu:%zu: %s", p->file ? p->file : cfg->path, p->line, p->col, why);
+    return -1;
+}
+
 static int
 stage(void *arg)
 {
@@ -130,6 +175,11 @@ stage(void *arg)
     cm_reloader_hash(r->o.config_path, r->next_hash);
     if (r->o.load(r->o.load_arg, &r->next, &d) < 0) {
         one_line(&d, why, CM_RELOAD_MESSAGE_MAX);
+        refuse(r, why);
+        loaded_free(&r->next);
+        goto out;
+    }
+    if (push_ready(r->next.cfg, r->o.state_dir, why, CM_RELOAD_MESSAGE_MAX) < 0) {
         refuse(r, why);
         loaded_free(&r->next);
         goto out;
@@ -227,6 +277,10 @@ commit(void *arg)
         *r->o.helper_cache = r->cache;
         *r->o.helper_conn = &r->cur.conn;
     }
+    if (r->cur.cfg->push.kind == CM_PUSH_STORE_REDIS && old.cfg->push.kind != CM_PUSH_STORE_REDIS)
+        cm_replicator_forget_outage();     /* no replicator ran meanwhile */
+    if (r->o.replicator_cfg != NULL)
+        *r->o.replicator_cfg = r->cur.cfg;  /* before old's is freed: a respawn reads it */
     api->config = r->cur.cfg;
     api->objects = r->cache ? cm_objcache_refresh(r->cache) : r->cur.objs;
     api->cache = r->cache;

@@ -5,7 +5,11 @@
  * every FILE:LINE:COLUMN problem, and the shared reload record that
  * /healthz?verbose and the self-metrics read); else stage it, restart the
  * watch cache first when the resources it must follow changed, and commit
- * it into the api the next generation of workers is forked with.
+ * it into the api the next generation of workers is forked with, and into
+ * the replicator's argument (the master restarts the replicator with every
+ * generation: it always runs with the configuration committed).  A store:
+ * redis configuration also needs what serve needs for it at start
+ * (--state-dir, a password_file it may read), or it is refused.
  */
 #ifndef CM_RELOADER_H
 #define CM_RELOADER_H
@@ -37,6 +41,8 @@ struct cm_reloader_opts {
     const struct cm_kubeconn **helper_conn;   /* the watch cache helper's arguments, */
     struct cm_objcache **helper_cache;        /* updated for its restart */
     struct cm_promshare **share;      /* made when a reload brings the first prometheus source */
+    const struct cm_config **replicator_cfg;  /* the replicator helper's argument: set to
+                                                 each committed configuration (borrowed) */
 };
 
 struct cm_reloader;

@@ -16,6 +16,13 @@
 
 #include "promsrc.h"
 
+/*
+ * The most objects one cache remembers (per metric, per worker).  Beyond
+ * it, objects not cached yet are not remembered until cached ones age past
+ * max_age (checked at most once a second); cached ones are still replaced.
+ */
+#define CM_PROM_CACHE_MAX 16384
+
 struct cm_prom_cache;
 
 /* An empty cache of answers younger than max_age seconds; owned, free with cm_prom_cache_free(). */

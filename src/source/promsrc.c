@@ -175,6 +175,20 @@ cm_promsrc_query_external(struct cm_promclient *c, const struct cm_prometheus *p
     return rc < 0 ? NULL : ans;
 }
 
+struct cm_prom_answer *
+cm_promsrc_answer(const struct cm_prom_result *res, const char *request_ns, const char *ns_label,
+                  const char *obj_label, struct cm_arena *a)
+{
+    struct cm_prom_answer *ans = cm_arena_zalloc(a, sizeof(*ans));
+
+    ans->result = *res;
+    ans->request_ns = request_ns;
+    ans->ns_label = ns_label;
+    ans->obj_label = obj_label;
+    build_index(ans, a);
+    return ans;
+}
+
 const struct cm_prom_result *
 cm_promsrc_result(const struct cm_prom_answer *ans)
 {

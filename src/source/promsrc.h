@@ -43,6 +43,17 @@ struct cm_prom_answer *cm_promsrc_query_external(struct cm_promclient *c,
                                                  const struct cm_selector *sel,
                                                  struct cm_arena *a, char *err, size_t errlen);
 
+/*
+ * The answer of an object query whose series are res (borrowed, with every
+ * string), as cm_promsrc_query_objects() makes it once Prometheus has
+ * answered: series name their object by obj_label and, with ns_label (NULL
+ * for cluster-scoped objects), their namespace, else request_ns.  Allocated
+ * from a; for the cache's tests.
+ */
+struct cm_prom_answer *cm_promsrc_answer(const struct cm_prom_result *res, const char *request_ns,
+                                         const char *ns_label, const char *obj_label,
+                                         struct cm_arena *a);
+
 /* Every series of the answer. */
 const struct cm_prom_result *cm_promsrc_result(const struct cm_prom_answer *ans);
 

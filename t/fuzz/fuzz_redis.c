@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for what Redis (or anyone between it and a redis://
  * client) hands the server: every input is parsed as RESP replies, one
- * after another, as a change message of prefix cmf:, as a key and as a value
+ * after another (whole, and through the reader in reads of 1 to 16 bytes,
+ * which must agree), as a change message of prefix cmf:, as a key and as a value
  * text, and (NUL-terminated) as the URL of a push: block.
  */
 #include "redisurl.h"
@@ -31,17 +32,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cm_push_key k;
     struct cm_push_value v;
     struct cm_redis_url u;
-    size_t off = 0, n = 0;
+    struct cm_resp_reader rd;
+    size_t off = 0, n = 0, whole = 0, fed = 0, read = 0;
     char err[256], *url;
     long used;
+    int rc = 0;
 
     cm_arena_init(&a, 0);
     while (off < size && (used = cm_resp_parse(p + off, size - off, &a, &r, &why)) > 0) {
         if ((size_t)used > size - off)
             abort();                           /* it took bytes it was not given */
         off += (size_t)used;
+        whole++;
         cm_arena_reset(&a);
     }
+    cm_resp_reader_init(&rd, size + 1);
+    while (fed < size && rc >= 0) {
+        size_t chunk = 1 + (size_t)data[fed] % 16;
+
+        if (chunk > size - fed)
+            chunk = size - fed;
+        if (cm_resp_reader_feed(&rd, p + fed, chunk) < 0)
+            abort();                           /* it holds no more than it was given */
+        fed += chunk;
+        while ((rc = cm_resp_reader_next(&rd, &a, &r, &why)) == 1) {
+            read++;
+            cm_arena_reset(&a);
+        }
+    }
+    /* the same replies; and a refusal only where the whole parse stopped */
+    if (read != whole || (rc < 0 && off == size))
+        abort();
+    cm_resp_reader_free(&rd);
     cm_redis_changes_each(p, size, "cmf:", &a, count, &n);
     cm_arena_reset(&a);
     if (cm_redis_key_parse(p, size, "cmf:", &a, &k) == 0)

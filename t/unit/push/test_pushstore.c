@@ -12,10 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "pushrec.h"
 #include "pushstore.h"
 
 static char dir[64];
@@ -192,6 +195,102 @@ test_external_series_are_listed(void **s)
     put(ps, "default", "pod", "1", 1);              /* not external */
     cm_pushstore_each_external(ps, "ext", &arena, count_external, &n);
     assert_int_equal(n, 2);
+    cm_pushstore_close(ps);
+}
+
+/* Puts n external series of metric, named prefix-0..n-1, in one lock session. */
+static void
+put_external(struct cm_pushstore *ps, const char *metric, const char *prefix, int n)
+{
+    struct cm_push_value v = { "1", 1, { 0, NULL } };
+    char err[512], name[32];
+    int i;
+
+    assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), 0);
+    for (i = 0; i < n; i++) {
+        struct cm_push_key k = { metric, "", "", name };
+
+        snprintf(name, sizeof(name), "%s-%d", prefix, i);
+        assert_int_equal(cm_pushstore_put(ps, &k, &v, keep_all, NULL, err, sizeof(err)), 0);
+    }
+    cm_pushstore_unlock(ps);
+}
+
+/* The arena bytes one listing of metric's series takes (after a refresh). */
+static size_t
+listing_cost(struct cm_pushstore *ps, const char *metric, int *n)
+{
+    struct cm_arena a;
+    char err[512];
+    size_t used;
+
+    assert_int_equal(cm_pushstore_refresh(ps, err, sizeof(err)), 0);
+    cm_arena_init(&a, 0);
+    *n = 0;
+    cm_pushstore_each_external(ps, metric, &a, count_external, n);
+    used = a.used_total;
+    cm_arena_free(&a);
+    return used;
+}
+
+/*
+ * Listing one metric's external series costs the request's arena what that
+ * metric's values take, however many series other metrics have: the keys
+ * are decoded on the stack, and other metrics' records are skipped unread.
+ */
+static void
+test_external_listing_costs_only_its_own_series(void **s)
+{
+    struct cm_pushstore *ps = open_store(4096);
+    size_t alone, crowded;
+    int n;
+
+    (void)s;
+    put_external(ps, "ext", "q", 3);
+    alone = listing_cost(ps, "ext", &n);
+    assert_int_equal(n, 3);
+    put_external(ps, "other", "x", 2000);
+    crowded = listing_cost(ps, "ext", &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(crowded, alone);
+    assert_true(alone < 3 * 256);           /* a decoded value each, no 640-byte keys */
+    assert_int_equal(listing_cost(ps, "none", &n), 0);
+    assert_int_equal(n, 0);
+    cm_pushstore_close(ps);
+}
+
+/*
+ * Inside one lock session the store's write count (the readers' cache
+ * epoch) is the one read at lock time, so a value cached before a put must
+ * not be handed out after it: the replicator reads, writes, reads again.
+ */
+static void
+test_get_after_put_in_one_lock_session(void **s)
+{
+    struct cm_pushstore *ps = open_store(64);
+    struct cm_push_key k = { "m", "pods", "default", "web-1" };
+    struct cm_push_value v1 = { "1", 100, { 0, NULL } }, v2 = { "2", 100, { 0, NULL } }, got;
+    char err[512];
+
+    (void)s;
+    assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_put(ps, &k, &v1, keep_all, NULL, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_get(ps, &k, &got), 1);
+    assert_string_equal(got.text, "1");
+    assert_int_equal(cm_pushstore_put(ps, &k, &v2, keep_all, NULL, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_get(ps, &k, &got), 1);
+    assert_string_equal(got.text, "2");
+    v1.timestamp = 101;
+    assert_int_equal(cm_pushstore_put(ps, &k, &v1, keep_all, NULL, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_get(ps, &k, &got), 1);
+    assert_string_equal(got.text, "1");
+    assert_int_equal(got.timestamp, 101);
+    cm_pushstore_unlock(ps);
+    /* and after the session, as another request would read it */
+    assert_int_equal(cm_pushstore_refresh(ps, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_get(ps, &k, &got), 1);
+    assert_string_equal(got.text, "1");
+    assert_int_equal(got.timestamp, 101);
     cm_pushstore_close(ps);
 }
 
@@ -393,6 +492,69 @@ test_full_store_is_compacted(void **s)
     cm_pushstore_close(reader);
 }
 
+/* The inode and size of dir/push.db: a compaction renames a new file there. */
+static void
+store_file(struct stat *st)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, CM_PUSHSTORE_FILE);
+    assert_int_equal(stat(path, st), 0);
+}
+
+/*
+ * Full of fresh values, a new key is refused without rewriting the file:
+ * the count pass keeps every record, so a new file would be as full (and
+ * the copy, up to GiBs under the writers' lock, would be for nothing).
+ */
+static void
+test_full_of_fresh_values_refuses_without_rewriting(void **s)
+{
+    struct cm_pushstore *ps = open_store(8), *reader = open_store(8);
+    struct cm_push_key k = { "m", "pods", "default", "one-too-many" };
+    struct cm_push_value v = { "9", 90, { 0, NULL } };
+    struct stat before, after;
+    char err[512], name[32];
+    int i;
+
+    (void)s;
+    for (i = 0; i < 8; i++) {
+        snprintf(name, sizeof(name), "fresh-%d", i);
+        put(ps, "default", name, "1", 80);
+    }
+    assert_string_equal(get(reader, "default", "fresh-7"), "1");
+    store_file(&before);
+    for (i = 0; i < 3; i++) {               /* again and again: never a rewrite */
+        assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), 0);
+        assert_int_equal(cm_pushstore_put(ps, &k, &v, keep_all, NULL, err, sizeof(err)),
+                         CM_PUSHSTORE_FULL);
+        cm_pushstore_unlock(ps);
+        assert_non_null(strstr(err, "full"));
+    }
+    store_file(&after);
+    assert_int_equal(after.st_ino, before.st_ino);
+    assert_int_equal(after.st_dev, before.st_dev);
+    assert_int_equal(cm_pushstore_count(ps), 8);
+    /* the file was not replaced: the reader keeps it, and every value */
+    assert_string_equal(get(reader, "default", "fresh-0"), "1");
+    assert_null(get(reader, "default", "one-too-many"));
+    /* a stored key is still rewritten in place */
+    put(ps, "default", "fresh-3", "2", 81);
+    assert_string_equal(get(reader, "default", "fresh-3"), "2");
+
+    /* a store opened with a larger capacity still grows by compacting */
+    cm_pushstore_close(ps);
+    ps = open_store(16);
+    assert_int_equal(cm_pushstore_capacity(ps), 8);
+    assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), 0);
+    assert_int_equal(cm_pushstore_put(ps, &k, &v, keep_all, NULL, err, sizeof(err)), 0);
+    cm_pushstore_unlock(ps);
+    assert_int_equal(cm_pushstore_capacity(ps), 16);
+    assert_int_equal(cm_pushstore_count(ps), 9);
+    cm_pushstore_close(ps);
+    cm_pushstore_close(reader);
+}
+
 static void
 test_damaged_file_is_refused_or_moved_aside(void **s)
 {
@@ -414,6 +576,39 @@ test_damaged_file_is_refused_or_moved_aside(void **s)
     cm_pushstore_close(ps);
     snprintf(path, sizeof(path), "%s/%s.bad", dir, CM_PUSHSTORE_FILE);
     assert_int_equal(access(path, F_OK), 0);
+}
+
+/*
+ * A header whose count drops below the records this process has indexed
+ * (a damaged file, another program's write) is refused: a put would index
+ * the record after idx.n, maybe one past the mapping, and fill another.
+ */
+static void
+test_count_below_the_indexed_records_is_damage(void **s)
+{
+    struct cm_pushstore *ps = open_store(3);
+    uint32_t one = 1;
+    char path[128], err[512];
+    int fd;
+
+    (void)s;
+    put(ps, "default", "a", "1", 10);
+    put(ps, "default", "b", "1", 10);
+    put(ps, "default", "c", "1", 10);
+    snprintf(path, sizeof(path), "%s/%s", dir, CM_PUSHSTORE_FILE);
+    fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, &one, sizeof(one), offsetof(struct cm_pushrec_header, count)),
+                     (ssize_t)sizeof(one));
+    close(fd);
+    assert_int_equal(cm_pushstore_count(ps), 1);
+    assert_int_equal(cm_pushstore_refresh(ps, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "damaged"));
+    assert_int_equal(cm_pushstore_lock(ps, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "damaged"));
+    /* and nothing was written past what the header says */
+    assert_int_equal(cm_pushstore_count(ps), 1);
+    cm_pushstore_close(ps);
 }
 
 static void
@@ -443,10 +638,18 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_values_and_labels_round_trip, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_external_series_are_listed, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_external_listing_costs_only_its_own_series, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_get_after_put_in_one_lock_session, setup_dir,
+                                        teardown_dir),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_lose_nothing, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_writer_killed_mid_write, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_full_store_is_compacted, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_full_of_fresh_values_refuses_without_rewriting,
+                                        setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_damaged_file_is_refused_or_moved_aside, setup_dir,
+                                        teardown_dir),
+        cmocka_unit_test_setup_teardown(test_count_below_the_indexed_records_is_damage, setup_dir,
                                         teardown_dir),
         cmocka_unit_test_setup_teardown(test_oversized_keys_and_labels_do_not_fit, setup_dir,
                                         teardown_dir),
