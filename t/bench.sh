@@ -292,7 +292,10 @@ if [ "${BENCH_COUNTERS:-1}" != 0 ] && [ -n "${CM_HANDLE:-}" ] && command -v valg
     ir() {
         local r=$1 n=$2 out
         shift 2
-        out=$(valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
+        # LD_BIND_NOW: with lazy binding, the dynamic linker resolving a
+        # symbol inside the first request made callgrind stop collecting
+        # for good (some rows read 13 instructions a request)
+        out=$(LD_BIND_NOW=1 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
                   --toggle-collect=cm_router_handle "$CM_HANDLE" --config "$dir/metrics.yaml" \
                   --objects "$dir/objects.yaml" --repeat "$n" "$@" "${path[$r]}" 2>&1 >/dev/null |
               awk '/Collected :/ { print $NF }')

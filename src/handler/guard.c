@@ -10,6 +10,7 @@
 
 #define WAIT_STEP_MS 5
 #define WAIT_STEP_MAX_MS 50
+#define ADMIT_WAIT_MS 1000       /* the longest a request waits for a place in the review path */
 
 static void
 unauthorized(struct cm_ctx *ctx, const char *why)
@@ -130,12 +131,25 @@ answer(struct cm_ctx *ctx, const struct question *q, char *value, size_t vcap, s
                                 value, vcap, vlen);
         if (r == CM_AUTHCACHE_HIT)
             return verdict;
-        if (cm_authcache_enter(c) < 0) {
+        /* No place in the review path: wait a little for one (reviews are
+         * usually quick), asking the cache again meanwhile.  A claim is
+         * given back first: nobody may wait on a review not under way. */
+        deadline = ops->now_ms(auth->ops_arg) + ADMIT_WAIT_MS;
+        while (cm_authcache_enter(c) < 0) {
             if (r == CM_AUTHCACHE_CLAIMED)
                 cm_authcache_finish(c, q->key, q->klen, 0, NULL, 0, 0, 0);
-            busy(ctx, q->what);
-            return -1;
+            if (ops->now_ms(auth->ops_arg) >= deadline) {
+                busy(ctx, q->what);
+                return -1;
+            }
+            ops->pause_ms(auth->ops_arg, step);
+            step = step * 2 > WAIT_STEP_MAX_MS ? WAIT_STEP_MAX_MS : step * 2;
+            r = cm_authcache_lookup(c, q->key, q->klen, ops->now_ms(auth->ops_arg), claim,
+                                    &verdict, value, vcap, vlen);
+            if (r == CM_AUTHCACHE_HIT)
+                return verdict;
         }
+        step = WAIT_STEP_MS;
         deadline = ops->now_ms(auth->ops_arg) + claim;
         while (r == CM_AUTHCACHE_PENDING) {
             int64_t now = ops->now_ms(auth->ops_arg);

@@ -574,6 +574,8 @@ static struct {
     char last_sar[4096];
     int64_t now;
     struct cm_frontproxy fp;
+    int64_t leave_at;            /* != 0: at this time, process leaver leaves the review path */
+    int leaver;
 } fake;
 
 static const struct cm_frontproxy *
@@ -632,16 +634,24 @@ f_now(void *arg)
     return fake.now;
 }
 
+static struct cm_auth auth;
+
 static void
 f_pause(void *arg, int ms)
 {
     (void)arg;
     fake.now += ms;
+    if (fake.leave_at != 0 && fake.now >= fake.leave_at) {  /* another worker's review ends */
+        int me = procs.self;
+
+        procs.self = fake.leaver;
+        cm_authcache_leave(auth.cache);
+        procs.self = me;
+        fake.leave_at = 0;
+    }
 }
 
 static const struct cm_auth_ops fake_ops = { f_frontproxy, f_verify, f_token, f_sar, f_now, f_pause };
-
-static struct cm_auth auth;
 static struct cm_buf body;
 static struct cm_response res;
 static void *cache_mem;
@@ -861,6 +871,34 @@ test_guard_pending_review(void **state)
     assert_int_equal(fake.sars, 0);
 }
 
+/* Every place in the review path taken: a request waits a little for one, then 429. */
+static void
+test_guard_waits_for_a_place(void **state)
+{
+    const char *eve[] = { "HTTP_X_REMOTE_USER=eve", NULL };
+    const char *mallory[] = { "HTTP_X_REMOTE_USER=mallory", NULL };
+
+    (void)state;
+    fake.cert_ok = 1;
+    fake.sar_rc = 1;
+    procs_reset(201);                                   /* two other workers in reviews */
+    assert_int_equal(cm_authcache_enter(auth.cache), 0);
+    procs.self = 202;
+    assert_int_equal(cm_authcache_enter(auth.cache), 0);
+    procs.self = 300;
+    fake.leaver = 201;                                  /* one of them is done 200 ms later */
+    fake.leave_at = fake.now + 200;
+    ask(HPA, "PEM", NULL, eve, 200);
+    assert_int_equal(fake.sars, 1);
+    /* nobody leaves this time: a 429 once the wait is over, and no review */
+    procs.self = 203;
+    assert_int_equal(cm_authcache_enter(auth.cache), 0);
+    procs.self = 300;
+    ask(HPA, "PEM", NULL, mallory, 429);
+    assert_int_equal(fake.sars, 1);
+    assert_non_null(strstr(body.data, "too many SubjectAccessReviews are in flight"));
+}
+
 static void
 test_guard_tokens(void **state)
 {
@@ -956,6 +994,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_guard_group_with_comma, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_denied_and_failed, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_pending_review, guard_setup, guard_teardown),
+        cmocka_unit_test_setup_teardown(test_guard_waits_for_a_place, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_tokens, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_guard_static, guard_setup, guard_teardown),
         cmocka_unit_test_setup_teardown(test_readiness_waits_for_ca, guard_setup, guard_teardown),
