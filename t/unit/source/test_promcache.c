@@ -113,23 +113,35 @@ test_empty_answers_are_not_stored(void **state)
     cm_prom_cache_free(c);
 }
 
+/* n samples for pods pod-0 ... pod-<n-1>, of value i each; their names in *names_out (arena). */
+static struct cm_prom_sample *
+pods(int n, const char ***names_out)
+{
+    struct cm_prom_sample *v = cm_arena_alloc(&arena, (size_t)n * sizeof(*v));
+    const char **names = cm_arena_alloc(&arena, (size_t)n * sizeof(*names));
+    char name[32];
+    int i;
+
+    for (i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "pod-%d", i);
+        names[i] = cm_arena_strdup(&arena, name);
+        sample(&v[i], names[i], NULL, NULL, i);
+    }
+    *names_out = names;
+    return v;
+}
+
 /* Entries forgotten in the middle of probe chains: every other one is still found. */
 static void
 test_forgetting_keeps_the_others(void **state)
 {
     enum { N = 3000 };
     struct cm_prom_cache *c = cm_prom_cache_new(MAX_AGE);
-    struct cm_prom_sample *v = cm_arena_alloc(&arena, N * sizeof(*v));
-    const char **names = cm_arena_alloc(&arena, N * sizeof(*names));
-    char name[32];
+    const char **names;
+    struct cm_prom_sample *v = pods(N, &names);
     int i;
 
     (void)state;
-    for (i = 0; i < N; i++) {
-        snprintf(name, sizeof(name), "pod-%d", i);
-        names[i] = cm_arena_strdup(&arena, name);
-        sample(&v[i], names[i], NULL, NULL, i);
-    }
     cm_prom_cache_store(c, answer(v, N), "default", names, N, NOW);
     assert_int_equal(cm_prom_cache_count(c), N);
     for (i = 0; i < N; i += 3)               /* each third one: answered with nothing */
@@ -158,17 +170,10 @@ test_entries_are_bounded(void **state)
 {
     enum { N = CM_PROM_CACHE_MAX + 500 };
     struct cm_prom_cache *c = cm_prom_cache_new(MAX_AGE);
-    struct cm_prom_sample *v = cm_arena_alloc(&arena, N * sizeof(*v));
-    const char **names = cm_arena_alloc(&arena, N * sizeof(*names));
-    char name[32];
-    int i;
+    const char **names;
+    struct cm_prom_sample *v = pods(N, &names);
 
     (void)state;
-    for (i = 0; i < N; i++) {
-        snprintf(name, sizeof(name), "pod-%d", i);
-        names[i] = cm_arena_strdup(&arena, name);
-        sample(&v[i], names[i], NULL, NULL, i);
-    }
     cm_prom_cache_store(c, answer(v, N), "default", names, N, NOW);
     assert_int_equal(cm_prom_cache_count(c), CM_PROM_CACHE_MAX);
     assert_non_null(cm_prom_cache_get(c, "default", "pod-0"));
