@@ -23,6 +23,7 @@ struct cm_authcache {
     unsigned max_busy;
     const struct cm_authcache_procs *procs;
     uint64_t claims;
+    int64_t last_review_ms;            /* how long the last review took (0: none yet) */
     size_t nslots;
     int admitted[CM_AUTHCACHE_MAX_BUSY];   /* [0, max_busy): 0 free, else its process id */
     struct slot slot[];
@@ -239,6 +240,18 @@ cm_authcache_leave(struct cm_authcache *c)
             break;
         }
     unlock(c);
+}
+
+void
+cm_authcache_review_took(struct cm_authcache *c, int64_t ms)
+{
+    __atomic_store_n(&c->last_review_ms, ms < 0 ? 0 : ms, __ATOMIC_RELAXED);
+}
+
+int64_t
+cm_authcache_last_review_ms(const struct cm_authcache *c)
+{
+    return __atomic_load_n(&c->last_review_ms, __ATOMIC_RELAXED);
 }
 
 uint64_t

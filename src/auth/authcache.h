@@ -104,6 +104,14 @@ void cm_authcache_finish(struct cm_authcache *c, const char *key, size_t klen, i
 int cm_authcache_enter(struct cm_authcache *c);
 void cm_authcache_leave(struct cm_authcache *c);
 
+/*
+ * How long the last review took, as told by whoever made it (any worker);
+ * 0 until one is told.  The guard waits for a place in the review path only
+ * while reviews are quick.
+ */
+void cm_authcache_review_took(struct cm_authcache *c, int64_t ms);
+int64_t cm_authcache_last_review_ms(const struct cm_authcache *c);
+
 /* Reviews claimed so far (every cm_authcache_lookup() that returned CLAIMED). */
 uint64_t cm_authcache_claims(const struct cm_authcache *c);
 

@@ -11,6 +11,7 @@
 #define WAIT_STEP_MS 5
 #define WAIT_STEP_MAX_MS 50
 #define ADMIT_WAIT_MS 1000       /* the longest a request waits for a place in the review path */
+#define QUICK_REVIEW_MS 250      /* ... which it does only if the last review took at most this */
 
 static void
 unauthorized(struct cm_ctx *ctx, const char *why)
@@ -121,7 +122,7 @@ answer(struct cm_ctx *ctx, const struct question *q, char *value, size_t vcap, s
     const struct cm_auth_ops *ops = auth->ops;
     struct cm_authcache *c = q->key ? auth->cache : NULL;
     enum cm_authcache_result r = CM_AUTHCACHE_NOROOM;
-    int64_t claim = auth->review_timeout_ms + 1000, deadline = 0;
+    int64_t claim = auth->review_timeout_ms + 1000, deadline = 0, started;
     int verdict = 0, step = WAIT_STEP_MS, rc;
     char err[512] = "";
 
@@ -131,10 +132,13 @@ answer(struct cm_ctx *ctx, const struct question *q, char *value, size_t vcap, s
                                 value, vcap, vlen);
         if (r == CM_AUTHCACHE_HIT)
             return verdict;
-        /* No place in the review path: wait a little for one (reviews are
-         * usually quick), asking the cache again meanwhile.  A claim is
-         * given back first: nobody may wait on a review not under way. */
-        deadline = ops->now_ms(auth->ops_arg) + ADMIT_WAIT_MS;
+        /* No place in the review path: while reviews are quick, wait a
+         * little for one, asking the cache again meanwhile; while they are
+         * slow, refuse at once, so that this worker stays free for what the
+         * cache and the local rules answer.  A claim is given back first:
+         * nobody may wait on a review not under way. */
+        deadline = ops->now_ms(auth->ops_arg) +
+                   (cm_authcache_last_review_ms(c) <= QUICK_REVIEW_MS ? ADMIT_WAIT_MS : 0);
         while (cm_authcache_enter(c) < 0) {
             if (r == CM_AUTHCACHE_CLAIMED)
                 cm_authcache_finish(c, q->key, q->klen, 0, NULL, 0, 0, 0);
@@ -171,8 +175,10 @@ answer(struct cm_ctx *ctx, const struct question *q, char *value, size_t vcap, s
             return -1;
         }
     }
+    started = ops->now_ms(auth->ops_arg);
     rc = q->ask(ctx, q->arg, value, vcap, vlen, err, sizeof(err));
     if (c != NULL) {
+        cm_authcache_review_took(c, ops->now_ms(auth->ops_arg) - started);
         if (r == CM_AUTHCACHE_CLAIMED)
             cm_authcache_finish(c, q->key, q->klen, rc == 1, value, *vlen,
                                 rc < 0 ? 0 : rc == 1 ? q->ttl_yes_ms : q->ttl_no_ms,

@@ -871,12 +871,13 @@ test_guard_pending_review(void **state)
     assert_int_equal(fake.sars, 0);
 }
 
-/* Every place in the review path taken: a request waits a little for one, then 429. */
+/* Every place in the review path taken: while reviews are quick, a request waits a little for one, then 429. */
 static void
 test_guard_waits_for_a_place(void **state)
 {
     const char *eve[] = { "HTTP_X_REMOTE_USER=eve", NULL };
     const char *mallory[] = { "HTTP_X_REMOTE_USER=mallory", NULL };
+    int64_t t0;
 
     (void)state;
     fake.cert_ok = 1;
@@ -890,13 +891,22 @@ test_guard_waits_for_a_place(void **state)
     fake.leave_at = fake.now + 200;
     ask(HPA, "PEM", NULL, eve, 200);
     assert_int_equal(fake.sars, 1);
-    /* nobody leaves this time: a 429 once the wait is over, and no review */
+    /* nobody leaves this time: a 429 once the wait (1 s, on the fake clock) is over, and no review */
     procs.self = 203;
     assert_int_equal(cm_authcache_enter(auth.cache), 0);
     procs.self = 300;
+    t0 = fake.now;
     ask(HPA, "PEM", NULL, mallory, 429);
     assert_int_equal(fake.sars, 1);
     assert_non_null(strstr(body.data, "too many SubjectAccessReviews are in flight"));
+    assert_true(fake.now - t0 >= 1000 && fake.now - t0 <= 1100);
+    /* while reviews are slow, no wait at all: this worker stays free for the cache's answers */
+    cm_authcache_review_took(auth.cache, 5000);
+    t0 = fake.now;
+    ask(HPA, "PEM", NULL, mallory, 429);
+    assert_true(fake.now == t0);
+    ask(HPA, "PEM", NULL, eve, 200);                    /* a cached answer, meanwhile */
+    assert_int_equal(fake.sars, 1);
 }
 
 static void
