@@ -49,19 +49,24 @@ joined(const char *a, const char *sep, const char *b)
 }
 
 /*
- * 1 if s is 1 to max bytes of lower-case letters, digits, '-' (and '.' when
- * dots), as API group names (DNS-1123 subdomains) and versions (labels)
- * are: such a name can go into a request path and an answer line as it is.
+ * 1 if s is 1 to max bytes of DNS-1123 labels (lower-case letters, digits
+ * and '-', each label starting and ending with a letter or digit), joined
+ * by '.' when dots, as API group names (subdomains) and versions (labels)
+ * are: such a name can go into a request path and an answer line as it is
+ * (no "..", no leading '.' or '-').
  */
 static int
 name_ok(const char *s, size_t max, int dots)
 {
     size_t n;
 
-    for (n = 0; s[n]; n++)
-        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '-' ||
-              (dots && s[n] == '.')))
+    for (n = 0; s[n]; n++) {
+        int alnum = (s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9');
+        int edge = n == 0 || s[n - 1] == '.' || s[n + 1] == '\0' || s[n + 1] == '.';
+
+        if (!alnum && (edge || !(s[n] == '-' || (dots && s[n] == '.'))))
             return 0;
+    }
     return n > 0 && n <= max;
 }
 

@@ -553,6 +553,11 @@ test_discovery_groups(void **state)
         "{\"name\":\"up.example.com\",\"preferredVersion\":{\"version\":\"../../api/v1\"}},"
         "{\"name\":\"nl\\n.example.com\",\"preferredVersion\":{\"version\":\"v1\"}},"
         "{\"name\":\"\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"..\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\".hidden.com\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"a..b.com\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"dash-.com\",\"preferredVersion\":{\"version\":\"v1\"}},"
+        "{\"name\":\"ok.com\",\"preferredVersion\":{\"version\":\"-v1\"}},"
         "{\"name\":\"noversion.example.com\"},"
         "{\"name\":\"example.com\",\"preferredVersion\":{\"version\":\"v1beta1\"}}]}";
     struct cm_discovery_gv *gv;
