@@ -5,6 +5,7 @@
 #include "authio.h"
 #include "frontproxy.h"
 #include "log.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,21 +21,7 @@ static struct cm_arena auth_arena;        /* the flags' lists; lives as long as 
 static struct cm_authio authio;
 static struct cm_auth auth;
 
-static int
-proc_self(void)
-{
-    return (int)getpid();
-}
-
-/* 0 once pid is gone; a zombie not yet reaped, or a process we may not signal, is alive. */
-static int
-proc_alive(int pid)
-{
-    return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
-}
-
-/* How the decision cache takes back what a dead worker held (authcache.h). */
-static const struct cm_authcache_procs procs = { proc_self, proc_alive };
+static const struct cm_authcache_procs procs = { cm_proc_self, cm_proc_alive };
 
 /* A LIST flag into list; prints and returns -1 when it is too long. */
 static int
@@ -132,7 +119,7 @@ cm_authsetup(const struct cm_cli *a, int cluster, const struct cm_kubeconn *conn
         }
         close(fd);
         authio.ca_file = a->rh_ca_file;
-        auth.trust_source = a->rh_ca_file;
+        auth.trust_source = "--requestheader-client-ca-file";   /* health names no path */
     } else if (cluster) {
         char *path, err[512];
 
