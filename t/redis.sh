@@ -266,6 +266,8 @@ grep -q "replicator .* was killed by signal 9" "$tmp/b.log" && pass "the master 
 
 # 8. Hot reloads: each replica's replicator runs with the configuration just taken.
 count_in() { grep -c -- "$2" "$tmp/$1.log" || true; }   # count_in PAIR TEXT: log lines with TEXT
+# more_than PAIR TEXT N: more than N such lines (a reconnect may add one more)
+more_than() { [ "$(count_in "$1" "$2")" -gt "$3" ]; }
 replicator_of() { pgrep -P "$1" -x cm-replicator; }
 # reload PAIR FILE: FILE renamed over PAIR's metrics.yaml; waits until the
 # reload is taken and the replicator follows Redis again (or, with "none",
@@ -275,10 +277,10 @@ reload() {
     taken=$(count_in "$1" "reloaded $tmp/$1.yaml (hash")
     follows=$(count_in "$1" "replicator: following Redis")
     mv -f "$2" "$tmp/$1.yaml"
-    eventually 60 prints $((taken + 1)) count_in "$1" "reloaded $tmp/$1.yaml (hash" ||
+    eventually 60 more_than "$1" "reloaded $tmp/$1.yaml (hash" "$taken" ||
         { fail "pair $1 did not take the reload"; return 1; }
     [ "${3:-}" = none ] && return 0
-    eventually 60 prints $((follows + 1)) count_in "$1" "replicator: following Redis" ||
+    eventually 60 more_than "$1" "replicator: following Redis" "$follows" ||
         fail "pair $1's replicator does not follow Redis after the reload"
 }
 with_added() {   # with_added PREFIX: metrics.yaml with push metric "added" too
@@ -298,7 +300,7 @@ grep -q "replicator restarted for configuration generation" "$tmp/b.log" &&
 # killed after the reload, the replicator is respawned with the configuration that serves
 follows=$(count_in b "replicator: following Redis")
 kill -9 "$repl_after"
-eventually 60 prints $((follows + 1)) count_in b "replicator: following Redis" &&
+eventually 60 more_than b "replicator: following Redis" "$follows" &&
     pass "the respawned replicator follows Redis"
 check "another write of the added metric" "$(write a /namespaces/default/pods/marker/added 32)" 200
 eventually 60 prints 32 value b marker added && pass "the respawned replicator applies it"
@@ -315,7 +317,7 @@ eventually 60 prints 34 value b marker added && pass "pair b follows the new pre
 with_added "cmu:" "" | sed "s|^  resync: 1h|  resync: 1h\n  password_file: $tmp/open-password|" > "$tmp/.b.new"
 refused=$(count_in b "reload of $tmp/b.yaml refused")
 mv -f "$tmp/.b.new" "$tmp/b.yaml"
-eventually 60 prints $((refused + 1)) count_in b "reload of $tmp/b.yaml refused" &&
+eventually 60 more_than b "reload of $tmp/b.yaml refused" "$refused" &&
     pass "a password_file others may read is refused by the reload"
 grep "reload of $tmp/b.yaml refused" "$tmp/b.log" | tail -1 |
     grep -q "$tmp/b.yaml:2:3: the push: password_file $tmp/open-password is readable by others" &&
@@ -323,6 +325,17 @@ grep "reload of $tmp/b.yaml refused" "$tmp/b.log" | tail -1 |
     fail "the refusal: $(grep "reload of $tmp/b.yaml refused" "$tmp/b.log" | tail -1)"
 check "pair b still writes" "$(write b /namespaces/default/pods/marker/added 35)" 200
 eventually 60 prints 35 value a marker added && pass "through Redis, as before"
+# a replicator that does not stop (here: stopped with SIGSTOP) is killed
+# before its successor starts: never two side by side
+stuck=$(replicator_of "$master_b")
+kill -STOP "$stuck"
+with_added "cmu:" > "$tmp/.b.new"; reload b "$tmp/.b.new"
+kill -0 "$stuck" 2>/dev/null && fail "the stopped replicator $stuck still runs beside its successor" ||
+    pass "a replicator that does not stop is killed before its successor starts"
+grep -q "process $stuck did not stop within 2000 ms of SIGTERM: killing it" "$tmp/b.log" &&
+    pass "the log says so" || fail "no kill of $stuck in pair b's log"
+check "and pair b writes through its successor" "$(write b /namespaces/default/pods/marker/added 36)" 200
+eventually 60 prints 36 value a marker added && pass "which replicates"
 # store: embedded by a reload stops the replicator; store: redis again starts one
 { metrics "cmu:" 1h | sed '1,6d'
   printf '  - name: added\n    resources: [pods]\n    source: {push: {max_age: 10m}}\n'; } > "$tmp/.b.new"

@@ -114,25 +114,43 @@ retired(struct retiring *r, pid_t pid)
     return 0;
 }
 
-/*
- * Waits (at most ms) for the retiring process pid to exit, so that a helper
- * and its successor never run side by side.
- */
-static void
-await_retired(struct retiring *r, pid_t pid, long long ms)
+/* Reaps pid within ms; 1 when it is gone (and forgotten in r), else 0. */
+static int
+reap_within(struct retiring *r, pid_t pid, long long ms)
 {
     long long deadline = cm_clock_ms() + ms;
     struct timespec ts = { 0, 10 * 1000000 };
 
-    while (cm_clock_ms() < deadline) {
+    for (;;) {
         pid_t got = waitpid(pid, NULL, WNOHANG);
 
         if (got == pid || (got < 0 && errno == ECHILD)) {
             retired(r, pid);
-            return;
+            return 1;
         }
+        if (cm_clock_ms() >= deadline)
+            return 0;
         nanosleep(&ts, NULL);
     }
+}
+
+/*
+ * Waits (at most ms) for the retiring process pid to exit, then kills it
+ * (SIGKILL) and waits as long again, so that a helper and its successor do
+ * not run side by side; only a process the kernel cannot kill at once (in
+ * uninterruptible sleep) outlives that, which is logged.
+ */
+static void
+await_retired(struct retiring *r, pid_t pid, long long ms)
+{
+    if (reap_within(r, pid, ms))
+        return;
+    cm_log(CM_LOG_WARN, "process %ld did not stop within %lld ms of SIGTERM: killing it",
+           (long)pid, ms);
+    kill(pid, SIGKILL);
+    if (!reap_within(r, pid, ms))
+        cm_log(CM_LOG_ERROR, "process %ld outlives SIGKILL (uninterruptible sleep?): its "
+               "successor starts beside it", (long)pid);
 }
 
 /* Reaps exited workers (and the helper); schedules respawns unless stopping. */
