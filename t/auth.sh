@@ -351,7 +351,7 @@ fcgi_workers() {
         ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "socket:[$ino]" && echo "$p"
     done
 }
-master=$(pgrep -f "serve --config $tmp/metrics.yaml" | head -1)
+master=$(pgrep -o -f "serve --config $tmp/metrics.yaml")   # the oldest: the master
 victims=$(fcgi_workers "$master")
 check "two workers" "$(echo $victims | wc -w)" 2
 ctl reviews '{}'
