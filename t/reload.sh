@@ -209,10 +209,20 @@ check "check accepts what the reload took" "$?" 0
 health_has "[+]config ok" && ! health_has "last reload failed" &&
     pass "a reload taken clears the failure from healthz" || fail "healthz still reports a failure"
 hups=$(grep -c "SIGHUP: reloading" "$tmp/pair.log")
+taken=$(grep -c "reloaded $cf (hash" "$tmp/pair.log")
 kill -HUP "$master"
 hupped() { [ "$(grep -c "SIGHUP: reloading" "$tmp/pair.log")" -gt "$hups" ]; }
 eventually 60 hupped && pass "SIGHUP alone reloads"
+took() { [ "$(grep -c "reloaded $cf (hash" "$tmp/pair.log")" -gt "$taken" ]; }
+eventually 60 took && pass "the same bytes, on a SIGHUP: a new generation all the same"
 eventually 60 serves 101
+# the same bytes renamed over the file (a ConfigMap rewritten as it was): no new generation
+taken=$(grep -c "reloaded $cf (hash" "$tmp/pair.log")
+cp "$cf" "$tmp/conf/.same.tmp" && mv -f "$tmp/conf/.same.tmp" "$cf"
+same_seen() { grep -q "changed on disk, to the bytes that serve" "$tmp/pair.log"; }
+eventually 60 same_seen && pass "the same bytes again, seen by the watch: nothing to reload" ||
+    fail "the identical rename was not noticed"
+check "no new generation for them" "$(grep -c "reloaded $cf (hash" "$tmp/pair.log")" "$taken"
 kill -TERM "$pair_a"; wait "$pair_a" 2>/dev/null
 rm -rf "$tmp/pair"
 

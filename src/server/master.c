@@ -336,7 +336,7 @@ cm_master_run(const struct cm_master_opts *o)
     long long reload_at = 0, first_change = 0, helper_deadline = 0;
     unsigned long long gen = 1;
     sigset_t set, oldmask;
-    int i, stopping = 0, pending = 0;
+    int i, stopping = 0, pending = 0, forced = 0;   /* forced: a SIGHUP asked for the reload due */
 
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -379,10 +379,11 @@ cm_master_run(const struct cm_master_opts *o)
             pending = 0;
         }
         if (reload_at != 0 && reload_at <= t && !pending) {
-            int rc = rl->stage(rl->arg);
+            int rc = rl->stage(rl->arg, forced);
             struct slot *h = helper_slot(slots, nslots);
 
             reload_at = 0;
+            forced = 0;
             if (rc == CM_MASTER_STAGED_HELPER && h != NULL) {
                 if (h->pid > 0) {
                     retire(&old, h->pid);
@@ -393,7 +394,7 @@ cm_master_run(const struct cm_master_opts *o)
                 spawn(h, o, &oldmask);
                 pending = 1;
                 helper_deadline = t + CM_MASTER_HELPER_WAIT_MS;
-            } else if (rc != CM_MASTER_REFUSED) {
+            } else if (rc != CM_MASTER_REFUSED && rc != CM_MASTER_UNCHANGED) {
                 rl->commit(rl->arg);
                 new_generation(slots, nslots, o, &oldmask, &old, ++gen);
             }
@@ -427,6 +428,7 @@ cm_master_run(const struct cm_master_opts *o)
             }
             cm_log(CM_LOG_INFO, "SIGHUP: reloading the configuration");
             reload_at = cm_clock_ms();
+            forced = 1;
             break;
         default:
             break;

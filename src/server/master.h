@@ -55,17 +55,21 @@ struct cm_master_helper {
 #define CM_MASTER_DEBOUNCE_MAX_MS 2000   /* ...but no later than this after the first */
 #define CM_MASTER_HELPER_WAIT_MS  60000  /* the longest wait for a restarted helper */
 
-enum { CM_MASTER_REFUSED = -1, CM_MASTER_STAGED = 0, CM_MASTER_STAGED_HELPER = 1 };
+enum { CM_MASTER_UNCHANGED = -2, CM_MASTER_REFUSED = -1, CM_MASTER_STAGED = 0,
+       CM_MASTER_STAGED_HELPER = 1 };
 
 struct cm_master_reload {
     /*
      * Loads the configuration again as "check" does.  Returns
-     * CM_MASTER_REFUSED (nothing changed; the hook said why),
-     * CM_MASTER_STAGED (commit() will install it), or CM_MASTER_STAGED_HELPER
-     * (helpers[0], the watch cache, must restart first: its arg already
-     * describes the new one).
+     * CM_MASTER_UNCHANGED (not forced, and the files hold the bytes that
+     * serve: nothing to do), CM_MASTER_REFUSED (nothing changed; the hook
+     * said why), CM_MASTER_STAGED (commit() will install it), or
+     * CM_MASTER_STAGED_HELPER (helpers[0], the watch cache, must restart
+     * first: its arg already describes the new one).  forced is 1 for a
+     * SIGHUP, which reloads whatever the bytes (the files the configuration
+     * names may have changed), 0 for a change the watch reported.
      */
-    int (*stage)(void *arg);
+    int (*stage)(void *arg, int forced);
     /* With CM_MASTER_STAGED_HELPER: 1 once the new helper is ready. */
     int (*helper_ready)(void *arg);
     /* Makes the staged configuration the api (and health_api) new workers get. */

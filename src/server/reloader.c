@@ -160,19 +160,30 @@ refuse:
 }
 
 static int
-stage(void *arg)
+stage(void *arg, int forced)
 {
     struct cm_reloader *r = arg;
     const struct cm_resource *res[CM_OBJCACHE_MAX];
-    char *why = cm_xmalloc(CM_RELOAD_MESSAGE_MAX);
+    struct cm_reload_snapshot st;
     struct cm_diag d;
+    char *why;
     size_t n;
     int rc = CM_MASTER_REFUSED;
 
+    cm_reloader_hash(r->o.config_path, r->next_hash);
+    cm_reload_state_read(r->state, &st);
+    if (!forced && !st.last_failed && strcmp(st.hash, r->next_hash) == 0) {
+        /* an event, and the same bytes (a touch, an edit undone, a ConfigMap
+         * rewritten as it was): nothing to reload.  After a refusal, the
+         * bytes that serve are reloaded, which clears the refusal. */
+        cm_log(CM_LOG_INFO, "%s changed on disk, to the bytes that serve (hash %s): nothing to "
+               "reload", r->o.config_path, st.hash);
+        return CM_MASTER_UNCHANGED;
+    }
+    why = cm_xmalloc(CM_RELOAD_MESSAGE_MAX);
     cm_diag_init(&d);
     memset(&r->next, 0, sizeof(r->next));
     r->next_cache = NULL;
-    cm_reloader_hash(r->o.config_path, r->next_hash);
     if (r->o.load(r->o.load_arg, &r->next, &d) < 0) {
         one_line(&d, why, CM_RELOAD_MESSAGE_MAX);
         refuse(r, why);
