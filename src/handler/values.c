@@ -385,12 +385,151 @@ list_begin(struct cm_json *j, const char *version)
     cm_json_array_begin(j);
 }
 
+/*
+ * The query's selectors: labelSelector (a 400 when malformed),
+ * metricLabelSelector (a 500, as the Go server answers), and a
+ * fieldSelector, which may only repeat the name in the path.  0, or -1
+ * with the Status written.
+ */
+static int
+read_selectors(struct cm_ctx *ctx, struct cm_selector *object_sel, struct cm_selector *metric_sel)
+{
+    const struct cm_query_pair *fs;
+    const char *err;
+
+    if (cm_param_selector(ctx, "labelSelector", 400, "BadRequest", object_sel) < 0 ||
+        cm_param_selector(ctx, "metricLabelSelector", 500, NULL, metric_sel) < 0)
+        return -1;
+    fs = cm_query_get(&ctx->query, "fieldSelector");
+    if (fs != NULL &&
+        cm_fieldsel_check(fs->value, fs->value_len, ctx->route.name, ctx->arena, &err) < 0) {
+        cm_status_write(ctx, 400, "BadRequest", 0, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The metric and resource the path names, in *metric_out and *r_out: a 404
+ * when metrics.yaml does not declare the metric for the resource; a 503
+ * while the watch cache has not listed the resource yet (that is not
+ * knowing, not an object that does not exist).  0, or -1 with the Status
+ * written.
+ */
+static int
+find_metric(struct cm_ctx *ctx, const struct cm_metric **metric_out,
+            const struct cm_resource **r_out)
+{
+    const struct cm_api *api = ctx->api;
+    const struct cm_route *call = &ctx->route;
+    const struct cm_resource *r = cm_resource_lookup(call->resource);
+    const struct cm_metric *metric = cm_config_find(api->config, call->metric);
+    size_t len;
+
+    if (r == NULL || metric == NULL || !cm_metric_describes(metric, r)) {
+        cm_status_write(ctx, 404, "NotFound", 0, "the server could not find the metric %s for %s",
+                        call->metric, call->resource);
+        return -1;
+    }
+    if (api->cache != NULL && cm_objects_image(api->objects, r, &len) == NULL) {
+        unavailable(ctx, "the objects have not been listed yet");
+        return -1;
+    }
+    *metric_out = metric;
+    *r_out = r;
+    return 0;
+}
+
+/*
+ * One object by name: its list of one item, or a 404 naming what is
+ * missing (the object, or a value whose labels match the metric selector).
+ * 0 with the list begun, or -1 with the Status written.
+ */
+static int
+respond_by_name(struct cm_ctx *ctx, struct item_ctx *c, struct cm_source_view *view,
+                struct cm_json *j)
+{
+    const struct cm_api *api = ctx->api;
+    const struct cm_route *call = c->call;
+    const struct cm_resource *r = c->resource;
+    struct cm_object found, *obj = NULL;
+    struct cm_value value;
+    struct cm_buf sel;
+    int exists;
+
+    if (api->objects == NULL)
+        exists = r->namespaced ? *call->ns != '\0' : *call->ns == '\0';
+    else
+        exists = (r->namespaced || *call->ns == '\0') &&
+                 cm_objects_get(api->objects, r, call->ns, call->name, &found) &&
+                 (obj = &found) != NULL;
+    if (exists &&
+        cm_source_fetch(view, r, call->ns, &call->name, 1, c->metric_selector, ctx->arena) < 0 &&
+        !c->metric->has_fallback) {
+        unavailable(ctx, view->failure);
+        return -1;
+    }
+    if (exists && cm_source_object(view, r, call->ns, call->name, c->metric_selector, ctx->arena,
+                                   &value)) {
+        list_begin(j, call->version);
+        write_item(j, c, obj, call->name, &value, NULL);
+        return 0;
+    }
+    cm_buf_init(&sel, CM_SELECTOR_MAX_LEN * 4);
+    if (exists)
+        cm_selector_format(c->metric_selector, &sel);
+    cm_status_write(ctx, 404, "NotFound", 0, "the server could not find the metric %s for %s %s%s%s",
+                    call->metric, call->resource, call->name,
+                    sel.len ? " with selector " : "", sel.len ? sel.data : "");
+    cm_buf_free(&sel);
+    return -1;
+}
+
+/*
+ * The objects object_sel selects (in the path's namespace, or in all for a
+ * cluster-scoped resource), each with its value: one query for all of them
+ * when the source wants the objects' names first, else stamped as they
+ * are selected.  0 with the list begun, or -1 with the Status written.
+ */
+static int
+respond_by_selector(struct cm_ctx *ctx, struct item_ctx *c, struct cm_source_view *view,
+                    const struct cm_selector *object_sel, struct cm_json *j)
+{
+    const struct cm_api *api = ctx->api;
+    const struct cm_route *call = c->call;
+    const struct cm_resource *r = c->resource;
+    const char *ns = *call->ns ? call->ns : NULL;
+    struct stamper st;
+
+    memset(&st, 0, sizeof(st));
+    st.j = j;
+    st.c = c;
+    st.arena = ctx->arena;
+    if (cm_source_wants_objects(view)) {
+        struct collected col = { NULL, NULL, 0, 0, ctx->arena };
+        size_t i;
+
+        cm_objects_select_bare(api->objects, r, ns, object_sel, collect, &col);
+        if (cm_source_fetch(view, r, call->ns, col.names, col.n, c->metric_selector,
+                            ctx->arena) < 0 && !c->metric->has_fallback) {
+            unavailable(ctx, view->failure);
+            return -1;
+        }
+        list_begin(j, call->version);
+        for (i = 0; i < col.n && !stamp_item(&col.v[i], &st); i++)
+            ;
+    } else {
+        list_begin(j, call->version);
+        cm_objects_select_bare(api->objects, r, ns, object_sel, stamp_item, &st);
+    }
+    return 0;
+}
+
 void
 cm_values_respond(struct cm_ctx *ctx)
 {
     const struct cm_api *api = ctx->api;
     const struct cm_route *call = &ctx->route;
-    struct cm_arena *a = ctx->arena;
     struct cm_selector object_sel, metric_sel;
     const struct cm_metric *metric;
     const struct cm_resource *r;
@@ -398,39 +537,8 @@ cm_values_respond(struct cm_ctx *ctx)
     struct item_ctx c;
     struct cm_json j;
 
-    if (cm_param_selector(ctx, "labelSelector", 400, "BadRequest", &object_sel) < 0 ||
-        cm_param_selector(ctx, "metricLabelSelector", 500, NULL, &metric_sel) < 0)
+    if (read_selectors(ctx, &object_sel, &metric_sel) < 0 || find_metric(ctx, &metric, &r) < 0)
         return;
-    {
-        /* A fieldSelector may only repeat the name in the path. */
-        const struct cm_query_pair *fs = cm_query_get(&ctx->query, "fieldSelector");
-        const char *err;
-
-        if (fs != NULL && cm_fieldsel_check(fs->value, fs->value_len, call->name, a, &err) < 0) {
-            cm_status_write(ctx, 400, "BadRequest", 0, "%s", err);
-            return;
-        }
-    }
-
-    r = cm_resource_lookup(call->resource);
-    metric = cm_config_find(api->config, call->metric);
-    if (r == NULL || metric == NULL || !cm_metric_describes(metric, r)) {
-        cm_status_write(ctx, 404, "NotFound", 0,
-                        "the server could not find the metric %s for %s",
-                        call->metric, call->resource);
-        return;
-    }
-    {
-        /* Watching a cluster, a resource not listed yet has no image: that
-         * is not knowing, not an object that does not exist. */
-        size_t len;
-
-        if (api->cache != NULL && cm_objects_image(api->objects, r, &len) == NULL) {
-            unavailable(ctx, "the objects have not been listed yet");
-            return;
-        }
-    }
-
     memset(&c, 0, sizeof(c));
     c.call = call;
     c.metric = metric;
@@ -441,66 +549,13 @@ cm_values_respond(struct cm_ctx *ctx)
         unavailable(ctx, view.failure);
         return;
     }
-
     cm_ctx_json_begin(ctx, &j);
-
     if (strcmp(call->name, "*") != 0) {
-        struct cm_object found, *obj = NULL;
-        struct cm_value value;
-        int exists;
-
-        if (api->objects == NULL)
-            exists = r->namespaced ? *call->ns != '\0' : *call->ns == '\0';
-        else
-            exists = (r->namespaced || *call->ns == '\0') &&
-                     cm_objects_get(api->objects, r, call->ns, call->name, &found) &&
-                     (obj = &found) != NULL;
-        if (exists && cm_source_fetch(&view, r, call->ns, &call->name, 1, &metric_sel, a) < 0 &&
-            !metric->has_fallback) {
-            unavailable(ctx, view.failure);
+        if (respond_by_name(ctx, &c, &view, &j) < 0)
             return;
-        }
-        if (!exists || !cm_source_object(&view, r, call->ns, call->name, &metric_sel, a, &value)) {
-            struct cm_buf sel;
-
-            cm_buf_init(&sel, CM_SELECTOR_MAX_LEN * 4);
-            if (exists)
-                cm_selector_format(&metric_sel, &sel);
-            cm_status_write(ctx, 404, "NotFound", 0,
-                            "the server could not find the metric %s for %s %s%s%s",
-                            call->metric, call->resource, call->name,
-                            sel.len ? " with selector " : "", sel.len ? sel.data : "");
-            cm_buf_free(&sel);
-            return;
-        }
-        list_begin(&j, call->version);
-        write_item(&j, &c, obj, call->name, &value, NULL);
     } else if (api->objects != NULL && (r->namespaced || *call->ns == '\0')) {
-        const char *ns = *call->ns ? call->ns : NULL;
-        struct stamper st;
-
-        memset(&st, 0, sizeof(st));
-        st.j = &j;
-        st.c = &c;
-        st.arena = a;
-        if (cm_source_wants_objects(&view)) {
-            /* one query for all the selected objects, then their values */
-            struct collected col = { NULL, NULL, 0, 0, a };
-            size_t i;
-
-            cm_objects_select_bare(api->objects, r, ns, &object_sel, collect, &col);
-            if (cm_source_fetch(&view, r, call->ns, col.names, col.n, &metric_sel, a) < 0 &&
-                !metric->has_fallback) {
-                unavailable(ctx, view.failure);
-                return;
-            }
-            list_begin(&j, call->version);
-            for (i = 0; i < col.n && !stamp_item(&col.v[i], &st); i++)
-                ;
-        } else {
-            list_begin(&j, call->version);
-            cm_objects_select_bare(api->objects, r, ns, &object_sel, stamp_item, &st);
-        }
+        if (respond_by_selector(ctx, &c, &view, &object_sel, &j) < 0)
+            return;
     } else {
         list_begin(&j, call->version);
     }
