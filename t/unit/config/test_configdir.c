@@ -16,20 +16,14 @@
 
 #include "config.h"
 #include "configdir.h"
+#include "fixture_tmpdir.h"
 
 static char dir[64];
 
 static void
 put(const char *name, const char *text)
 {
-    char p[256];
-    FILE *f;
-
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    assert_int_equal(fixture_tmpdir_write(dir, name, text), 0);
 }
 
 static void
@@ -45,19 +39,14 @@ static int
 setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/cm-test-configdir-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return 0;
+    return fixture_tmpdir_make(dir, sizeof(dir), "cm-test-configdir");
 }
 
 static int
 teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 /* Loads the directory; returns the diagnostics (owned), *cfg NULL on failure. */

@@ -19,6 +19,7 @@
 #include "objects.h"
 #include "config.h"
 #include "source.h"
+#include "fixture_tmpdir.h"
 
 #define CM "/apis/custom.metrics.k8s.io/"
 
@@ -101,8 +102,7 @@ setup(void **state)
 
     (void)state;
     memset(long_name, 'n', 253);
-    strcpy(dir, "/tmp/cm-test-values-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fixture_tmpdir_make(dir, sizeof(dir), "cm-test-values"), 0);
     snprintf(path, sizeof(path), "%s/m.prom", dir);
     f = fopen(path, "w");
     assert_non_null(f);
@@ -153,20 +153,13 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    char path[128];
-
     (void)state;
     cm_buf_free(&body);
     cm_arena_free(&arena);
     cm_sources_free(sources);
     cm_objects_free(objs);
     cm_config_free(cfg);
-    snprintf(path, sizeof(path), "%s/m.prom", dir);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s/metrics.yaml", dir);
-    unlink(path);
-    rmdir(dir);
-    return 0;
+    return fixture_tmpdir_remove(dir);
 }
 
 /*

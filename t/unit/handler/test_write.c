@@ -18,6 +18,7 @@
 #include "router.h"
 #include "json_at.h"
 #include "source.h"
+#include "fixture_tmpdir.h"
 
 #define NOW 1795640400                 /* 2026-11-25T21:00:00Z */
 #define CM "/apis/custom.metrics.k8s.io/v1beta2/"
@@ -272,18 +273,14 @@ setup(void **s)
     char path[128];
     struct cm_diag d;
     size_t skipped;
-    FILE *f;
     (void)s;
-    strcpy(dir, "/tmp/cm-test-write-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fixture_tmpdir_make(dir, sizeof(dir), "cm-test-write") < 0)
         return -1;
     snprintf(token_path, sizeof(token_path), "%s/token", dir);
-    f = fopen(token_path, "w");
-    fputs("\n  " TOKEN "\n", f);                   /* white space around it is ignored */
-    fclose(f);
+    if (fixture_tmpdir_write(dir, "token", "\n  " TOKEN "\n") < 0)   /* white space around it is ignored */
+        return -1;
     snprintf(path, sizeof(path), "%s/metrics.yaml", dir);
-    f = fopen(path, "w");
-    fputs("metrics:\n"
+    if (fixture_tmpdir_write(dir, "metrics.yaml", "metrics:\n"
           "  - name: jobs\n    resources: [pods, deployments.apps, nodes, namespaces]\n"
           "    source: {push: {max_age: 1m}}\n"
           "  - name: guarded\n    resources: [pods]\n    fallback: \"0\"\n"
@@ -291,8 +288,8 @@ setup(void **s)
           "  - name: static_metric\n    resources: [pods]\n    source: {static: \"1\"}\n"
           "external:\n"
           "  - name: queue\n    labels: {region: eu}\n    source: {push: {max_age: 1m}}\n"
-          "  - name: static_ext\n    source: {static: \"1\"}\n", f);
-    fclose(f);
+          "  - name: static_ext\n    source: {static: \"1\"}\n") < 0)
+        return -1;
     cm_diag_init(&d);
     if (cm_config_load(&cfg, path, &d) < 0 ||
         cm_objects_load_file(&objs, TOP_SRCDIR "/examples/objects.yaml", &skipped, &d) < 0) {
@@ -312,15 +309,13 @@ setup(void **s)
 static int
 teardown(void **s)
 {
-    char cmd[128];
     (void)s;
     cm_buf_free(&body);
     cm_arena_free(&arena);
     cm_sources_free(sources);
     cm_objects_free(objs);
     cm_config_free(cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 int

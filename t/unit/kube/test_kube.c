@@ -28,38 +28,28 @@
 #include "objects.h"
 #include "reflector.h"
 #include "watcher.h"
+#include "fixture_tmpdir.h"
 
 static char dir[64];
 
 static void
 write_file(const char *name, const char *text)
 {
-    char path[256];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    assert_int_equal(fixture_tmpdir_write(dir, name, text), 0);
 }
 
 static int
 make_dir(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/cm-test-kube-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return 0;
+    return fixture_tmpdir_make(dir, sizeof(dir), "cm-test-kube");
 }
 
 static int
 remove_dir(void **state)
 {
-    char cmd[128];
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    return system(cmd);
+    return fixture_tmpdir_remove(dir);
 }
 
 /* ---- connections -------------------------------------------------------- */

@@ -26,6 +26,7 @@
 #include "pushcompact.h"
 #include "pushmap.h"
 #include "pushstore.h"
+#include "fixture_tmpdir.h"
 
 static char dir[64];
 static int mounted;
@@ -34,21 +35,17 @@ static int
 setup_dir(void **s)
 {
     (void)s;
-    snprintf(dir, sizeof(dir), "/tmp/cm-pushmap-XXXXXX");
     mounted = 0;
-    return mkdtemp(dir) == NULL ? -1 : 0;
+    return fixture_tmpdir_make(dir, sizeof(dir), "cm-pushmap");
 }
 
 static int
 teardown_dir(void **s)
 {
-    char cmd[128];
-
     (void)s;
     if (mounted)
         umount2(dir, MNT_DETACH);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 /* Mounts a tmpfs of size bytes on dir, or skips the test saying why. */

@@ -20,6 +20,7 @@
 
 #include "pushrec.h"
 #include "pushstore.h"
+#include "fixture_tmpdir.h"
 
 static char dir[64];
 static struct cm_arena arena;
@@ -31,8 +32,7 @@ static int
 setup_dir(void **s)
 {
     (void)s;
-    snprintf(dir, sizeof(dir), "/tmp/cm-push-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fixture_tmpdir_make(dir, sizeof(dir), "cm-push") < 0)
         return -1;
     cm_arena_init(&arena, 0);
     return 0;
@@ -41,12 +41,9 @@ setup_dir(void **s)
 static int
 teardown_dir(void **s)
 {
-    char cmd[128];
-
     (void)s;
     cm_arena_free(&arena);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 static int

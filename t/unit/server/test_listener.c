@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "listener.h"
+#include "fixture_tmpdir.h"
 
 static char dir[64], sock[128];
 static int chmods;
@@ -34,8 +35,8 @@ static int
 setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/cm-test-listener-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    if (fixture_tmpdir_make(dir, sizeof(dir), "cm-test-listener") < 0)
+        return -1;
     snprintf(sock, sizeof(sock), "%s/fcgi.sock", dir);
     return 0;
 }
@@ -44,8 +45,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    unlink(sock);
-    return rmdir(dir);
+    return fixture_tmpdir_remove(dir);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "reload.h"
+#include "fixture_tmpdir.h"
 
 static char dir[64], file[128];
 
@@ -25,8 +26,8 @@ static int
 setup(void **state)
 {
     (void)state;
-    strcpy(dir, "/tmp/cm-test-reload-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    if (fixture_tmpdir_make(dir, sizeof(dir), "cm-test-reload") < 0)
+        return -1;
     snprintf(file, sizeof(file), "%s/metrics.yaml", dir);
     return 0;
 }
@@ -34,24 +35,14 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 static void
 put(const char *name, const char *text)
 {
-    char p[256];
-    FILE *f;
-
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    assert_int_equal(fixture_tmpdir_write(dir, name, text), 0);
 }
 
 static void

@@ -20,6 +20,7 @@
 #include "router.h"
 #include "json_at.h"
 #include "source.h"
+#include "fixture_tmpdir.h"
 
 #define NOW 1795640400                 /* 2026-11-25T21:00:00Z */
 #define CM "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/"
@@ -242,8 +243,7 @@ setup(void **s)
     size_t skipped;
     FILE *f;
     (void)s;
-    strcpy(dir, "/tmp/cm-test-source-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fixture_tmpdir_make(dir, sizeof(dir), "cm-test-source") < 0)
         return -1;
     path_of(path, sizeof(path), "metrics.yaml");
     f = fopen(path, "w");
@@ -280,15 +280,13 @@ setup(void **s)
 static int
 teardown(void **s)
 {
-    char cmd[128];
     (void)s;
     cm_buf_free(&body);
     cm_arena_free(&arena);
     cm_sources_free(sources);
     cm_objects_free(objs);
     cm_config_free(cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 int

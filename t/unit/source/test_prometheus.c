@@ -20,6 +20,7 @@
 
 #include "selector.h"
 #include "fixture_selector.h"
+#include "fixture_tmpdir.h"
 #include "source.h"
 
 #define NOW 1795640400
@@ -149,8 +150,7 @@ static int
 setup(void **s)
 {
     (void)s;
-    strcpy(dir, "/tmp/cm-test-prom-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fixture_tmpdir_make(dir, sizeof(dir), "cm-test-prom") < 0)
         return -1;
     cm_arena_init(&arena, 0);
     return 0;
@@ -159,11 +159,9 @@ setup(void **s)
 static int
 teardown(void **s)
 {
-    char cmd[128];
     (void)s;
     cm_arena_free(&arena);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 int

@@ -17,6 +17,7 @@
 
 #include "selector.h"
 #include "fixture_selector.h"
+#include "fixture_tmpdir.h"
 #include "source.h"
 
 #define NOW 1795640400
@@ -266,23 +267,18 @@ setup(void **s)
 {
     char path[128];
     struct cm_diag d;
-    FILE *f;
     (void)s;
-    strcpy(dir, "/tmp/cm-test-push-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fixture_tmpdir_make(dir, sizeof(dir), "cm-test-push") < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/metrics.yaml", dir);
-    f = fopen(path, "w");
-    if (f == NULL)
-        return -1;
-    fputs("metrics:\n"
+    if (fixture_tmpdir_write(dir, "metrics.yaml", "metrics:\n"
           "  - name: jobs\n    resources: [pods]\n    labels: {tier: web}\n    fallback: \"0\"\n"
           "    source: {push: {max_age: 1m}}\n"
           "  - name: bare\n    resources: [pods]\n    source: {push: {}}\n"
           "external:\n"
           "  - name: queue\n    labels: {region: eu}\n    fallback: \"9\"\n"
-          "    source: {push: {max_age: 1m}}\n", f);
-    fclose(f);
+          "    source: {push: {max_age: 1m}}\n") < 0)
+        return -1;
     cm_diag_init(&d);
     if (cm_config_load(&cfg, path, &d) < 0) {
         cm_diag_print(&d, stderr);
@@ -296,12 +292,10 @@ setup(void **s)
 static int
 teardown(void **s)
 {
-    char cmd[128];
     (void)s;
     cm_arena_free(&arena);
     cm_config_free(cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 int

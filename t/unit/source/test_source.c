@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "selector.h"
 #include "fixture_selector.h"
+#include "fixture_tmpdir.h"
 
 #define NOW 1795640400
 
@@ -347,16 +348,11 @@ setup(void **s)
 {
     char path[128];
     struct cm_diag d;
-    FILE *f;
     (void)s;
-    strcpy(dir, "/tmp/cm-test-sources-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fixture_tmpdir_make(dir, sizeof(dir), "cm-test-sources") < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/metrics.yaml", dir);
-    f = fopen(path, "w");
-    if (f == NULL)
-        return -1;
-    fputs("metrics:\n"
+    if (fixture_tmpdir_write(dir, "metrics.yaml", "metrics:\n"
           "  - name: s\n    resources: [pods]\n    labels: {verb: GET}\n"
           "    source: {static: \"250m\"}\n"
           "  - name: f\n    resources: [pods]\n    labels: {verb: GET}\n    fallback: \"1\"\n"
@@ -365,16 +361,16 @@ setup(void **s)
           "external:\n"
           "  - name: e\n    labels: {queue: orders}\n    source: {static: \"120\"}\n"
           "  - name: ef\n    labels: {queue: billing}\n    fallback: \"3\"\n"
-          "    source: {file: {path: /nonexistent/ef}}\n", f);
-    fclose(f);
+          "    source: {file: {path: /nonexistent/ef}}\n") < 0)
+        return -1;
     cm_diag_init(&d);
     if (cm_config_load(&cfg, path, &d) < 0) {
         cm_diag_print(&d, stderr);
         return -1;
     }
     cm_diag_free(&d);
-    unlink(path);
-    rmdir(dir);
+    if (fixture_tmpdir_remove(dir) < 0)
+        return -1;
     cm_arena_init(&arena, 0);
     return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "tokenfile.h"
+#include "fixture_tmpdir.h"
 
 static void
 test_request_ids(void **state)
@@ -121,17 +122,14 @@ static int
 setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "%s/cm-test-log-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(dir) ? 0 : -1;
+    return fixture_tmpdir_make(dir, sizeof(dir), "cm-test-log");
 }
 
 static int
 teardown(void **state)
 {
-    char cmd[128];
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 int

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "safefile.h"
+#include "fixture_tmpdir.h"
 
 #define US 1000
 #define OURS 1000
@@ -27,18 +28,14 @@ static int
 setup_dir(void **s)
 {
     (void)s;
-    snprintf(dir, sizeof(dir), "/tmp/cm-safefile-XXXXXX");
-    return mkdtemp(dir) == NULL ? -1 : 0;
+    return fixture_tmpdir_make(dir, sizeof(dir), "cm-safefile");
 }
 
 static int
 teardown_dir(void **s)
 {
-    char cmd[128];
-
     (void)s;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fixture_tmpdir_remove(dir);
 }
 
 static struct stat
