@@ -110,14 +110,7 @@ while [ "$ctl_port" = "$api_port" ]; do ctl_port=$(free_port); done
     > "$tmp/double.log" 2>&1 &
 double_pid=$!; pids+=("$double_pid")
 eventually 60 "$CURL" -s -o /dev/null "http://127.0.0.1:$ctl_port/stats" || exit 1
-cat > "$tmp/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: test
-clusters: [{name: double, cluster: {server: 'https://127.0.0.1:$api_port', certificate-authority: api-ca.crt}}]
-users: [{name: adapter, user: {tokenFile: token}}]
-contexts: [{name: test, context: {cluster: double, user: adapter}}]
-YAML
+write_kubeconfig "$tmp/kubeconfig" "https://127.0.0.1:$api_port" api-ca.crt token
 ctl() { "$CURL" -s -X POST "http://127.0.0.1:$ctl_port/$1" -d "$2" >/dev/null; }
 reviews() { "$CURL" -s "http://127.0.0.1:$ctl_port/reviews"; }
 sars() { reviews | "$JQ" '.sars | length'; }

@@ -384,14 +384,7 @@ for n in 0 10000 100000; do
         --cert "$dir/tls/kube.crt" --key "$dir/tls/kube.key" --token bench-kube-token \
         --generate "pods=$n,labels=5" > "$dir/double.log" 2>&1 &
     double=$!; pids+=($double)
-    cat > "$dir/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: bench
-clusters: [{name: double, cluster: {server: 'https://127.0.0.1:$kport', certificate-authority: tls/kube.crt}}]
-users: [{name: bench, user: {tokenFile: kube-token}}]
-contexts: [{name: bench, context: {cluster: double, user: bench}}]
-YAML
+    write_kubeconfig "$dir/kubeconfig" "https://127.0.0.1:$kport" tls/kube.crt kube-token
     kill -TERM "$master"; wait "$master" 2>/dev/null || true
     "$CM_BIN" serve --config "$dir/metrics.yaml" --kubeconfig "$dir/kubeconfig" \
         --socket "$dir/sock/pair.sock" --workers "$workers" --insecure-serve-anyone 2>> "$dir/pair.log" &

@@ -72,23 +72,7 @@ pick_ports() {
 pick_ports
 start_double "$tmp/fixture.json" 1000
 
-write_kubeconfig() {
-    cat > "$tmp/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: test
-clusters:
-- name: double
-  cluster: {server: 'https://127.0.0.1:$api_port', certificate-authority: ca.crt}
-users:
-- name: watcher
-  user: {tokenFile: token}
-contexts:
-- name: test
-  context: {cluster: double, user: watcher}
-YAML
-}
-write_kubeconfig
+write_kubeconfig "$tmp/kubeconfig" "https://127.0.0.1:$api_port" ca.crt token
 ctl() { "$CURL" -s --max-time "$HANG" -X POST "http://127.0.0.1:$ctl_port/$1" -d "$2" >/dev/null; }
 stat_of() { "$CURL" -s --max-time "$HANG" "http://127.0.0.1:$ctl_port/stats" | "$JQ" -r ".$1"; }
 # lists_above N: the double has been asked for more than N LISTs

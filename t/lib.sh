@@ -69,6 +69,22 @@ free_port() {
     done
 }
 
+# write_kubeconfig FILE SERVER CA TOKENFILE: a kubeconfig for the kube-apiserver
+# double at SERVER, with a bearer token read from TOKENFILE; CA is the file
+# its certificate verifies against ("" for plain http).  Relative paths are
+# read from FILE's directory, as kubectl reads them.
+write_kubeconfig() {
+    local ca=""
+    [ -n "$3" ] && ca=", certificate-authority: $3"
+    cat > "$1" <<YAML
+apiVersion: v1
+kind: Config
+current-context: test
+clusters: [{name: double, cluster: {server: '$2'$ca}}]
+users: [{name: watcher, user: {tokenFile: $4}}]
+contexts: [{name: test, context: {cluster: double, user: watcher}}]
+YAML
+}
 [ "${CM_LIB:-}" = helpers ] && return 0
 
 # ---- a test's own setup

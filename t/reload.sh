@@ -360,20 +360,7 @@ for i in $(seq 1 20); do
     eventually 60 double_up
     kill -0 "$double_pid" 2>/dev/null && break
 done
-cat > "$tmp/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: test
-clusters:
-- name: double
-  cluster: {server: 'https://127.0.0.1:$api_port', certificate-authority: ca.crt}
-users:
-- name: watcher
-  user: {tokenFile: token}
-contexts:
-- name: test
-  context: {cluster: double, user: watcher}
-YAML
+write_kubeconfig "$tmp/kubeconfig" "https://127.0.0.1:$api_port" ca.crt token
 watching() { "$CURL" -s --max-time "$HANG" "http://127.0.0.1:$ctl_port/stats" | "$JQ" -r ".watching[\"$1\"] // 0"; }
 watched() { [ "$(watching "$1")" -gt 0 ]; }
 unwatched() { prints 0 watching "$1"; }

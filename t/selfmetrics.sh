@@ -179,14 +179,7 @@ watch_cache_part() {
 JSON
     printf 'metrics:\n  - name: load\n    resources: [pods]\n    source: {static: "1"}\n' > "$tmp/kmetrics.yaml"
     (umask 077; echo "token-one" > "$tmp/token")   # serve refuses a token file others can read
-    cat > "$tmp/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: test
-clusters: [{name: double, cluster: {server: 'http://127.0.0.1:$api_port'}}]
-users: [{name: watcher, user: {tokenFile: token}}]
-contexts: [{name: test, context: {cluster: double, user: watcher}}]
-YAML
+    write_kubeconfig "$tmp/kubeconfig" "http://127.0.0.1:$api_port" "" token
     "$py" "$top_srcdir/t/tools/kube-double.py" --plain --port "$api_port" --control-port "$ctl_port" \
         --token token-one --fixture "$tmp/fixture.json" > "$tmp/double.log" 2>&1 &
     double_pid=$!; pids+=($double_pid)

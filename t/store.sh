@@ -104,14 +104,7 @@ fi
 timeout 30 "$CM_BIN" serve --config "$tmp/prom.yaml" --socket "$tmp/run/fcgi.sock" --workers 1 \
     > "$tmp/refused.log" 2>&1
 check "a 0644 Prometheus bearer_token_file is refused" "$?:$(grep -c "bearer_token_file $tmp/token-644 is readable by others" "$tmp/refused.log")" "1:1"
-cat > "$tmp/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "http://127.0.0.1:9"}}]
-users: [{name: u, user: {tokenFile: token-644}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-EOF
+write_kubeconfig "$tmp/kubeconfig" "http://127.0.0.1:9" "" token-644
 refused "a 0644 kubeconfig tokenFile is refused" "the kube-apiserver token file $tmp/token-644 is readable by others" \
     --kubeconfig "$tmp/kubeconfig" --cache-dir "$tmp/cache"
 
